@@ -1,0 +1,1 @@
+"""Data tables: contract, readers, validation."""

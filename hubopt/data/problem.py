@@ -1,0 +1,311 @@
+"""ProblemData: the scenario as index arrays (streams, arcs, capacities), ready to model.
+
+Everything here is vectorised with pandas merges and numpy; positions (``*_idx``) are
+internal and never leak into outputs, which use the user's ids.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from hubopt.data.dataset import stream_mask
+from hubopt.geo import distance_matrix_km
+from hubopt.scenario.scenario import Scenario
+from hubopt.scenario.schema import Policy
+
+OUT_LEGS = ("outbound", "both")
+IN_LEGS = ("inbound", "both")
+
+
+@dataclass(frozen=True)
+class ProblemData:
+    """Index arrays of one scenario.
+
+    Attributes
+    ----------
+    hubs, regions, products, sources, modes, channels, campaigns:
+        Tables indexed by position (``hub_idx`` = row number, etc.).
+    streams:
+        One row per demand stream k = (region, product, period, channel) with the
+        campaign it belongs to, its quantity after uplift (``quantity``), ``std`` and
+        delivery window in hours (inf = none).
+    out_arcs:
+        Allowed hub -> stream arcs per mode: ``hub_idx, stream_idx, mode_idx,
+        distance_km, transit_hours, transport_cost, handling_cost, return_cost,
+        late, late_cost, co2_t`` (costs and CO2 per unit shipped).
+    in_arcs:
+        Source -> hub arcs per product, period and mode (empty without sources):
+        ``source_idx, hub_idx, product_idx, period, mode_idx, supply_idx, distance_km,
+        transit_hours, transport_cost, supply_cost, co2_t``.
+    supply:
+        Supply capacity rows ``source_idx, product_idx, period, capacity``.
+    initial_stock:
+        Array (hubs x products) of units on hand at the start.
+    """
+
+    name: str
+    periods: int
+    policy: Policy
+    hubs: pd.DataFrame
+    regions: pd.DataFrame
+    products: pd.DataFrame
+    sources: pd.DataFrame
+    modes: pd.DataFrame
+    channels: pd.DataFrame
+    campaigns: pd.DataFrame
+    streams: pd.DataFrame
+    out_arcs: pd.DataFrame
+    in_arcs: pd.DataFrame
+    supply: pd.DataFrame
+    initial_stock: np.ndarray
+    free_replenishment: bool
+
+    @property
+    def n_hubs(self) -> int:
+        """Number of hubs."""
+        return len(self.hubs)
+
+    @property
+    def n_products(self) -> int:
+        """Number of products."""
+        return len(self.products)
+
+
+def build_problem(scenario: Scenario) -> ProblemData:
+    """Turn a loaded scenario into index arrays: streams, arcs, capacities."""
+    tables, config = scenario.tables, scenario.config
+    policy = config.policy
+    hubs = tables.hubs.reset_index(drop=True)
+    regions = tables.regions.reset_index(drop=True)
+    products = tables.products.reset_index(drop=True)
+    sources = tables.sources.reset_index(drop=True)
+    modes = tables.modes.reset_index(drop=True)
+    channels = tables.channels.reset_index(drop=True)
+    campaigns = pd.DataFrame(
+        {
+            "campaign_id": [c.id for c in config.campaigns],
+            "name": [c.name or c.id for c in config.campaigns],
+            "uplift": [c.uplift for c in config.campaigns],
+            "delivery_window_hours": [c.delivery_window_hours or np.inf for c in config.campaigns],
+            "service_level": [c.service_level for c in config.campaigns],
+            "spend": [c.spend for c in config.campaigns],
+        }
+    )
+    streams = _build_streams(scenario, regions, products, channels)
+    out_arcs = _build_out_arcs(streams, hubs, regions, products, modes, tables.lanes, policy)
+    supply = _expand_supply(tables.supply, sources, products, scenario.periods)
+    in_arcs = _build_in_arcs(supply, hubs, sources, products, modes, tables.lanes, policy)
+    stock = np.zeros((len(hubs), len(products)))
+    if len(tables.inventory):
+        h = pd.Index(hubs["hub_id"]).get_indexer(tables.inventory["hub_id"])
+        p = pd.Index(products["product_id"]).get_indexer(tables.inventory["product_id"])
+        np.add.at(stock, (h, p), tables.inventory["quantity"].to_numpy(dtype=float))
+    return ProblemData(
+        name=config.name,
+        periods=scenario.periods,
+        policy=policy,
+        hubs=hubs,
+        regions=regions,
+        products=products,
+        sources=sources,
+        modes=modes,
+        channels=channels,
+        campaigns=campaigns,
+        streams=streams,
+        out_arcs=out_arcs,
+        in_arcs=in_arcs,
+        supply=supply,
+        initial_stock=stock,
+        free_replenishment=not tables.has_sources,
+    )
+
+
+def _build_streams(scenario: Scenario, regions: pd.DataFrame, products: pd.DataFrame, channels: pd.DataFrame) -> pd.DataFrame:
+    config = scenario.config
+    demand = scenario.tables.demand.reset_index(drop=True)
+    campaign_idx = np.full(len(demand), -1)
+    uplift = np.ones(len(demand))
+    for index, campaign in enumerate(config.campaigns):
+        mask = stream_mask(campaign, demand, regions) & (campaign_idx < 0)
+        campaign_idx[mask] = index
+        uplift[mask] = campaign.uplift
+    streams = pd.DataFrame(
+        {
+            "region_id": demand["region_id"].to_numpy(),
+            "product_id": demand["product_id"].to_numpy(),
+            "period": demand["period"].to_numpy(dtype=int),
+            "channel": demand["channel"].to_numpy(),
+            "base_quantity": demand["quantity"].to_numpy(dtype=float),
+            "quantity": demand["quantity"].to_numpy(dtype=float) * uplift,
+            "std": demand["std"].to_numpy(dtype=float) * uplift,
+            "campaign_idx": campaign_idx,
+        }
+    )
+    ids = np.array([c.id for c in config.campaigns] + [""], dtype=object)
+    streams["campaign_id"] = ids[campaign_idx]  # -1 picks the trailing ""
+    streams = streams[streams["quantity"] > 0].reset_index(drop=True)
+    streams["region_idx"] = pd.Index(regions["region_id"]).get_indexer(streams["region_id"])
+    streams["product_idx"] = pd.Index(products["product_id"]).get_indexer(streams["product_id"])
+    streams["channel_idx"] = pd.Index(channels["channel_id"]).get_indexer(streams["channel"])
+    window = channels["delivery_window_hours"].to_numpy(dtype=float)[streams["channel_idx"].to_numpy()]
+    if config.policy.default_delivery_window_hours is not None:
+        window = np.where(np.isnan(window), config.policy.default_delivery_window_hours, window)
+    window = np.where(np.isnan(window), np.inf, window)
+    camp_window = np.array([c.delivery_window_hours or np.nan for c in config.campaigns] + [np.nan], dtype=float)
+    own = camp_window[streams["campaign_idx"].to_numpy()]
+    streams["window_hours"] = np.where(np.isnan(own), window, own)
+    penalty = products["lost_sale_penalty"].to_numpy(dtype=float)
+    streams["lost_sale_penalty"] = penalty[streams["product_idx"].to_numpy()]
+    rate = channels["return_rate"].to_numpy(dtype=float)
+    cost = channels["return_cost"].to_numpy(dtype=float)
+    streams["return_cost_per_unit"] = (rate * cost)[streams["channel_idx"].to_numpy()]
+    streams.index.name = "stream_idx"
+    return streams
+
+
+def _pairs(
+    from_frame: pd.DataFrame,
+    from_key: str,
+    to_frame: pd.DataFrame,
+    to_key: str,
+    modes: pd.DataFrame,
+    legs: tuple[str, ...],
+    lanes: pd.DataFrame,
+    circuity: float,
+) -> pd.DataFrame:
+    """Every allowed (from, to, mode) with distance, transit, per-kg costs, lane overrides."""
+    mode_idx = np.flatnonzero(modes["leg"].isin(legs).to_numpy())
+    n_from, n_to = len(from_frame), len(to_frame)
+    if n_from == 0 or n_to == 0 or len(mode_idx) == 0:
+        return pd.DataFrame(columns=["from_idx", "to_idx", "mode_idx", "distance_km", "transit_hours", "cost_per_kg", "cost_per_kg_km", "lane_cost"])
+    dist = distance_matrix_km(
+        from_frame["lat"].to_numpy(float), from_frame["lon"].to_numpy(float), to_frame["lat"].to_numpy(float), to_frame["lon"].to_numpy(float), circuity
+    )
+    f, t, m = np.meshgrid(np.arange(n_from), np.arange(n_to), mode_idx, indexing="ij")
+    pairs = pd.DataFrame({"from_idx": f.ravel(), "to_idx": t.ravel(), "mode_idx": m.ravel()})
+    pairs["distance_km"] = dist[pairs["from_idx"].to_numpy(), pairs["to_idx"].to_numpy()]
+    pairs["from_id"] = from_frame[from_key].to_numpy()[pairs["from_idx"].to_numpy()]
+    pairs["to_id"] = to_frame[to_key].to_numpy()[pairs["to_idx"].to_numpy()]
+    pairs["mode_id"] = modes["mode_id"].to_numpy()[pairs["mode_idx"].to_numpy()]
+    pairs = _apply_lanes(pairs, lanes)
+    mode_rows = modes.iloc[pairs["mode_idx"].to_numpy()]
+    requires = mode_rows["requires_lane"].to_numpy(dtype=bool)
+    keep = pairs["allowed"].to_numpy(dtype=bool) & (~requires | pairs["listed"].to_numpy(dtype=bool))
+    keep &= (pairs["distance_km"].to_numpy() <= mode_rows["max_distance_km"].to_numpy()) | pairs["listed"].to_numpy(dtype=bool)
+    speed = mode_rows["speed_kmh"].to_numpy(float)
+    handling = mode_rows["handling_hours"].to_numpy(float)
+    computed = pairs["distance_km"].to_numpy() / speed + handling
+    pairs["transit_hours"] = np.where(np.isnan(pairs["lane_transit"].to_numpy(float)), computed, pairs["lane_transit"].to_numpy(float))
+    pairs["cost_per_kg"] = mode_rows["cost_per_kg"].to_numpy(float)
+    pairs["cost_per_kg_km"] = mode_rows["cost_per_kg_km"].to_numpy(float)
+    pairs["co2_g_per_tkm"] = mode_rows["co2_g_per_tkm"].to_numpy(float)
+    return pairs[keep].reset_index(drop=True)
+
+
+def _apply_lanes(pairs: pd.DataFrame, lanes: pd.DataFrame) -> pd.DataFrame:
+    """Apply lane overrides: a row naming the mode beats a row with a blank mode."""
+    pairs = pairs.assign(allowed=True, listed=False, lane_transit=np.nan, lane_cost=np.nan)
+    if not len(lanes):
+        return pairs
+    generic = lanes[lanes["mode_id"] == ""].drop(columns="mode_id")
+    specific = lanes[lanes["mode_id"] != ""]
+    for frame, keys in ((generic, ["from_id", "to_id"]), (specific, ["from_id", "to_id", "mode_id"])):
+        if not len(frame):
+            continue
+        merged = pairs[keys].merge(frame, on=keys, how="left", indicator=True)
+        hit = (merged["_merge"] == "both").to_numpy()
+        if not hit.any():
+            continue
+        pairs.loc[hit, "allowed"] = merged.loc[hit, "allowed"].to_numpy(dtype=bool)
+        if "mode_id" in keys:
+            pairs.loc[hit, "listed"] = merged.loc[hit, "allowed"].to_numpy(dtype=bool)
+        for src, dst in (("distance_km", "distance_km"), ("transit_hours", "lane_transit"), ("cost_per_unit", "lane_cost")):
+            values = merged[src].to_numpy(dtype=float)
+            given = hit & ~np.isnan(values)
+            pairs.loc[given, dst] = values[given]
+    return pairs
+
+
+def _build_out_arcs(
+    streams: pd.DataFrame,
+    hubs: pd.DataFrame,
+    regions: pd.DataFrame,
+    products: pd.DataFrame,
+    modes: pd.DataFrame,
+    lanes: pd.DataFrame,
+    policy: Policy,
+) -> pd.DataFrame:
+    usable = hubs["status"].to_numpy() != "forced_closed"
+    pairs = _pairs(hubs, "hub_id", regions, "region_id", modes, OUT_LEGS, lanes, policy.circuity)
+    pairs = pairs[usable[pairs["from_idx"].to_numpy()]] if len(pairs) else pairs
+    if policy.nearest_hubs is not None and len(pairs):
+        fastest = pairs.groupby(["to_idx", "from_idx"], as_index=False)["transit_hours"].min()
+        fastest["rank"] = fastest.groupby("to_idx")["transit_hours"].rank(method="first")
+        keep = fastest[fastest["rank"] <= policy.nearest_hubs][["to_idx", "from_idx"]]
+        pairs = pairs.merge(keep, on=["to_idx", "from_idx"], how="inner")
+    pairs = pairs.rename(columns={"from_idx": "hub_idx", "to_idx": "region_idx"})
+    arcs = streams.reset_index()[
+        ["stream_idx", "region_idx", "product_idx", "period", "window_hours", "return_cost_per_unit"]
+    ].merge(pairs, on="region_idx", how="inner")
+    open_from = hubs["open_from_period"].to_numpy()[arcs["hub_idx"].to_numpy()]
+    arcs = arcs[open_from <= arcs["period"].to_numpy()]
+    late = arcs["transit_hours"].to_numpy() > arcs["window_hours"].to_numpy() + 1e-9
+    if policy.late_penalty_per_unit is None:
+        arcs, late = arcs[~late], late[~late]
+    arcs = arcs.assign(late=late)
+    weight = products["unit_weight_kg"].to_numpy(float)[arcs["product_idx"].to_numpy()]
+    dist = arcs["distance_km"].to_numpy(float)
+    per_kg = arcs["cost_per_kg"].to_numpy() * weight + arcs["cost_per_kg_km"].to_numpy() * weight * dist
+    lane_cost = arcs["lane_cost"].to_numpy(float)
+    arcs["transport_cost"] = np.where(np.isnan(lane_cost), per_kg, lane_cost)
+    arcs["handling_cost"] = hubs["handling_cost"].to_numpy(float)[arcs["hub_idx"].to_numpy()]
+    arcs["return_cost"] = arcs["return_cost_per_unit"].to_numpy()
+    arcs["late_cost"] = np.where(late, policy.late_penalty_per_unit or 0.0, 0.0)
+    arcs["co2_t"] = weight / 1000.0 * dist * arcs["co2_g_per_tkm"].to_numpy() / 1e6
+    columns = ["hub_idx", "stream_idx", "mode_idx", "distance_km", "transit_hours", "transport_cost", "handling_cost", "return_cost", "late", "late_cost", "co2_t"]
+    arcs = arcs[columns].sort_values(["stream_idx", "hub_idx", "mode_idx"], kind="stable").reset_index(drop=True)
+    arcs.index.name = "arc_idx"
+    return arcs
+
+
+def _expand_supply(supply: pd.DataFrame, sources: pd.DataFrame, products: pd.DataFrame, periods: int) -> pd.DataFrame:
+    """Supply rows per (source, product, period); a blank period means every period."""
+    if not len(supply):
+        return pd.DataFrame(columns=["source_idx", "product_idx", "period", "capacity", "unit_cost"])
+    every = supply[supply["period"].isna()]
+    fixed = supply[supply["period"].notna()]
+    expanded = every.drop(columns="period").merge(pd.DataFrame({"period": np.arange(1, periods + 1)}), how="cross")
+    rows = pd.concat([fixed.assign(period=fixed["period"].astype(int)), expanded], ignore_index=True)
+    # a specific period row overrides the every-period row of the same source/product
+    rows = rows.drop_duplicates(["source_id", "product_id", "period"], keep="first")
+    rows["source_idx"] = pd.Index(sources["source_id"]).get_indexer(rows["source_id"])
+    rows["product_idx"] = pd.Index(products["product_id"]).get_indexer(rows["product_id"])
+    rows = rows.sort_values(["source_idx", "product_idx", "period"]).reset_index(drop=True)
+    rows.index.name = "supply_idx"
+    return rows[["source_idx", "product_idx", "period", "capacity", "unit_cost"]]
+
+
+def _build_in_arcs(
+    supply: pd.DataFrame, hubs: pd.DataFrame, sources: pd.DataFrame, products: pd.DataFrame, modes: pd.DataFrame, lanes: pd.DataFrame, policy: Policy
+) -> pd.DataFrame:
+    columns = ["source_idx", "hub_idx", "product_idx", "period", "mode_idx", "supply_idx", "distance_km", "transit_hours", "transport_cost", "supply_cost", "co2_t"]
+    if not len(supply):
+        return pd.DataFrame(columns=columns)
+    usable = hubs["status"].to_numpy() != "forced_closed"
+    pairs = _pairs(sources, "source_id", hubs, "hub_id", modes, IN_LEGS, lanes, policy.circuity)
+    pairs = pairs[usable[pairs["to_idx"].to_numpy()]].rename(columns={"from_idx": "source_idx", "to_idx": "hub_idx"})
+    arcs = supply.reset_index().merge(pairs, on="source_idx", how="inner")
+    arcs = arcs[hubs["open_from_period"].to_numpy()[arcs["hub_idx"].to_numpy()] <= arcs["period"].to_numpy()]
+    weight = products["unit_weight_kg"].to_numpy(float)[arcs["product_idx"].to_numpy()]
+    dist = arcs["distance_km"].to_numpy(float)
+    per_kg = arcs["cost_per_kg"].to_numpy() * weight + arcs["cost_per_kg_km"].to_numpy() * weight * dist
+    lane_cost = arcs["lane_cost"].to_numpy(float)
+    arcs["transport_cost"] = np.where(np.isnan(lane_cost), per_kg, lane_cost)
+    arcs["supply_cost"] = arcs["unit_cost"].to_numpy(float)
+    arcs["co2_t"] = weight / 1000.0 * dist * arcs["co2_g_per_tkm"].to_numpy() / 1e6
+    arcs = arcs[columns].sort_values(["supply_idx", "hub_idx", "mode_idx"], kind="stable").reset_index(drop=True)
+    arcs.index.name = "in_arc_idx"
+    return arcs

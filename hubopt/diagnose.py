@@ -1,0 +1,62 @@
+"""Explain an infeasible scenario in the planner's terms (quick structural checks)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from hubopt.data.problem import ProblemData
+
+
+def diagnose_infeasibility(problem: ProblemData) -> list[str]:
+    """Reasons the scenario cannot be planned, as sentences naming ids and numbers."""
+    reasons: list[str] = []
+    reasons += _unreachable_streams(problem)
+    reasons += _capacity_shortfall(problem)
+    if not reasons:
+        reasons.append(
+            "No single structural cause was found: the combination of capacities, supply, hub limits, "
+            "service levels and windows is infeasible together. Relax one at a time (what-if) to locate it."
+        )
+    return reasons
+
+
+def _unreachable_streams(problem: ProblemData) -> list[str]:
+    streams = problem.streams
+    served = np.zeros(len(streams), dtype=bool)
+    served[problem.out_arcs["stream_idx"].to_numpy()] = True
+    must = ~np.isfinite(streams["lost_sale_penalty"].to_numpy(float))
+    stuck = np.flatnonzero(~served & must)
+    out = []
+    for k in stuck[:10]:
+        row = streams.iloc[k]
+        window = row["window_hours"]
+        within = f"within {window:g} h" if np.isfinite(window) else "at all"
+        campaign = f"campaign `{row['campaign_id']}`: " if row["campaign_id"] else ""
+        out.append(
+            f"{campaign}{row['quantity']:,.0f} units of {row['product_id']} in region {row['region_id']} "
+            f"(period {row['period']}, channel {row['channel']}) cannot arrive {within} from any allowed hub, "
+            "and the product has no lost_sale_penalty."
+        )
+    if len(stuck) > 10:
+        out.append(f"... and {len(stuck) - 10} more demand streams with no allowed delivery arc.")
+    return out
+
+
+def _capacity_shortfall(problem: ProblemData) -> list[str]:
+    vol = problem.products["unit_volume"].to_numpy(float)
+    streams = problem.streams
+    must = ~np.isfinite(streams["lost_sale_penalty"].to_numpy(float))
+    need = np.bincount(streams["period"].to_numpy()[must] - 1, weights=(streams["quantity"].to_numpy(float) * vol[streams["product_idx"].to_numpy()])[must], minlength=problem.periods)
+    hubs = problem.hubs
+    cap = hubs["throughput_capacity"].to_numpy(float)
+    usable = hubs["status"].to_numpy() != "forced_closed"
+    out = []
+    for t in range(1, problem.periods + 1):
+        allowed = usable & (hubs["open_from_period"].to_numpy() <= t)
+        caps = np.sort(cap[allowed])[::-1]
+        limit = problem.policy.max_open_hubs
+        total = caps[:limit].sum() if limit is not None else caps.sum()
+        if need[t - 1] > total + 1e-9:
+            which = f"the {limit} largest hubs allowed to open" if limit is not None else "all hubs allowed to open"
+            out.append(f"period {t}: demand that must be met is {need[t - 1]:,.0f} m3, above the throughput capacity of {which} ({total:,.0f} m3).")
+    return out

@@ -1,0 +1,51 @@
+"""A fast warm start: which hubs to open, from a greedy cheapest-arc assignment.
+
+Only the ``open`` binaries are proposed; the solver completes the continuous part
+(HiGHS accepts such partial solutions). Backends that cannot use it ignore it.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from hubopt.data.problem import ProblemData
+from hubopt.model.index import layout_of
+from hubopt.model.matrix import MatrixModel
+
+
+def greedy_open(problem: ProblemData) -> np.ndarray:
+    """(hubs x periods) 0/1: hubs used when every stream takes its cheapest on-time arc,
+    trimmed to ``max_open_hubs`` by served volume, respecting forced statuses."""
+    arcs = problem.out_arcs
+    layout = layout_of(problem)
+    chosen = np.zeros((problem.n_hubs, problem.periods))
+    if len(arcs):
+        unit = arcs["transport_cost"].to_numpy(float) + arcs["handling_cost"].to_numpy(float) + arcs["late_cost"].to_numpy(float)
+        order = np.lexsort((unit, arcs["stream_idx"].to_numpy()))
+        first = order[np.r_[True, np.diff(arcs["stream_idx"].to_numpy()[order]) != 0]]
+        streams = problem.streams
+        k = arcs["stream_idx"].to_numpy()[first]
+        h = arcs["hub_idx"].to_numpy()[first]
+        volume = streams["quantity"].to_numpy(float)[k] * problem.products["unit_volume"].to_numpy(float)[streams["product_idx"].to_numpy()[k]]
+        np.add.at(chosen, (h, streams["period"].to_numpy()[k] - 1), volume)
+    status = problem.hubs["status"].to_numpy()
+    forced = np.isin(status, ["forced_open", "existing"])[:, None]
+    score = chosen + forced * 1e18
+    limit = problem.policy.max_open_hubs
+    open_ = score > 0
+    if limit is not None:
+        rank = np.argsort(np.argsort(-score, axis=0), axis=0)
+        open_ &= rank < limit
+    if not problem.policy.allow_closing:
+        open_ = np.maximum.accumulate(open_, axis=1)
+    open_ &= (status != "forced_closed")[:, None]
+    t = np.arange(1, problem.periods + 1)[None, :]
+    open_ &= t >= problem.hubs["open_from_period"].to_numpy()[:, None]
+    return open_.astype(float).reshape(layout.n_hub_periods)
+
+
+def warm_start_vector(problem: ProblemData, model: MatrixModel) -> np.ndarray:
+    """A full-length start vector: greedy ``open`` values, NaN (unknown) elsewhere."""
+    x = np.full(model.n_vars, np.nan)
+    x[model.var_blocks["open"]] = greedy_open(problem)
+    return x

@@ -1,0 +1,1 @@
+"""The MILP: one module per family of variables or constraints."""

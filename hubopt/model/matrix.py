@@ -1,0 +1,128 @@
+"""A solver-neutral MILP in matrix form, assembled block by block from numpy arrays."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import scipy.sparse as sp
+
+
+@dataclass(frozen=True)
+class MatrixModel:
+    """min c·x + offset  s.t.  row_lo <= A x <= row_hi,  lb <= x <= ub,  x_j integer if integer[j].
+
+    ``var_blocks`` and ``row_blocks`` map a family name to its slice of columns or rows.
+    """
+
+    c: np.ndarray
+    lb: np.ndarray
+    ub: np.ndarray
+    integer: np.ndarray
+    A: sp.csr_matrix
+    row_lo: np.ndarray
+    row_hi: np.ndarray
+    var_blocks: dict[str, slice]
+    row_blocks: dict[str, slice]
+    offset: float = 0.0
+
+    @property
+    def n_vars(self) -> int:
+        """Number of columns."""
+        return len(self.c)
+
+    @property
+    def n_rows(self) -> int:
+        """Number of rows."""
+        return self.A.shape[0]
+
+    def block(self, x: np.ndarray, name: str) -> np.ndarray:
+        """The part of a solution vector that belongs to variable family ``name``."""
+        return x[self.var_blocks[name]] if name in self.var_blocks else np.zeros(0)
+
+    def stats(self) -> dict[str, int]:
+        """Sizes for logs and manifests."""
+        return {"columns": self.n_vars, "rows": self.n_rows, "nonzeros": int(self.A.nnz), "integers": int(self.integer.sum())}
+
+
+@dataclass
+class ModelAssembler:
+    """Collects variable blocks, then row blocks as COO triplets, then builds a MatrixModel."""
+
+    _c: list[np.ndarray] = field(default_factory=list)
+    _lb: list[np.ndarray] = field(default_factory=list)
+    _ub: list[np.ndarray] = field(default_factory=list)
+    _int: list[np.ndarray] = field(default_factory=list)
+    var_blocks: dict[str, slice] = field(default_factory=dict)
+    _rows: list[np.ndarray] = field(default_factory=list)
+    _cols: list[np.ndarray] = field(default_factory=list)
+    _vals: list[np.ndarray] = field(default_factory=list)
+    _lo: list[np.ndarray] = field(default_factory=list)
+    _hi: list[np.ndarray] = field(default_factory=list)
+    row_blocks: dict[str, slice] = field(default_factory=dict)
+    n_vars: int = 0
+    n_rows: int = 0
+
+    def add_variables(self, name: str, cost: np.ndarray, lb: np.ndarray | float = 0.0, ub: np.ndarray | float = np.inf, integer: bool = False) -> int:
+        """Add a block of ``len(cost)`` columns; return the offset of its first column."""
+        n = len(cost)
+        self._c.append(np.asarray(cost, dtype=float))
+        self._lb.append(np.broadcast_to(np.asarray(lb, dtype=float), (n,)).copy())
+        self._ub.append(np.broadcast_to(np.asarray(ub, dtype=float), (n,)).copy())
+        self._int.append(np.full(n, integer))
+        offset = self.n_vars
+        self.var_blocks[name] = slice(offset, offset + n)
+        self.n_vars += n
+        return offset
+
+    def costs(self, name: str) -> np.ndarray:
+        """Objective coefficients of block ``name``."""
+        return self._c[list(self.var_blocks).index(name)]
+
+    def column(self, name: str, local: np.ndarray | int) -> np.ndarray:
+        """Global column index of position(s) ``local`` in block ``name``."""
+        return self.var_blocks[name].start + np.asarray(local)
+
+    def add_rows(
+        self,
+        name: str,
+        n_rows: int,
+        row: np.ndarray,
+        col: np.ndarray,
+        val: np.ndarray,
+        lo: np.ndarray | float,
+        hi: np.ndarray | float,
+    ) -> None:
+        """Add ``n_rows`` rows given as COO triplets with row indices local to this family."""
+        if n_rows == 0:
+            return
+        self._rows.append(np.asarray(row, dtype=np.int64) + self.n_rows)
+        self._cols.append(np.asarray(col, dtype=np.int64))
+        self._vals.append(np.asarray(val, dtype=float))
+        self._lo.append(np.broadcast_to(np.asarray(lo, dtype=float), (n_rows,)).copy())
+        self._hi.append(np.broadcast_to(np.asarray(hi, dtype=float), (n_rows,)).copy())
+        self.row_blocks[name] = slice(self.n_rows, self.n_rows + n_rows)
+        self.n_rows += n_rows
+
+    def build(self, offset: float = 0.0) -> MatrixModel:
+        """Assemble the CSR matrix (duplicates summed, explicit zeros dropped)."""
+        def cat(parts: list[np.ndarray], dtype: type = float) -> np.ndarray:
+            return np.concatenate(parts).astype(dtype) if parts else np.zeros(0, dtype=dtype)
+
+        A = sp.coo_matrix(
+            (cat(self._vals), (cat(self._rows, np.int64), cat(self._cols, np.int64))), shape=(self.n_rows, self.n_vars)
+        ).tocsr()
+        A.sum_duplicates()
+        A.eliminate_zeros()
+        return MatrixModel(
+            c=cat(self._c),
+            lb=cat(self._lb),
+            ub=cat(self._ub),
+            integer=cat(self._int, bool),
+            A=A,
+            row_lo=cat(self._lo),
+            row_hi=cat(self._hi),
+            var_blocks=dict(self.var_blocks),
+            row_blocks=dict(self.row_blocks),
+            offset=offset,
+        )

@@ -1,0 +1,192 @@
+"""Hub families: throughput and storage (4), linking (5), network rules (8),
+single sourcing (9) and the carbon cap (10)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from hubopt.data.problem import ProblemData
+from hubopt.model.index import arc_products_periods, inflow_keys, layout_of
+from hubopt.model.matrix import ModelAssembler
+from hubopt.model.variables import assign_pairs
+
+
+def define_throughput(m: ModelAssembler, problem: ProblemData) -> None:
+    """Family 4a, per (h, t) with finite capacity: sum volume_p * ship - capacity_h * open[h,t] <= 0 (m3)."""
+    layout = layout_of(problem)
+    cap = problem.hubs["throughput_capacity"].to_numpy(float)
+    if not np.isfinite(cap).any():
+        return
+    sh, sp_, st = arc_products_periods(problem)
+    keep_hp = np.flatnonzero(np.repeat(np.isfinite(cap), problem.periods))
+    row_of = -np.ones(layout.n_hub_periods, dtype=np.int64)
+    row_of[keep_hp] = np.arange(len(keep_hp))
+    r = row_of[layout.hub_period(sh, st)]
+    use = r >= 0
+    vol = problem.products["unit_volume"].to_numpy(float)[sp_[use]]
+    cap_hp = np.repeat(cap, problem.periods)[keep_hp]
+    row = np.concatenate([r[use], np.arange(len(keep_hp))])
+    col = np.concatenate([m.column("ship", np.flatnonzero(use)), m.column("open", keep_hp)])
+    val = np.concatenate([vol, -cap_hp])
+    m.add_rows("throughput", len(keep_hp), row, col, val, -np.inf, 0.0)
+
+
+def stock_bound(problem: ProblemData) -> np.ndarray:
+    """Per hub: the most volume it can usefully hold (storage capacity, else a valid big-M).
+
+    Without a storage capacity the bound is the volume of all demand over the horizon
+    plus the volume of all starting stock: no plan needs more.
+    """
+    vol = problem.products["unit_volume"].to_numpy(float)
+    streams = problem.streams
+    demand_volume = float((streams["quantity"].to_numpy(float) * vol[streams["product_idx"].to_numpy()]).sum())
+    start_volume = float((problem.initial_stock * vol[None, :]).sum())
+    big_m = demand_volume + start_volume + 1.0
+    storage = problem.hubs["storage_capacity"].to_numpy(float)
+    return np.where(np.isfinite(storage), storage, big_m)
+
+
+def define_storage(m: ModelAssembler, problem: ProblemData) -> None:
+    """Family 4b, per (h, t): sum_p volume_p * stock[h,p,t] - S_h * open[h,t] <= 0 (m3).
+
+    S_h is the storage capacity, or :func:`stock_bound` when none is given, so a closed
+    hub holds no stock (and a hub holding starting stock is open in period 1).
+    """
+    layout = layout_of(problem)
+    h, p, t = layout.grid()
+    vol = problem.products["unit_volume"].to_numpy(float)
+    bound = stock_bound(problem)
+    n = layout.n_hub_periods
+    hp = np.arange(n)
+    row = np.concatenate([layout.hub_period(h, t), hp])
+    col = np.concatenate([m.column("stock", np.arange(layout.n_hub_product_periods)), m.column("open", hp)])
+    val = np.concatenate([np.maximum(vol[p], 1e-9), -np.repeat(bound, problem.periods)])
+    m.add_rows("storage", n, row, col, val, -np.inf, 0.0)
+
+
+def define_linking(m: ModelAssembler, problem: ProblemData) -> None:
+    """Family 5 (strong form), per (hub, stream) pair with arcs: sum_m ship[h,k,m] - d_k * open[h,t_k] <= 0.
+
+    Inflow is linked too, per (h, t): sum volume * inflow - M_h * open[h,t] <= 0, with M_h
+    from :func:`stock_bound` plus the throughput capacity when it is finite.
+    """
+    layout = layout_of(problem)
+    arcs = problem.out_arcs
+    streams = problem.streams
+    k = arcs["stream_idx"].to_numpy()
+    h = arcs["hub_idx"].to_numpy()
+    pair_key = h.astype(np.int64) * len(streams) + k
+    unique_keys, pair_row = np.unique(pair_key, return_inverse=True)
+    ph, pk = unique_keys // len(streams), unique_keys % len(streams)
+    n = len(unique_keys)
+    row = np.concatenate([pair_row, np.arange(n)])
+    col = np.concatenate([m.column("ship", np.arange(len(arcs))), m.column("open", layout.hub_period(ph, streams["period"].to_numpy()[pk]))])
+    val = np.concatenate([np.ones(len(arcs)), -streams["quantity"].to_numpy(float)[pk]])
+    m.add_rows("linking", n, row, col, val, -np.inf, 0.0)
+    ih, ip, it = inflow_keys(problem)
+    vol = problem.products["unit_volume"].to_numpy(float)
+    cap = problem.hubs["throughput_capacity"].to_numpy(float)
+    big = stock_bound(problem) + np.where(np.isfinite(cap), cap, 0.0)
+    hp = np.arange(layout.n_hub_periods)
+    row = np.concatenate([layout.hub_period(ih, it), hp])
+    col = np.concatenate([m.column("inflow", np.arange(len(ih))), m.column("open", hp)])
+    val = np.concatenate([np.maximum(vol[ip], 1e-9), -np.repeat(big, problem.periods)])
+    m.add_rows("inflow_linking", layout.n_hub_periods, row, col, val, -np.inf, 0.0)
+
+
+def define_hub_count(m: ModelAssembler, problem: ProblemData) -> None:
+    """Family 8a, per period: min_open_hubs <= sum_h open[h,t] <= max_open_hubs."""
+    policy = problem.policy
+    if policy.min_open_hubs == 0 and policy.max_open_hubs is None:
+        return
+    layout = layout_of(problem)
+    h, t = np.meshgrid(np.arange(problem.n_hubs), np.arange(1, problem.periods + 1), indexing="ij")
+    hi = np.inf if policy.max_open_hubs is None else float(policy.max_open_hubs)
+    m.add_rows("hub_count", problem.periods, t.ravel() - 1, m.column("open", layout.hub_period(h.ravel(), t.ravel())), np.ones(h.size), float(policy.min_open_hubs), hi)
+
+
+def define_events(m: ModelAssembler, problem: ProblemData) -> None:
+    """Family 8b: opening events, closing events, and no closing unless allowed.
+
+    opened[h,t] - open[h,t] + open[h,t-1] >= 0; with closing allowed,
+    closed[h,t] + open[h,t] - open[h,t-1] >= 0; otherwise open[h,t] - open[h,t-1] >= 0.
+    open[h,0] is 1 for existing hubs and 0 otherwise (moved to the right-hand side).
+    """
+    layout = layout_of(problem)
+    h, t = np.meshgrid(np.arange(problem.n_hubs), np.arange(1, problem.periods + 1), indexing="ij")
+    h, t = h.ravel(), t.ravel()
+    n = len(h)
+    own = layout.hub_period(h, t)
+    later = t > 1
+    prev = layout.hub_period(h[later], t[later] - 1)
+    existing = (problem.hubs["status"].to_numpy() == "existing")[h]
+    start = np.where((t == 1) & existing, 1.0, 0.0)
+    # opened - open[t] + open[t-1] >= 0  ->  for t=1: opened - open >= -open[0]
+    row = np.concatenate([np.arange(n), np.arange(n), np.flatnonzero(later)])
+    col = np.concatenate([m.column("opened", own), m.column("open", own), m.column("open", prev)])
+    val = np.concatenate([np.ones(n), -np.ones(n), np.ones(len(prev))])
+    m.add_rows("opening", n, row, col, val, -start, np.inf)
+    if problem.policy.allow_closing:
+        col = np.concatenate([m.column("closed", own), m.column("open", own), m.column("open", prev)])
+        val = np.concatenate([np.ones(n), np.ones(n), -np.ones(len(prev))])
+        m.add_rows("closing", n, row, col, val, start, np.inf)
+    else:
+        row = np.concatenate([np.flatnonzero(later), np.flatnonzero(later)])
+        col = np.concatenate([m.column("open", own[later]), m.column("open", prev)])
+        val = np.concatenate([np.ones(len(prev)), -np.ones(len(prev))])
+        # rows are indexed by (h, t>1); compact them
+        compact = -np.ones(n, dtype=np.int64)
+        compact[later] = np.arange(int(later.sum()))
+        m.add_rows("no_closing", int(later.sum()), compact[row], col, val, 0.0, np.inf)
+
+
+def define_budget(m: ModelAssembler, problem: ProblemData) -> None:
+    """Family 8c: fixed + opening + closing cost over the horizon <= fixed_cost_budget."""
+    budget = problem.policy.fixed_cost_budget
+    if budget is None:
+        return
+    blocks = ["open", "opened"] + (["closed"] if problem.policy.allow_closing else [])
+    cols, vals = [], []
+    for name in blocks:
+        sl = m.var_blocks[name]
+        cols.append(np.arange(sl.start, sl.stop))
+        vals.append(m.costs(name))
+    col = np.concatenate(cols)
+    m.add_rows("budget", 1, np.zeros(len(col), dtype=np.int64), col, np.concatenate(vals), -np.inf, budget)
+
+
+def define_single_sourcing(m: ModelAssembler, problem: ProblemData) -> None:
+    """Family 9: sum_h assign[h,r] = 1 per region with demand; ship[h,k,.] <= d_k * assign[h,r_k]."""
+    if not problem.policy.single_sourcing:
+        return
+    hubs, regions = assign_pairs(problem)
+    n_regions = len(problem.regions)
+    demanded = np.unique(problem.streams["region_idx"].to_numpy())
+    row_of = -np.ones(n_regions, dtype=np.int64)
+    row_of[demanded] = np.arange(len(demanded))
+    use = row_of[regions] >= 0
+    m.add_rows("assign_one", len(demanded), row_of[regions[use]], m.column("assign", np.flatnonzero(use)), np.ones(int(use.sum())), 1.0, 1.0)
+    arcs = problem.out_arcs
+    streams = problem.streams
+    k = arcs["stream_idx"].to_numpy()
+    h = arcs["hub_idx"].to_numpy()
+    pair_key = h.astype(np.int64) * len(streams) + k
+    unique_keys, pair_row = np.unique(pair_key, return_inverse=True)
+    ph, pk = unique_keys // len(streams), unique_keys % len(streams)
+    assign_index = np.searchsorted(hubs * n_regions + regions, ph * n_regions + streams["region_idx"].to_numpy()[pk])
+    n = len(unique_keys)
+    row = np.concatenate([pair_row, np.arange(n)])
+    col = np.concatenate([m.column("ship", np.arange(len(arcs))), m.column("assign", assign_index)])
+    val = np.concatenate([np.ones(len(arcs)), -streams["quantity"].to_numpy(float)[pk]])
+    m.add_rows("single_sourcing", n, row, col, val, -np.inf, 0.0)
+
+
+def define_carbon_cap(m: ModelAssembler, problem: ProblemData) -> None:
+    """Family 10: sum CO2 (t) of every shipment and inflow <= cap_t."""
+    cap = problem.policy.carbon.cap_t
+    if cap is None:
+        return
+    ship_co2 = problem.out_arcs["co2_t"].to_numpy(float)
+    in_co2 = np.zeros(0) if problem.free_replenishment else problem.in_arcs["co2_t"].to_numpy(float)
+    col = np.concatenate([m.column("ship", np.arange(len(ship_co2))), m.column("inflow", np.arange(len(in_co2)))])
+    m.add_rows("carbon_cap", 1, np.zeros(len(col), dtype=np.int64), col, np.concatenate([ship_co2, in_co2]), -np.inf, cap)

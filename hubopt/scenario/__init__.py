@@ -1,0 +1,1 @@
+"""Scenario YAML: schema, loading with `extends`, what-ifs and sweeps."""

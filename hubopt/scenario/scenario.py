@@ -1,0 +1,111 @@
+"""A loaded scenario: validated config plus typed tables, what-ifs applied."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from hubopt.data.dataset import Tables, check_tables, horizon, read_tables
+from hubopt.scenario.load import load_config, validate_config
+from hubopt.scenario.schema import ScenarioConfig
+from hubopt.scenario.whatif import apply_whatifs
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """Everything a solve needs: the config (what-ifs folded in) and the tables.
+
+    Attributes
+    ----------
+    config:
+        The scenario after `extends` merging and what-ifs (campaign changes applied).
+    tables:
+        Typed tables with the what-ifs applied.
+    path:
+        The YAML file it was loaded from (None when built in memory).
+    files:
+        Every YAML file of the `extends` chain, base first.
+    """
+
+    config: ScenarioConfig
+    tables: Tables
+    path: Path | None = None
+    files: list[Path] = field(default_factory=list)
+
+    @property
+    def name(self) -> str:
+        """Scenario name."""
+        return self.config.name
+
+    @property
+    def periods(self) -> int:
+        """Horizon T."""
+        return horizon(self.tables, self.config)
+
+    def resolved_yaml(self) -> str:
+        """The scenario as one YAML document: `extends` merged, paths absolute."""
+        doc = self.config.model_dump(mode="json", exclude_none=True)
+        return yaml.safe_dump(doc, sort_keys=False, allow_unicode=True)
+
+    def input_hash(self) -> str:
+        """SHA-256 over the resolved YAML and every input file's bytes."""
+        digest = hashlib.sha256(self.resolved_yaml().encode())
+        for table, path in sorted(self.tables.files.items()):
+            digest.update(table.encode())
+            digest.update(file_sha256(path).encode())
+        return digest.hexdigest()
+
+    def file_hashes(self) -> dict[str, str]:
+        """SHA-256 of every input file (YAML chain and tables)."""
+        out = {str(p): file_sha256(p) for p in self.files}
+        out |= {str(p): file_sha256(p) for p in self.tables.files.values()}
+        return out
+
+
+def file_sha256(path: Path) -> str:
+    """SHA-256 of a file, streamed."""
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def load_scenario(path: str | Path) -> Scenario:
+    """Load, validate and resolve a scenario YAML file.
+
+    Raises
+    ------
+    hubopt.errors.ScenarioError, hubopt.errors.DataValidationError
+        With every problem found, each naming the file and the row or key.
+    """
+    path = Path(path)
+    config, files = load_config(path)
+    return build_scenario(config, str(path), path=path, files=files)
+
+
+def scenario_from_dict(doc: dict[str, Any], base_dir: str | Path = ".") -> Scenario:
+    """Build a scenario from an in-memory mapping; data paths are relative to ``base_dir``."""
+    from hubopt.scenario.load import _absolutise
+
+    doc = _absolutise(doc, Path(base_dir).resolve(), "<dict>")
+    return build_scenario(validate_config(doc, "<dict>"), "<dict>")
+
+
+def build_scenario(config: ScenarioConfig, label: str, path: Path | None = None, files: list[Path] | None = None) -> Scenario:
+    """Read tables for a validated config, apply what-ifs and re-check."""
+    tables = read_tables(config, label)
+    if config.whatif:
+        config, tables = apply_whatifs(config, tables)
+        check_tables(tables, config)
+    return Scenario(config=config, tables=tables, path=path, files=files or [])
+
+
+def dump_json(obj: Any) -> str:
+    """JSON with stable key order (used for hashes and manifests)."""
+    return json.dumps(obj, sort_keys=True, default=str)

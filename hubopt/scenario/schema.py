@@ -1,0 +1,243 @@
+"""The scenario YAML schema as pydantic models (DESIGN §2).
+
+Every block forbids unknown keys; :func:`hubopt.scenario.load.load_scenario` turns
+pydantic's errors into :class:`~hubopt.errors.ScenarioError` with "did you mean" hints.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+TABLE_KEYS = (
+    "hubs",
+    "regions",
+    "products",
+    "demand",
+    "sources",
+    "supply",
+    "inventory",
+    "modes",
+    "lanes",
+    "channels",
+    "vehicles",
+)
+
+
+class Block(BaseModel):
+    """Base of every YAML block: unknown keys are errors, values are validated on assignment."""
+
+    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+
+
+# A region filter: ``all``, a list of region ids, or a mapping attribute -> allowed values.
+RegionFilter = Literal["all"] | list[str] | dict[str, list[str]]
+
+
+class DataPaths(Block):
+    """Paths of the data tables, relative to the YAML file that declares them."""
+
+    hubs: str | None = None
+    regions: str | None = None
+    products: str | None = None
+    demand: str | None = None
+    sources: str | None = None
+    supply: str | None = None
+    inventory: str | None = None
+    modes: str | None = None
+    lanes: str | None = None
+    channels: str | None = None
+    vehicles: str | None = None
+
+
+class Campaign(Block):
+    """A promotion: demand uplift in a scope, a delivery window and a service level."""
+
+    id: str = Field(min_length=1, description="Campaign id, unique in the scenario.")
+    name: str | None = Field(default=None, description="Display name.")
+    regions: RegionFilter = Field(default="all", description="Regions in scope.")
+    products: list[str] | Literal["all"] = Field(default="all", description="Products in scope.")
+    periods: list[Annotated[int, Field(ge=1)]] | Literal["all"] = Field(
+        default="all", description="Periods in scope (1..T)."
+    )
+    channels: list[str] | Literal["all"] = Field(default="all", description="Channels in scope.")
+    uplift: float = Field(default=1.0, ge=0, description="Multiplies base demand (and its std).")
+    delivery_window_hours: float | None = Field(
+        default=None, gt=0, description="On time means transit within this many hours."
+    )
+    service_level: float = Field(
+        default=0.0, ge=0, le=1, description="Share of campaign units that must be on time."
+    )
+    spend: float = Field(default=0.0, ge=0, description="Marketing spend, for promotion ROI.")
+
+
+class SafetyStock(Block):
+    """Safety stock policy: ``stock >= z * sigma`` of the demand a hub serves."""
+
+    z: float = Field(default=0.0, ge=0, description="Service factor (1.65 ~ 95 % cycle service).")
+    pooling: bool = Field(default=False, description="Risk-pooled square-root requirement.")
+
+
+class Carbon(Block):
+    """Carbon price and cap."""
+
+    price_per_t: float = Field(default=0.0, ge=0, description="Money per tonne CO2.")
+    cap_t: float | None = Field(default=None, ge=0, description="Cap on tonnes CO2 (all periods).")
+
+
+class Policy(Block):
+    """Network and service policy."""
+
+    periods: int | None = Field(
+        default=None, ge=1, description="Horizon T; default: the largest period in demand."
+    )
+    circuity: float = Field(default=1.25, ge=1.0, description="Road km per great-circle km.")
+    min_open_hubs: int = Field(default=0, ge=0, description="Minimum open hubs per period.")
+    max_open_hubs: int | None = Field(default=None, ge=0, description="Maximum open hubs per period.")
+    fixed_cost_budget: float | None = Field(
+        default=None, ge=0, description="Cap on fixed + opening + closing cost over the horizon."
+    )
+    single_sourcing: bool = Field(default=False, description="Each region served by one hub.")
+    allow_closing: bool = Field(default=False, description="Open hubs may close in later periods.")
+    default_delivery_window_hours: float | None = Field(
+        default=None, gt=0, description="Window for streams with no campaign or channel window."
+    )
+    late_penalty_per_unit: float | None = Field(
+        default=None, ge=0, description="Cost per unit delivered late; absent = late not allowed."
+    )
+    nearest_hubs: int | None = Field(
+        default=None,
+        ge=1,
+        description="Arc pruning: only the N fastest allowed hubs may serve each region.",
+    )
+    safety_stock: SafetyStock = Field(default_factory=SafetyStock)
+    carbon: Carbon = Field(default_factory=Carbon)
+
+
+class Backend(StrEnum):
+    """Solver backends."""
+
+    AUTO = "auto"
+    HIGHS = "highs"
+    SCIP = "scip"
+    CBC = "cbc"
+    ORTOOLS_HIGHS = "ortools-highs"
+
+
+class SolverSettings(Block):
+    """Solver settings."""
+
+    backend: Backend = Field(default=Backend.AUTO, description="Which solver to use.")
+    time_limit_s: float = Field(default=120.0, gt=0, description="Wall-clock limit in seconds.")
+    mip_gap: float = Field(default=0.005, ge=0, le=1, description="Relative MIP gap to stop at.")
+    threads: int = Field(default=0, ge=0, description="Solver threads; 0 = solver default.")
+    seed: int = Field(default=0, ge=0, description="Random seed passed to the solver.")
+    warm_start: bool = Field(default=True, description="Give the solver a heuristic start.")
+
+
+class OutputSettings(Block):
+    """What a run writes."""
+
+    dir: str | None = Field(default=None, description="Run folder, relative to the YAML file.")
+    map: bool = Field(default=True, description="Write map.html.")
+    report: bool = Field(default=True, description="Write report.html.")
+
+
+# ---- what-if operations (DESIGN §2 `whatif:`) ------------------------------------------
+
+
+class ScaleDemand(Block):
+    """Multiply demand (and its std) in a scope by a factor."""
+
+    regions: RegionFilter = "all"
+    products: list[str] | Literal["all"] = "all"
+    periods: list[Annotated[int, Field(ge=1)]] | Literal["all"] = "all"
+    channels: list[str] | Literal["all"] = "all"
+    factor: float = Field(ge=0)
+
+
+class ScaleCapacity(Block):
+    """Multiply hub capacities (throughput and/or storage) by a factor."""
+
+    hubs: list[str] | Literal["all"] = "all"
+    throughput: float | None = Field(default=None, ge=0)
+    storage: float | None = Field(default=None, ge=0)
+
+    @model_validator(mode="after")
+    def _one_factor(self) -> ScaleCapacity:
+        if self.throughput is None and self.storage is None:
+            raise ValueError("give at least one of 'throughput' or 'storage'")
+        return self
+
+
+class ScaleCost(Block):
+    """Multiply cost components by factors.
+
+    ``transport`` scales every mode's per-kg and per-kg-km cost and every lane's
+    ``cost_per_unit``; it is either one factor or a mapping ``mode_id -> factor``.
+    """
+
+    transport: float | dict[str, float] | None = None
+    fixed: float | None = Field(default=None, ge=0)
+    handling: float | None = Field(default=None, ge=0)
+    holding: float | None = Field(default=None, ge=0)
+    supply: float | None = Field(default=None, ge=0)
+
+    @field_validator("transport")
+    @classmethod
+    def _non_negative(cls, value: float | dict[str, float] | None) -> Any:
+        values = value.values() if isinstance(value, dict) else [value]
+        if any(v is not None and v < 0 for v in values):
+            raise ValueError("transport factors must be >= 0")
+        return value
+
+
+class WhatIf(Block):
+    """One what-if operation; exactly one key is set."""
+
+    scale_demand: ScaleDemand | None = None
+    open_hubs: list[str] | None = None
+    close_hubs: list[str] | None = None
+    scale_capacity: ScaleCapacity | None = None
+    scale_cost: ScaleCost | None = None
+    set_campaign: dict[str, Any] | None = Field(
+        default=None, description="{id: CAMPAIGN, FIELD: VALUE, ...}: change a campaign."
+    )
+    add_campaign: Campaign | None = None
+
+    @model_validator(mode="after")
+    def _exactly_one(self) -> WhatIf:
+        given = [k for k, v in self.__dict__.items() if v is not None]
+        if len(given) != 1:
+            raise ValueError(
+                f"each what-if item must have exactly one operation; found {given or 'none'}"
+            )
+        return self
+
+    @property
+    def operation(self) -> str:
+        """Name of the operation this item carries."""
+        return next(k for k, v in self.__dict__.items() if v is not None)
+
+
+class ScenarioConfig(Block):
+    """A whole scenario file (after `extends` has been merged)."""
+
+    name: str = Field(min_length=1, description="Scenario name (used for run folders).")
+    description: str | None = None
+    data: DataPaths
+    campaigns: list[Campaign] = Field(default_factory=list)
+    policy: Policy = Field(default_factory=Policy)
+    whatif: list[WhatIf] = Field(default_factory=list)
+    solver: SolverSettings = Field(default_factory=SolverSettings)
+    output: OutputSettings = Field(default_factory=OutputSettings)
+
+    @model_validator(mode="after")
+    def _unique_campaigns(self) -> ScenarioConfig:
+        ids = [c.id for c in self.campaigns]
+        dupes = sorted({i for i in ids if ids.count(i) > 1})
+        if dupes:
+            raise ValueError(f"campaign ids must be unique; repeated: {dupes}")
+        return self

@@ -1,0 +1,252 @@
+"""Decode a solver vector into tidy tables with the user's ids (never positions)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from hubopt.data.problem import ProblemData
+from hubopt.model.index import inflow_keys, layout_of
+from hubopt.model.matrix import MatrixModel
+from hubopt.model.variables import assign_pairs, unmet_streams
+
+EPS = 1e-7
+
+COST_COMPONENTS = (
+    "fixed",
+    "opening",
+    "closing",
+    "supply",
+    "inbound_transport",
+    "outbound_transport",
+    "handling",
+    "returns",
+    "holding",
+    "lost_sales",
+    "late",
+    "carbon",
+)
+
+
+@dataclass(frozen=True)
+class Solution:
+    """A plan as tables.
+
+    Attributes
+    ----------
+    hubs:
+        One row per hub and period: ``hub_id, period, open, opened, closed,
+        throughput_m3, throughput_capacity_m3, stock_m3, storage_capacity_m3``.
+    flows:
+        Outbound shipments: ``hub_id, region_id, product_id, period, channel, mode_id,
+        campaign_id, quantity, distance_km, transit_hours, window_hours, on_time,
+        transport_cost, handling_cost, return_cost, late_cost, co2_t`` (costs and CO2 are
+        totals for the row).
+    inflows:
+        Inbound shipments: ``source_id, hub_id, product_id, period, mode_id, quantity,
+        distance_km, transit_hours, supply_cost, transport_cost, co2_t`` (``source_id`` is
+        empty for free replenishment).
+    stock:
+        End-of-period stock: ``hub_id, product_id, period, quantity``.
+    unmet:
+        Demand not delivered: ``region_id, product_id, period, channel, campaign_id,
+        quantity, penalty_cost``.
+    assignments:
+        Single sourcing: ``region_id, hub_id`` (empty otherwise).
+    costs:
+        Objective by component (money), see :data:`COST_COMPONENTS`.
+    """
+
+    hubs: pd.DataFrame
+    flows: pd.DataFrame
+    inflows: pd.DataFrame
+    stock: pd.DataFrame
+    unmet: pd.DataFrame
+    assignments: pd.DataFrame
+    costs: dict[str, float]
+
+    @property
+    def objective(self) -> float:
+        """Total cost (sum of the components)."""
+        return float(sum(self.costs.values()))
+
+    def tables(self) -> dict[str, pd.DataFrame]:
+        """Every table by file stem, for writing."""
+        costs = pd.DataFrame({"component": list(self.costs), "cost": list(self.costs.values())})
+        return {
+            "hubs": self.hubs,
+            "flows": self.flows,
+            "inflows": self.inflows,
+            "stock": self.stock,
+            "unmet": self.unmet,
+            "assignments": self.assignments,
+            "costs": costs,
+        }
+
+
+def decode_solution(problem: ProblemData, model: MatrixModel, x: np.ndarray) -> Solution:
+    """Turn the solution vector into :class:`Solution` tables."""
+    layout = layout_of(problem)
+    open_ = np.round(model.block(x, "open")).clip(0, 1)
+    opened = model.block(x, "opened")
+    closed = model.block(x, "closed") if "closed" in model.var_blocks else np.zeros_like(open_)
+    ship = np.where(model.block(x, "ship") > EPS, model.block(x, "ship"), 0.0)
+    inflow = np.where(model.block(x, "inflow") > EPS, model.block(x, "inflow"), 0.0)
+    stock = np.where(model.block(x, "stock") > EPS, model.block(x, "stock"), 0.0)
+    unmet = np.where(model.block(x, "unmet") > EPS, model.block(x, "unmet"), 0.0)
+    flows = _flows(problem, ship)
+    inflows = _inflows(problem, inflow)
+    h, p, t = layout.grid()
+    stock_table = pd.DataFrame(
+        {"hub_id": problem.hubs["hub_id"].to_numpy()[h], "product_id": problem.products["product_id"].to_numpy()[p], "period": t, "quantity": stock}
+    )
+    vol = problem.products["unit_volume"].to_numpy(float)
+    hub_rows = _hub_table(problem, open_, opened, closed, flows, stock * vol[p])
+    unmet_table = _unmet(problem, unmet)
+    assignments = pd.DataFrame(columns=["region_id", "hub_id"])
+    if "assign" in model.var_blocks:
+        ah, ar = assign_pairs(problem)
+        chosen = model.block(x, "assign") > 0.5
+        assignments = pd.DataFrame(
+            {"region_id": problem.regions["region_id"].to_numpy()[ar[chosen]], "hub_id": problem.hubs["hub_id"].to_numpy()[ah[chosen]]}
+        ).sort_values(["region_id", "hub_id"], ignore_index=True)
+    hubs = problem.hubs
+    costs = {
+        "fixed": float(open_ @ np.repeat(hubs["fixed_cost"].to_numpy(float), problem.periods)),
+        "opening": float(opened @ np.repeat(hubs["opening_cost"].to_numpy(float), problem.periods)),
+        "closing": float(closed @ np.repeat(hubs["closing_cost"].to_numpy(float), problem.periods)) if "closed" in model.var_blocks else 0.0,
+        "supply": float(inflows["supply_cost"].sum()),
+        "inbound_transport": float(inflows["transport_cost"].sum()),
+        "outbound_transport": float(flows["transport_cost"].sum()),
+        "handling": float(flows["handling_cost"].sum()),
+        "returns": float(flows["return_cost"].sum()),
+        "holding": float(stock @ problem.products["holding_cost"].to_numpy(float)[p]),
+        "lost_sales": float(unmet_table["penalty_cost"].sum()),
+        "late": float(flows["late_cost"].sum()),
+        "carbon": problem.policy.carbon.price_per_t * float(flows["co2_t"].sum() + inflows["co2_t"].sum()),
+    }
+    return Solution(hub_rows, flows, inflows, stock_table[stock > 0].reset_index(drop=True), unmet_table, assignments, costs)
+
+
+def _flows(problem: ProblemData, ship: np.ndarray) -> pd.DataFrame:
+    arcs = problem.out_arcs
+    used = np.flatnonzero(ship > 0)
+    a = arcs.iloc[used]
+    k = a["stream_idx"].to_numpy()
+    streams = problem.streams
+    q = ship[used]
+    flows = pd.DataFrame(
+        {
+            "hub_id": problem.hubs["hub_id"].to_numpy()[a["hub_idx"].to_numpy()],
+            "region_id": streams["region_id"].to_numpy()[k],
+            "product_id": streams["product_id"].to_numpy()[k],
+            "period": streams["period"].to_numpy()[k],
+            "channel": streams["channel"].to_numpy()[k],
+            "mode_id": problem.modes["mode_id"].to_numpy()[a["mode_idx"].to_numpy()],
+            "campaign_id": streams["campaign_id"].to_numpy()[k],
+            "quantity": q,
+            "distance_km": a["distance_km"].to_numpy(float),
+            "transit_hours": a["transit_hours"].to_numpy(float),
+            "window_hours": streams["window_hours"].to_numpy(float)[k],
+            "on_time": ~a["late"].to_numpy(dtype=bool),
+            "transport_cost": q * a["transport_cost"].to_numpy(float),
+            "handling_cost": q * a["handling_cost"].to_numpy(float),
+            "return_cost": q * a["return_cost"].to_numpy(float),
+            "late_cost": q * a["late_cost"].to_numpy(float),
+            "co2_t": q * a["co2_t"].to_numpy(float),
+        }
+    )
+    return flows.sort_values(["period", "hub_id", "region_id", "product_id", "channel", "mode_id"], ignore_index=True)
+
+
+def _inflows(problem: ProblemData, inflow: np.ndarray) -> pd.DataFrame:
+    used = np.flatnonzero(inflow > 0)
+    q = inflow[used]
+    hubs, products = problem.hubs["hub_id"].to_numpy(), problem.products["product_id"].to_numpy()
+    if problem.free_replenishment:
+        h, p, t = (arr[used] for arr in inflow_keys(problem))
+        zeros = np.zeros(len(used))
+        frame = pd.DataFrame(
+            {
+                "source_id": "",
+                "hub_id": hubs[h],
+                "product_id": products[p],
+                "period": t,
+                "mode_id": "",
+                "quantity": q,
+                "distance_km": zeros,
+                "transit_hours": zeros,
+                "supply_cost": zeros,
+                "transport_cost": zeros,
+                "co2_t": zeros,
+            }
+        )
+    else:
+        a = problem.in_arcs.iloc[used]
+        frame = pd.DataFrame(
+            {
+                "source_id": problem.sources["source_id"].to_numpy()[a["source_idx"].to_numpy(int)],
+                "hub_id": hubs[a["hub_idx"].to_numpy(int)],
+                "product_id": products[a["product_idx"].to_numpy(int)],
+                "period": a["period"].to_numpy(int),
+                "mode_id": problem.modes["mode_id"].to_numpy()[a["mode_idx"].to_numpy(int)],
+                "quantity": q,
+                "distance_km": a["distance_km"].to_numpy(float),
+                "transit_hours": a["transit_hours"].to_numpy(float),
+                "supply_cost": q * a["supply_cost"].to_numpy(float),
+                "transport_cost": q * a["transport_cost"].to_numpy(float),
+                "co2_t": q * a["co2_t"].to_numpy(float),
+            }
+        )
+    return frame.sort_values(["period", "hub_id", "product_id", "source_id", "mode_id"], ignore_index=True)
+
+
+def _hub_table(
+    problem: ProblemData, open_: np.ndarray, opened: np.ndarray, closed: np.ndarray, flows: pd.DataFrame, stock_m3: np.ndarray
+) -> pd.DataFrame:
+    layout = layout_of(problem)
+    hubs = problem.hubs
+    h = np.repeat(np.arange(problem.n_hubs), problem.periods)
+    t = np.tile(np.arange(1, problem.periods + 1), problem.n_hubs)
+    vol = problem.products.set_index("product_id")["unit_volume"]
+    out_m3 = np.zeros(layout.n_hub_periods)
+    if len(flows):
+        fh = pd.Index(hubs["hub_id"]).get_indexer(flows["hub_id"])
+        np.add.at(out_m3, layout.hub_period(fh, flows["period"].to_numpy()), flows["quantity"].to_numpy() * vol.reindex(flows["product_id"]).to_numpy())
+    held = stock_m3.reshape(problem.n_hubs, problem.n_products, problem.periods).sum(axis=1).ravel()
+    return pd.DataFrame(
+        {
+            "hub_id": hubs["hub_id"].to_numpy()[h],
+            "name": hubs["name"].to_numpy()[h],
+            "period": t,
+            "status": hubs["status"].to_numpy()[h],
+            "open": open_.astype(int),
+            "opened": np.round(opened, 6),
+            "closed": np.round(closed, 6),
+            "throughput_m3": out_m3,
+            "throughput_capacity_m3": hubs["throughput_capacity"].to_numpy(float)[h],
+            "stock_m3": held,
+            "storage_capacity_m3": hubs["storage_capacity"].to_numpy(float)[h],
+        }
+    )
+
+
+def _unmet(problem: ProblemData, unmet: np.ndarray) -> pd.DataFrame:
+    k_all = unmet_streams(problem)
+    used = unmet > 0
+    k = k_all[used]
+    streams = problem.streams
+    q = unmet[used]
+    return pd.DataFrame(
+        {
+            "region_id": streams["region_id"].to_numpy()[k],
+            "product_id": streams["product_id"].to_numpy()[k],
+            "period": streams["period"].to_numpy()[k],
+            "channel": streams["channel"].to_numpy()[k],
+            "campaign_id": streams["campaign_id"].to_numpy()[k],
+            "quantity": q,
+            "penalty_cost": q * streams["lost_sale_penalty"].to_numpy(float)[k],
+        }
+    ).sort_values(["period", "region_id", "product_id", "channel"], ignore_index=True)
