@@ -120,7 +120,13 @@ def solve(
     if not isinstance(scenario, Scenario):
         scenario = load_scenario(scenario)
     settings = scenario.config.solver
-    overrides = {"backend": backend, "time_limit_s": time_limit_s, "mip_gap": mip_gap, "threads": threads, "seed": seed}
+    overrides = {
+        "backend": backend,
+        "time_limit_s": time_limit_s,
+        "mip_gap": mip_gap,
+        "threads": threads,
+        "seed": seed,
+    }
     settings = settings.model_copy(update={k: v for k, v in overrides.items() if v is not None})
     started = datetime.now(UTC).isoformat(timespec="seconds")
     start = time.perf_counter()

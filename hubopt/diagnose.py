@@ -46,7 +46,13 @@ def _capacity_shortfall(problem: ProblemData) -> list[str]:
     vol = problem.products["unit_volume"].to_numpy(float)
     streams = problem.streams
     must = ~np.isfinite(streams["lost_sale_penalty"].to_numpy(float))
-    need = np.bincount(streams["period"].to_numpy()[must] - 1, weights=(streams["quantity"].to_numpy(float) * vol[streams["product_idx"].to_numpy()])[must], minlength=problem.periods)
+    need = np.bincount(
+        streams["period"].to_numpy()[must] - 1,
+        weights=(streams["quantity"].to_numpy(float) * vol[streams["product_idx"].to_numpy()])[
+            must
+        ],
+        minlength=problem.periods,
+    )
     hubs = problem.hubs
     cap = hubs["throughput_capacity"].to_numpy(float)
     usable = hubs["status"].to_numpy() != "forced_closed"
@@ -57,6 +63,12 @@ def _capacity_shortfall(problem: ProblemData) -> list[str]:
         limit = problem.policy.max_open_hubs
         total = caps[:limit].sum() if limit is not None else caps.sum()
         if need[t - 1] > total + 1e-9:
-            which = f"the {limit} largest hubs allowed to open" if limit is not None else "all hubs allowed to open"
-            out.append(f"period {t}: demand that must be met is {need[t - 1]:,.0f} m3, above the throughput capacity of {which} ({total:,.0f} m3).")
+            which = (
+                f"the {limit} largest hubs allowed to open"
+                if limit is not None
+                else "all hubs allowed to open"
+            )
+            out.append(
+                f"period {t}: demand that must be met is {need[t - 1]:,.0f} m3, above the throughput capacity of {which} ({total:,.0f} m3)."
+            )
     return out

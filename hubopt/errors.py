@@ -55,7 +55,9 @@ class InputError(HubOptError):
 
     exit_code = 2
 
-    def __init__(self, problems: list[Problem] | Problem | str, title: str = "Invalid input") -> None:
+    def __init__(
+        self, problems: list[Problem] | Problem | str, title: str = "Invalid input"
+    ) -> None:
         if isinstance(problems, str):
             problems = [Problem(where="input", expected="valid input", found=problems)]
         elif isinstance(problems, Problem):

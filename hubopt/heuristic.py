@@ -20,13 +20,20 @@ def greedy_open(problem: ProblemData) -> np.ndarray:
     layout = layout_of(problem)
     chosen = np.zeros((problem.n_hubs, problem.periods))
     if len(arcs):
-        unit = arcs["transport_cost"].to_numpy(float) + arcs["handling_cost"].to_numpy(float) + arcs["late_cost"].to_numpy(float)
+        unit = (
+            arcs["transport_cost"].to_numpy(float)
+            + arcs["handling_cost"].to_numpy(float)
+            + arcs["late_cost"].to_numpy(float)
+        )
         order = np.lexsort((unit, arcs["stream_idx"].to_numpy()))
         first = order[np.r_[True, np.diff(arcs["stream_idx"].to_numpy()[order]) != 0]]
         streams = problem.streams
         k = arcs["stream_idx"].to_numpy()[first]
         h = arcs["hub_idx"].to_numpy()[first]
-        volume = streams["quantity"].to_numpy(float)[k] * problem.products["unit_volume"].to_numpy(float)[streams["product_idx"].to_numpy()[k]]
+        volume = (
+            streams["quantity"].to_numpy(float)[k]
+            * problem.products["unit_volume"].to_numpy(float)[streams["product_idx"].to_numpy()[k]]
+        )
         np.add.at(chosen, (h, streams["period"].to_numpy()[k] - 1), volume)
     status = problem.hubs["status"].to_numpy()
     forced = np.isin(status, ["forced_open", "existing"])[:, None]

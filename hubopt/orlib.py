@@ -57,7 +57,9 @@ def read_orlib_cap(path: str | Path, capacity: float | None = None) -> FacilityI
 def read_holmberg(path: str | Path) -> FacilityInstance:
     """Read a Holmberg single-source CFLP file (``m n``, capacity+fixed per facility,
     demands, then an m x n cost matrix of serving each whole customer)."""
-    values = np.array(Path(path).read_text(errors="replace").replace("\0", " ").split(), dtype=float)
+    values = np.array(
+        Path(path).read_text(errors="replace").replace("\0", " ").split(), dtype=float
+    )
     m, n = int(values[0]), int(values[1])
     body = values[2:]
     cap, fixed = body[0 : 2 * m : 2], body[1 : 2 * m : 2]
@@ -66,7 +68,9 @@ def read_holmberg(path: str | Path) -> FacilityInstance:
     return FacilityInstance(Path(path).stem, cap, fixed, demand, cost)
 
 
-def write_facility_scenario(instance: FacilityInstance, folder: str | Path, single_sourcing: bool = False) -> Path:
+def write_facility_scenario(
+    instance: FacilityInstance, folder: str | Path, single_sourcing: bool = False
+) -> Path:
     """Write ``instance`` as a scenario folder (YAML + CSV tables); return the YAML path."""
     folder = Path(folder)
     (folder / "data").mkdir(parents=True, exist_ok=True)
@@ -83,18 +87,24 @@ def write_facility_scenario(instance: FacilityInstance, folder: str | Path, sing
             "throughput_capacity": instance.capacity,
         }
     ).to_csv(folder / "data/hubs.csv", index=False)
-    pd.DataFrame({"region_id": region_ids, "lat": np.linspace(35.0, 36.0, n), "lon": np.full(n, 128.0)}).to_csv(
-        folder / "data/regions.csv", index=False
+    pd.DataFrame(
+        {"region_id": region_ids, "lat": np.linspace(35.0, 36.0, n), "lon": np.full(n, 128.0)}
+    ).to_csv(folder / "data/regions.csv", index=False)
+    pd.DataFrame({"product_id": ["unit"], "unit_volume": [1.0], "unit_weight_kg": [1.0]}).to_csv(
+        folder / "data/products.csv", index=False
     )
-    pd.DataFrame({"product_id": ["unit"], "unit_volume": [1.0], "unit_weight_kg": [1.0]}).to_csv(folder / "data/products.csv", index=False)
-    pd.DataFrame({"region_id": region_ids, "product_id": "unit", "period": 1, "quantity": instance.demand}).to_csv(
-        folder / "data/demand.csv", index=False
-    )
+    pd.DataFrame(
+        {"region_id": region_ids, "product_id": "unit", "period": 1, "quantity": instance.demand}
+    ).to_csv(folder / "data/demand.csv", index=False)
     i, j = np.meshgrid(np.arange(m), np.arange(n), indexing="ij")
     with np.errstate(divide="ignore", invalid="ignore"):
         per_unit = np.where(instance.demand[j] > 0, instance.cost[i, j] / instance.demand[j], 0.0)
     pd.DataFrame(
-        {"from_id": np.array(hub_ids)[i.ravel()], "to_id": np.array(region_ids)[j.ravel()], "cost_per_unit": per_unit.ravel()}
+        {
+            "from_id": np.array(hub_ids)[i.ravel()],
+            "to_id": np.array(region_ids)[j.ravel()],
+            "cost_per_unit": per_unit.ravel(),
+        }
     ).to_csv(folder / "data/lanes.csv", index=False, float_format="%.17g")
     doc = {
         "name": instance.name,

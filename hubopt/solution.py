@@ -100,7 +100,12 @@ def decode_solution(problem: ProblemData, model: MatrixModel, x: np.ndarray) -> 
     inflows = _inflows(problem, inflow)
     h, p, t = layout.grid()
     stock_table = pd.DataFrame(
-        {"hub_id": problem.hubs["hub_id"].to_numpy()[h], "product_id": problem.products["product_id"].to_numpy()[p], "period": t, "quantity": stock}
+        {
+            "hub_id": problem.hubs["hub_id"].to_numpy()[h],
+            "product_id": problem.products["product_id"].to_numpy()[p],
+            "period": t,
+            "quantity": stock,
+        }
     )
     vol = problem.products["unit_volume"].to_numpy(float)
     hub_rows = _hub_table(problem, open_, opened, closed, flows, stock * vol[p])
@@ -110,13 +115,18 @@ def decode_solution(problem: ProblemData, model: MatrixModel, x: np.ndarray) -> 
         ah, ar = assign_pairs(problem)
         chosen = model.block(x, "assign") > 0.5
         assignments = pd.DataFrame(
-            {"region_id": problem.regions["region_id"].to_numpy()[ar[chosen]], "hub_id": problem.hubs["hub_id"].to_numpy()[ah[chosen]]}
+            {
+                "region_id": problem.regions["region_id"].to_numpy()[ar[chosen]],
+                "hub_id": problem.hubs["hub_id"].to_numpy()[ah[chosen]],
+            }
         ).sort_values(["region_id", "hub_id"], ignore_index=True)
     hubs = problem.hubs
     costs = {
         "fixed": float(open_ @ np.repeat(hubs["fixed_cost"].to_numpy(float), problem.periods)),
         "opening": float(opened @ np.repeat(hubs["opening_cost"].to_numpy(float), problem.periods)),
-        "closing": float(closed @ np.repeat(hubs["closing_cost"].to_numpy(float), problem.periods)) if "closed" in model.var_blocks else 0.0,
+        "closing": float(closed @ np.repeat(hubs["closing_cost"].to_numpy(float), problem.periods))
+        if "closed" in model.var_blocks
+        else 0.0,
         "supply": float(inflows["supply_cost"].sum()),
         "inbound_transport": float(inflows["transport_cost"].sum()),
         "outbound_transport": float(flows["transport_cost"].sum()),
@@ -125,9 +135,18 @@ def decode_solution(problem: ProblemData, model: MatrixModel, x: np.ndarray) -> 
         "holding": float(stock @ problem.products["holding_cost"].to_numpy(float)[p]),
         "lost_sales": float(unmet_table["penalty_cost"].sum()),
         "late": float(flows["late_cost"].sum()),
-        "carbon": problem.policy.carbon.price_per_t * float(flows["co2_t"].sum() + inflows["co2_t"].sum()),
+        "carbon": problem.policy.carbon.price_per_t
+        * float(flows["co2_t"].sum() + inflows["co2_t"].sum()),
     }
-    return Solution(hub_rows, flows, inflows, stock_table[stock > 0].reset_index(drop=True), unmet_table, assignments, costs)
+    return Solution(
+        hub_rows,
+        flows,
+        inflows,
+        stock_table[stock > 0].reset_index(drop=True),
+        unmet_table,
+        assignments,
+        costs,
+    )
 
 
 def _flows(problem: ProblemData, ship: np.ndarray) -> pd.DataFrame:
@@ -158,7 +177,9 @@ def _flows(problem: ProblemData, ship: np.ndarray) -> pd.DataFrame:
             "co2_t": q * a["co2_t"].to_numpy(float),
         }
     )
-    return flows.sort_values(["period", "hub_id", "region_id", "product_id", "channel", "mode_id"], ignore_index=True)
+    return flows.sort_values(
+        ["period", "hub_id", "region_id", "product_id", "channel", "mode_id"], ignore_index=True
+    )
 
 
 def _inflows(problem: ProblemData, inflow: np.ndarray) -> pd.DataFrame:
@@ -200,11 +221,18 @@ def _inflows(problem: ProblemData, inflow: np.ndarray) -> pd.DataFrame:
                 "co2_t": q * a["co2_t"].to_numpy(float),
             }
         )
-    return frame.sort_values(["period", "hub_id", "product_id", "source_id", "mode_id"], ignore_index=True)
+    return frame.sort_values(
+        ["period", "hub_id", "product_id", "source_id", "mode_id"], ignore_index=True
+    )
 
 
 def _hub_table(
-    problem: ProblemData, open_: np.ndarray, opened: np.ndarray, closed: np.ndarray, flows: pd.DataFrame, stock_m3: np.ndarray
+    problem: ProblemData,
+    open_: np.ndarray,
+    opened: np.ndarray,
+    closed: np.ndarray,
+    flows: pd.DataFrame,
+    stock_m3: np.ndarray,
 ) -> pd.DataFrame:
     layout = layout_of(problem)
     hubs = problem.hubs
@@ -214,7 +242,11 @@ def _hub_table(
     out_m3 = np.zeros(layout.n_hub_periods)
     if len(flows):
         fh = pd.Index(hubs["hub_id"]).get_indexer(flows["hub_id"])
-        np.add.at(out_m3, layout.hub_period(fh, flows["period"].to_numpy()), flows["quantity"].to_numpy() * vol.reindex(flows["product_id"]).to_numpy())
+        np.add.at(
+            out_m3,
+            layout.hub_period(fh, flows["period"].to_numpy()),
+            flows["quantity"].to_numpy() * vol.reindex(flows["product_id"]).to_numpy(),
+        )
     held = stock_m3.reshape(problem.n_hubs, problem.n_products, problem.periods).sum(axis=1).ravel()
     return pd.DataFrame(
         {

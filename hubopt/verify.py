@@ -28,7 +28,12 @@ class Verification:
 
     def as_dict(self) -> dict[str, object]:
         """For manifests and JSON."""
-        return {"ok": self.ok, "violations": self.violations[:100], "objective": self.objective, "checks": self.checks}
+        return {
+            "ok": self.ok,
+            "violations": self.violations[:100],
+            "objective": self.objective,
+            "checks": self.checks,
+        }
 
 
 def _tol(value: np.ndarray | float) -> np.ndarray | float:
@@ -37,14 +42,20 @@ def _tol(value: np.ndarray | float) -> np.ndarray | float:
 
 def _gc_km(lat1: np.ndarray, lon1: np.ndarray, lat2: np.ndarray, lon2: np.ndarray) -> np.ndarray:
     # Written again on purpose (not hubopt.geo): the verifier shares no code with the model.
-    p1, p2, dl = np.deg2rad(lat1), np.deg2rad(lat2), np.deg2rad(lon2 - lon1)
-    central = np.arccos(np.clip(np.sin(p1) * np.sin(p2) + np.cos(p1) * np.cos(p2) * np.cos(dl), -1.0, 1.0))
-    return EARTH_KM * central
+    # atan2 form of the great-circle distance: exact zero for identical points.
+    p1, p2 = np.deg2rad(lat1), np.deg2rad(lat2)
+    dp, dl = p2 - p1, np.deg2rad(lon2 - lon1)
+    h = np.sin(dp / 2) ** 2 + np.cos(p1) * np.cos(p2) * np.sin(dl / 2) ** 2
+    return 2 * EARTH_KM * np.arctan2(np.sqrt(h), np.sqrt(np.clip(1 - h, 0.0, 1.0)))
 
 
-def _lane_lookup(lanes: pd.DataFrame, frm: pd.Series, to: pd.Series, mode: pd.Series) -> pd.DataFrame:
+def _lane_lookup(
+    lanes: pd.DataFrame, frm: pd.Series, to: pd.Series, mode: pd.Series
+) -> pd.DataFrame:
     """For each (from, to, mode) the effective lane row: mode-specific first, then blank-mode."""
-    keys = pd.DataFrame({"from_id": frm.to_numpy(), "to_id": to.to_numpy(), "mode_id": mode.to_numpy()})
+    keys = pd.DataFrame(
+        {"from_id": frm.to_numpy(), "to_id": to.to_numpy(), "mode_id": mode.to_numpy()}
+    )
     specific = lanes[lanes["mode_id"] != ""]
     generic = lanes[lanes["mode_id"] == ""].drop(columns="mode_id")
     a = keys.merge(specific, on=["from_id", "to_id", "mode_id"], how="left")
@@ -53,11 +64,20 @@ def _lane_lookup(lanes: pd.DataFrame, frm: pd.Series, to: pd.Series, mode: pd.Se
     out["named"] = a["allowed"].notna().to_numpy()
     for col in ("allowed", "distance_km", "transit_hours", "cost_per_unit"):
         out[col] = a[col].where(a["allowed"].notna(), b[col]).to_numpy()
-    out["allowed"] = out["allowed"].fillna(True).astype(bool)
+    out["allowed"] = out["allowed"].astype(object).where(out["allowed"].notna(), True).astype(bool)
     return out
 
 
-def _legs(scenario: Scenario, flows: pd.DataFrame, frm_table: str, frm_key: str, to_table: str, to_key: str, leg: str, errors: list[str]) -> pd.DataFrame:
+def _legs(
+    scenario: Scenario,
+    flows: pd.DataFrame,
+    frm_table: str,
+    frm_key: str,
+    to_table: str,
+    to_key: str,
+    leg: str,
+    errors: list[str],
+) -> pd.DataFrame:
     """Recompute distance, transit and unit transport cost of every row of ``flows``."""
     t = scenario.tables
     frm = getattr(t, frm_table).set_index(frm_key)
@@ -68,22 +88,52 @@ def _legs(scenario: Scenario, flows: pd.DataFrame, frm_table: str, frm_key: str,
     d = to.reindex(flows["to"])
     m = modes.reindex(flows["mode_id"])
     circuity = scenario.config.policy.circuity
-    dist = circuity * _gc_km(f["lat"].to_numpy(float), f["lon"].to_numpy(float), d["lat"].to_numpy(float), d["lon"].to_numpy(float))
+    dist = circuity * _gc_km(
+        f["lat"].to_numpy(float),
+        f["lon"].to_numpy(float),
+        d["lat"].to_numpy(float),
+        d["lon"].to_numpy(float),
+    )
     lane = _lane_lookup(t.lanes, flows["from"], flows["to"], flows["mode_id"])
     dist = np.where(lane["distance_km"].notna(), lane["distance_km"].to_numpy(float), dist)
-    transit = np.where(lane["transit_hours"].notna(), lane["transit_hours"].to_numpy(float), dist / m["speed_kmh"].to_numpy(float) + m["handling_hours"].to_numpy(float))
+    transit = np.where(
+        lane["transit_hours"].notna(),
+        lane["transit_hours"].to_numpy(float),
+        dist / m["speed_kmh"].to_numpy(float) + m["handling_hours"].to_numpy(float),
+    )
     weight = products.reindex(flows["product_id"])["unit_weight_kg"].to_numpy(float)
-    per_unit = m["cost_per_kg"].to_numpy(float) * weight + m["cost_per_kg_km"].to_numpy(float) * weight * dist
-    per_unit = np.where(lane["cost_per_unit"].notna(), lane["cost_per_unit"].to_numpy(float), per_unit)
+    per_unit = (
+        m["cost_per_kg"].to_numpy(float) * weight
+        + m["cost_per_kg_km"].to_numpy(float) * weight * dist
+    )
+    per_unit = np.where(
+        lane["cost_per_unit"].notna(), lane["cost_per_unit"].to_numpy(float), per_unit
+    )
     co2 = weight / 1000.0 * dist * m["co2_g_per_tkm"].to_numpy(float) / 1e6
     bad_leg = ~m["leg"].isin([leg, "both"]).to_numpy()
     forbidden = ~lane["allowed"].to_numpy(bool)
-    needs_lane = m["requires_lane"].fillna(False).to_numpy(bool) & ~(lane["named"].to_numpy(bool) & lane["allowed"].to_numpy(bool))
+    needs_lane = m["requires_lane"].fillna(False).to_numpy(bool) & ~(
+        lane["named"].to_numpy(bool) & lane["allowed"].to_numpy(bool)
+    )
     too_far = (dist > m["max_distance_km"].to_numpy(float) + 1e-6) & ~lane["named"].to_numpy(bool)
-    for name, mask in (("a mode not allowed on this leg", bad_leg), ("a lane marked allowed=false", forbidden), ("a lane-only mode without a lane", needs_lane), ("beyond the mode's max_distance_km", too_far)):
+    for name, mask in (
+        ("a mode not allowed on this leg", bad_leg),
+        ("a lane marked allowed=false", forbidden),
+        ("a lane-only mode without a lane", needs_lane),
+        ("beyond the mode's max_distance_km", too_far),
+    ):
         for i in np.flatnonzero(mask)[:5]:
-            errors.append(f"{leg} flow {flows['from'].iloc[i]} -> {flows['to'].iloc[i]} by {flows['mode_id'].iloc[i]} uses {name}")
-    return pd.DataFrame({"distance_km": dist, "transit_hours": transit, "unit_cost": per_unit, "co2_t_per_unit": co2})
+            errors.append(
+                f"{leg} flow {flows['from'].iloc[i]} -> {flows['to'].iloc[i]} by {flows['mode_id'].iloc[i]} uses {name}"
+            )
+    return pd.DataFrame(
+        {
+            "distance_km": dist,
+            "transit_hours": transit,
+            "unit_cost": per_unit,
+            "co2_t_per_unit": co2,
+        }
+    )
 
 
 def _streams(scenario: Scenario) -> pd.DataFrame:
@@ -102,7 +152,11 @@ def _streams(scenario: Scenario) -> pd.DataFrame:
             mask &= demand["region_id"].isin(regions.loc[ok, "region_id"])
         elif isinstance(c.regions, list):
             mask &= demand["region_id"].isin(c.regions)
-        for key, col in (("products", "product_id"), ("periods", "period"), ("channels", "channel")):
+        for key, col in (
+            ("products", "product_id"),
+            ("periods", "period"),
+            ("channels", "channel"),
+        ):
             values = getattr(c, key)
             if values != "all":
                 mask &= demand[col].isin(values)
@@ -115,13 +169,17 @@ def _streams(scenario: Scenario) -> pd.DataFrame:
     window = demand["channel"].map(channel_window).astype(float)
     if config.policy.default_delivery_window_hours is not None:
         window = window.fillna(config.policy.default_delivery_window_hours)
-    camp_window = {c.id: c.delivery_window_hours for c in config.campaigns if c.delivery_window_hours}
+    camp_window = {
+        c.id: c.delivery_window_hours for c in config.campaigns if c.delivery_window_hours
+    }
     own = demand["campaign_id"].map(camp_window).astype(float)
     demand["window_hours"] = own.fillna(window).fillna(math.inf)
     return demand
 
 
-def verify_solution(scenario: Scenario, solution: Solution, reported_objective: float | None = None) -> Verification:
+def verify_solution(
+    scenario: Scenario, solution: Solution, reported_objective: float | None = None
+) -> Verification:
     """Recompute every constraint family and the objective; list every violation."""
     errors: list[str] = []
     checks: dict[str, int] = {}
@@ -145,44 +203,111 @@ def verify_solution(scenario: Scenario, solution: Solution, reported_objective: 
     late = legs["transit_hours"].to_numpy() > window + 1e-6
     if policy.late_penalty_per_unit is None:
         for i in np.flatnonzero(late)[:10]:
-            errors.append(f"flow {flows['hub_id'].iloc[i]} -> {flows['region_id'].iloc[i]} ({flows['product_id'].iloc[i]}, period {flows['period'].iloc[i]}) takes {legs['transit_hours'].iloc[i]:.2f} h beyond its {window[i]:g} h window and late delivery is not allowed")
-    opened_at = hub_open.reindex(pd.MultiIndex.from_arrays([flows["hub_id"], flows["period"]])).fillna(0).to_numpy()
+            errors.append(
+                f"flow {flows['hub_id'].iloc[i]} -> {flows['region_id'].iloc[i]} ({flows['product_id'].iloc[i]}, period {flows['period'].iloc[i]}) takes {legs['transit_hours'].iloc[i]:.2f} h beyond its {window[i]:g} h window and late delivery is not allowed"
+            )
+    opened_at = (
+        hub_open.reindex(pd.MultiIndex.from_arrays([flows["hub_id"], flows["period"]]))
+        .fillna(0)
+        .to_numpy()
+    )
     for i in np.flatnonzero((opened_at < 0.5) & (flows["quantity"].to_numpy() > 1e-6))[:10]:
-        errors.append(f"hub {flows['hub_id'].iloc[i]} ships in period {flows['period'].iloc[i]} while closed")
+        errors.append(
+            f"hub {flows['hub_id'].iloc[i]} ships in period {flows['period'].iloc[i]} while closed"
+        )
     checks["outbound_flows"] = len(flows)
 
     # ---- 1. demand ------------------------------------------------------------------
     delivered = flows.groupby(key)["quantity"].sum()
-    lost = solution.unmet.groupby(key)["quantity"].sum() if len(solution.unmet) else pd.Series(dtype=float)
+    lost = (
+        solution.unmet.groupby(key)["quantity"].sum()
+        if len(solution.unmet)
+        else pd.Series(dtype=float)
+    )
     full = streams.set_index(key)["demand"]
     idx = full.index.union(delivered.index)
-    gap = full.reindex(idx, fill_value=0) - delivered.reindex(idx, fill_value=0) - lost.reindex(idx, fill_value=0)
-    for k in gap.index[np.abs(gap.to_numpy()) > _tol(full.reindex(idx, fill_value=0).to_numpy())][:10]:
-        errors.append(f"demand {k}: demand {full.get(k, 0):.4f} != delivered {delivered.get(k, 0):.4f} + unmet {lost.get(k, 0):.4f}")
+    gap = (
+        full.reindex(idx, fill_value=0)
+        - delivered.reindex(idx, fill_value=0)
+        - lost.reindex(idx, fill_value=0)
+    )
+    for k in gap.index[np.abs(gap.to_numpy()) > _tol(full.reindex(idx, fill_value=0).to_numpy())][
+        :10
+    ]:
+        errors.append(
+            f"demand {k}: demand {full.get(k, 0):.4f} != delivered {delivered.get(k, 0):.4f} + unmet {lost.get(k, 0):.4f}"
+        )
     if len(solution.unmet):
-        no_penalty = products.reindex(solution.unmet["product_id"])["lost_sale_penalty"].isna().to_numpy()
+        no_penalty = (
+            products.reindex(solution.unmet["product_id"])["lost_sale_penalty"].isna().to_numpy()
+        )
         for i in np.flatnonzero(no_penalty & (solution.unmet["quantity"].to_numpy() > 1e-6))[:10]:
-            errors.append(f"unmet demand for {solution.unmet['product_id'].iloc[i]}, which has no lost_sale_penalty (must be met)")
+            errors.append(
+                f"unmet demand for {solution.unmet['product_id'].iloc[i]}, which has no lost_sale_penalty (must be met)"
+            )
     checks["demand_streams"] = len(full)
 
     # ---- 2. stock balance ------------------------------------------------------------
-    grid = pd.MultiIndex.from_product([t.hubs["hub_id"], t.products["product_id"], range(1, periods + 1)], names=["hub_id", "product_id", "period"])
-    out_q = flows.groupby(["hub_id", "product_id", "period"])["quantity"].sum().reindex(grid, fill_value=0)
-    in_q = inflows.groupby(["hub_id", "product_id", "period"])["quantity"].sum().reindex(grid, fill_value=0)
-    stock = solution.stock.groupby(["hub_id", "product_id", "period"])["quantity"].sum().reindex(grid, fill_value=0)
-    start = t.inventory.set_index(["hub_id", "product_id"])["quantity"] if len(t.inventory) else pd.Series(dtype=float)
+    grid = pd.MultiIndex.from_product(
+        [t.hubs["hub_id"], t.products["product_id"], range(1, periods + 1)],
+        names=["hub_id", "product_id", "period"],
+    )
+    out_q = (
+        flows.groupby(["hub_id", "product_id", "period"])["quantity"]
+        .sum()
+        .reindex(grid, fill_value=0)
+    )
+    in_q = (
+        inflows.groupby(["hub_id", "product_id", "period"])["quantity"]
+        .sum()
+        .reindex(grid, fill_value=0)
+    )
+    stock = (
+        solution.stock.groupby(["hub_id", "product_id", "period"])["quantity"]
+        .sum()
+        .reindex(grid, fill_value=0)
+    )
+    start = (
+        t.inventory.set_index(["hub_id", "product_id"])["quantity"]
+        if len(t.inventory)
+        else pd.Series(dtype=float)
+    )
     s3 = stock.to_numpy().reshape(len(t.hubs), len(t.products), periods)
-    prev = np.concatenate([start.reindex(pd.MultiIndex.from_product([t.hubs["hub_id"], t.products["product_id"]]), fill_value=0).to_numpy().reshape(len(t.hubs), len(t.products), 1), s3[:, :, :-1]], axis=2)
+    prev = np.concatenate(
+        [
+            start.reindex(
+                pd.MultiIndex.from_product([t.hubs["hub_id"], t.products["product_id"]]),
+                fill_value=0,
+            )
+            .to_numpy()
+            .reshape(len(t.hubs), len(t.products), 1),
+            s3[:, :, :-1],
+        ],
+        axis=2,
+    )
     residual = prev.ravel() + in_q.to_numpy() - out_q.to_numpy() - stock.to_numpy()
     for i in np.flatnonzero(np.abs(residual) > _tol(prev.ravel() + in_q.to_numpy()))[:10]:
-        errors.append(f"stock balance {grid[i]}: previous + inflow - outflow - stock = {residual[i]:.4f}")
+        errors.append(
+            f"stock balance {grid[i]}: previous + inflow - outflow - stock = {residual[i]:.4f}"
+        )
     checks["balance_rows"] = len(grid)
 
     # ---- 3. safety stock -------------------------------------------------------------
     z = policy.safety_stock.z
     if z > 0 and len(flows):
-        share_sigma = info["sigma"].to_numpy(float) * flows["quantity"].to_numpy() / info["demand"].to_numpy(float)
-        need = pd.Series(z * share_sigma, index=pd.MultiIndex.from_frame(flows[["hub_id", "product_id", "period"]])).groupby(level=[0, 1, 2]).sum()
+        share_sigma = (
+            info["sigma"].to_numpy(float)
+            * flows["quantity"].to_numpy()
+            / info["demand"].to_numpy(float)
+        )
+        need = (
+            pd.Series(
+                z * share_sigma,
+                index=pd.MultiIndex.from_frame(flows[["hub_id", "product_id", "period"]]),
+            )
+            .groupby(level=[0, 1, 2])
+            .sum()
+        )
         held = stock.reindex(need.index, fill_value=0)
         for k in need.index[(held - need).to_numpy() < -_tol(need.to_numpy())][:10]:
             errors.append(f"safety stock {k}: holds {held[k]:.3f} < required {need[k]:.3f}")
@@ -195,11 +320,17 @@ def verify_solution(scenario: Scenario, solution: Solution, reported_objective: 
         cap = hubs.at[h, "throughput_capacity"] * hub_open.get((h, p), 0)
         if value > cap + _tol(cap if np.isfinite(cap) else value):
             errors.append(f"hub {h} period {p}: throughput {value:.3f} m3 > capacity {cap:.3f} m3")
-    held_m3 = (solution.stock["quantity"] * vol.reindex(solution.stock["product_id"]).to_numpy()).groupby([solution.stock["hub_id"], solution.stock["period"]]).sum()
+    held_m3 = (
+        (solution.stock["quantity"] * vol.reindex(solution.stock["product_id"]).to_numpy())
+        .groupby([solution.stock["hub_id"], solution.stock["period"]])
+        .sum()
+    )
     for (h, p), value in held_m3.items():
         cap = hubs.at[h, "storage_capacity"]
         if value > cap + _tol(cap):
-            errors.append(f"hub {h} period {p}: stock {value:.3f} m3 > storage capacity {cap:.3f} m3")
+            errors.append(
+                f"hub {h} period {p}: stock {value:.3f} m3 > storage capacity {cap:.3f} m3"
+            )
         if hub_open.get((h, p), 0) < 0.5 and value > 1e-6:
             errors.append(f"hub {h} period {p}: holds stock while closed")
     if len(inflows):
@@ -214,21 +345,44 @@ def verify_solution(scenario: Scenario, solution: Solution, reported_objective: 
     if len(t.sources):
         if (inflows["source_id"] == "").any():
             errors.append("inflow without a source although the scenario has sources")
-        in_legs = _legs(scenario, inflows.rename(columns={"source_id": "from", "hub_id": "to"}), "sources", "source_id", "hubs", "hub_id", "inbound", errors)
+        in_legs = _legs(
+            scenario,
+            inflows.rename(columns={"source_id": "from", "hub_id": "to"}),
+            "sources",
+            "source_id",
+            "hubs",
+            "hub_id",
+            "inbound",
+            errors,
+        )
         inbound_cost = pd.Series(in_legs["unit_cost"].to_numpy() * inflows["quantity"].to_numpy())
         in_co2 = pd.Series(in_legs["co2_t_per_unit"].to_numpy() * inflows["quantity"].to_numpy())
         sup = t.supply.copy()
-        every = sup[sup["period"].isna()].drop(columns="period").merge(pd.DataFrame({"period": range(1, periods + 1)}), how="cross")
-        sup = pd.concat([sup[sup["period"].notna()].astype({"period": int}), every]).drop_duplicates(["source_id", "product_id", "period"])
+        every = (
+            sup[sup["period"].isna()]
+            .drop(columns="period")
+            .merge(pd.DataFrame({"period": range(1, periods + 1)}), how="cross")
+        )
+        sup = pd.concat(
+            [sup[sup["period"].notna()].astype({"period": int}), every]
+        ).drop_duplicates(["source_id", "product_id", "period"])
         sup = sup.set_index(["source_id", "product_id", "period"])
         used = inflows.groupby(["source_id", "product_id", "period"])["quantity"].sum()
         row = sup.reindex(used.index)
         for k in used.index[row["capacity"].isna().to_numpy()][:10]:
-            errors.append(f"inflow {k} from a source with no supply row for that product and period")
-        over = used.to_numpy() > row["capacity"].to_numpy(float) + _tol(row["capacity"].to_numpy(float))
+            errors.append(
+                f"inflow {k} from a source with no supply row for that product and period"
+            )
+        over = used.to_numpy() > row["capacity"].to_numpy(float) + _tol(
+            row["capacity"].to_numpy(float)
+        )
         for k in used.index[np.nan_to_num(over, nan=0).astype(bool)][:10]:
             errors.append(f"supply {k}: {used[k]:.3f} > capacity {row.at[k, 'capacity']:.3f}")
-        unit = sup["unit_cost"].reindex(pd.MultiIndex.from_frame(inflows[["source_id", "product_id", "period"]])).to_numpy(float)
+        unit = (
+            sup["unit_cost"]
+            .reindex(pd.MultiIndex.from_frame(inflows[["source_id", "product_id", "period"]]))
+            .to_numpy(float)
+        )
         supply_cost = pd.Series(np.nan_to_num(unit) * inflows["quantity"].to_numpy())
 
     # ---- 7. campaign service ---------------------------------------------------------
@@ -238,14 +392,24 @@ def verify_solution(scenario: Scenario, solution: Solution, reported_objective: 
         in_campaign = info["campaign_id"].to_numpy() == c.id
         on_time = on_time_q[in_campaign].sum()
         if on_time < c.service_level * units - _tol(units):
-            errors.append(f"campaign {c.id}: {on_time:.2f} of {units:.2f} units on time < service level {c.service_level:.3f}")
+            errors.append(
+                f"campaign {c.id}: {on_time:.2f} of {units:.2f} units on time < service level {c.service_level:.3f}"
+            )
 
     # ---- 8. network rules --------------------------------------------------------------
-    status_open = solution.hubs.pivot(index="hub_id", columns="period", values="open").reindex(index=t.hubs["hub_id"], columns=range(1, periods + 1)).fillna(0)
+    status_open = (
+        solution.hubs.pivot(index="hub_id", columns="period", values="open")
+        .reindex(index=t.hubs["hub_id"], columns=range(1, periods + 1))
+        .fillna(0)
+    )
     counts = status_open.sum(axis=0)
     for p, n in counts.items():
-        if n < policy.min_open_hubs - 1e-9 or (policy.max_open_hubs is not None and n > policy.max_open_hubs + 1e-9):
-            errors.append(f"period {p}: {int(n)} open hubs outside [{policy.min_open_hubs}, {policy.max_open_hubs}]")
+        if n < policy.min_open_hubs - 1e-9 or (
+            policy.max_open_hubs is not None and n > policy.max_open_hubs + 1e-9
+        ):
+            errors.append(
+                f"period {p}: {int(n)} open hubs outside [{policy.min_open_hubs}, {policy.max_open_hubs}]"
+            )
     o = status_open.to_numpy()
     status = hubs.reindex(status_open.index)["status"].to_numpy()
     open_from = hubs.reindex(status_open.index)["open_from_period"].to_numpy()
@@ -264,10 +428,19 @@ def verify_solution(scenario: Scenario, solution: Solution, reported_objective: 
     opened_ev = np.clip(o - before, 0, None)
     closed_ev = np.clip(before - o, 0, None)
     fixed = float((o * hubs.reindex(status_open.index)["fixed_cost"].to_numpy()[:, None]).sum())
-    opening = float((opened_ev * hubs.reindex(status_open.index)["opening_cost"].to_numpy()[:, None]).sum())
-    closing = float((closed_ev * hubs.reindex(status_open.index)["closing_cost"].to_numpy()[:, None]).sum())
-    if policy.fixed_cost_budget is not None and fixed + opening + closing > policy.fixed_cost_budget + _tol(policy.fixed_cost_budget):
-        errors.append(f"fixed + opening + closing cost {fixed + opening + closing:.2f} > budget {policy.fixed_cost_budget:.2f}")
+    opening = float(
+        (opened_ev * hubs.reindex(status_open.index)["opening_cost"].to_numpy()[:, None]).sum()
+    )
+    closing = float(
+        (closed_ev * hubs.reindex(status_open.index)["closing_cost"].to_numpy()[:, None]).sum()
+    )
+    if (
+        policy.fixed_cost_budget is not None
+        and fixed + opening + closing > policy.fixed_cost_budget + _tol(policy.fixed_cost_budget)
+    ):
+        errors.append(
+            f"fixed + opening + closing cost {fixed + opening + closing:.2f} > budget {policy.fixed_cost_budget:.2f}"
+        )
 
     # ---- 9. single sourcing ------------------------------------------------------------
     if policy.single_sourcing and len(flows):
@@ -278,14 +451,32 @@ def verify_solution(scenario: Scenario, solution: Solution, reported_objective: 
     # ---- 10. carbon and objective -------------------------------------------------------
     out_co2 = legs["co2_t_per_unit"].to_numpy() * flows["quantity"].to_numpy()
     total_co2 = float(out_co2.sum() + in_co2.sum())
-    if policy.carbon.cap_t is not None and total_co2 > policy.carbon.cap_t + _tol(policy.carbon.cap_t):
+    if policy.carbon.cap_t is not None and total_co2 > policy.carbon.cap_t + _tol(
+        policy.carbon.cap_t
+    ):
         errors.append(f"CO2 {total_co2:.4f} t > cap {policy.carbon.cap_t:.4f} t")
     channel = t.channels.set_index("channel_id")
-    returns_unit = (channel["return_rate"] * channel["return_cost"]).reindex(flows["channel"]).to_numpy(float)
+    returns_unit = (
+        (channel["return_rate"] * channel["return_cost"]).reindex(flows["channel"]).to_numpy(float)
+    )
     handling_unit = hubs["handling_cost"].reindex(flows["hub_id"]).to_numpy(float)
     q = flows["quantity"].to_numpy()
-    holding = float((solution.stock["quantity"] * products["holding_cost"].reindex(solution.stock["product_id"]).to_numpy()).sum())
-    lost = float((solution.unmet["quantity"] * products["lost_sale_penalty"].reindex(solution.unmet["product_id"]).to_numpy()).sum()) if len(solution.unmet) else 0.0
+    holding = float(
+        (
+            solution.stock["quantity"]
+            * products["holding_cost"].reindex(solution.stock["product_id"]).to_numpy()
+        ).sum()
+    )
+    lost = (
+        float(
+            (
+                solution.unmet["quantity"]
+                * products["lost_sale_penalty"].reindex(solution.unmet["product_id"]).to_numpy()
+            ).sum()
+        )
+        if len(solution.unmet)
+        else 0.0
+    )
     late_cost = float((q * late).sum() * (policy.late_penalty_per_unit or 0.0))
     components = {
         "fixed": fixed,
@@ -305,7 +496,12 @@ def verify_solution(scenario: Scenario, solution: Solution, reported_objective: 
     for name, value in components.items():
         reported = solution.costs.get(name, 0.0)
         if abs(value - reported) > 1e-6 * max(1.0, abs(objective)) + 1e-4:
-            errors.append(f"cost component {name}: recomputed {value:.4f} != reported {reported:.4f}")
-    if reported_objective is not None and abs(objective - reported_objective) > 1e-6 * max(1.0, abs(objective)) + 1e-4:
+            errors.append(
+                f"cost component {name}: recomputed {value:.4f} != reported {reported:.4f}"
+            )
+    if (
+        reported_objective is not None
+        and abs(objective - reported_objective) > 1e-6 * max(1.0, abs(objective)) + 1e-4
+    ):
         errors.append(f"objective: recomputed {objective:.4f} != solver's {reported_objective:.4f}")
     return Verification(ok=not errors, violations=errors, objective=objective, checks=checks)

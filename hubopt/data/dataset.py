@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from hubopt.data.read import RawTable, coerce_table, read_raw_table
+from hubopt.data.read import coerce_table, read_raw_table
 from hubopt.data.tables import REQUIRED_TABLES, TABLES
 from hubopt.errors import DataValidationError, Problem
 from hubopt.scenario.schema import Campaign, ScenarioConfig
@@ -59,7 +59,12 @@ class Tables:
 
 
 def _empty(table: str) -> pd.DataFrame:
-    return pd.DataFrame({c.name: pd.Series(dtype=object if c.kind in {"id", "str"} else float) for c in TABLES[table].columns})
+    return pd.DataFrame(
+        {
+            c.name: pd.Series(dtype=object if c.kind in {"id", "str"} else float)
+            for c in TABLES[table].columns
+        }
+    )
 
 
 def read_tables(config: ScenarioConfig, yaml_label: str) -> Tables:
@@ -71,7 +76,11 @@ def read_tables(config: ScenarioConfig, yaml_label: str) -> Tables:
     paths = config.data.model_dump()
     for table in REQUIRED_TABLES:
         if not paths.get(table):
-            problems.append(Problem(f"{yaml_label}, key 'data.{table}'", f"a path to the {table} table", "nothing"))
+            problems.append(
+                Problem(
+                    f"{yaml_label}, key 'data.{table}'", f"a path to the {table} table", "nothing"
+                )
+            )
     for table, path_text in paths.items():
         if not path_text:
             frames[table] = _empty(table)
@@ -89,17 +98,38 @@ def read_tables(config: ScenarioConfig, yaml_label: str) -> Tables:
         if table == "regions" and raw.geometry is not None:
             geometry = raw.geometry.reset_index(drop=True)
     if problems:
+        # Still cross-check what could be read, so one run reports every problem.
+        full = {t: frames.get(t, _empty(t)) for t in TABLES}
+        _add_default_tables(full)
+        partial = Tables(**full, files=files)
+        try:
+            check_tables(partial, config)
+        except DataValidationError as cross:
+            problems += cross.problems
+        except Exception:  # cross-checks on half-read tables may trip on NaN: the first list stands
+            pass
         raise DataValidationError(problems, "Invalid data")
+    _add_default_tables(frames)
+    tables = Tables(**frames, region_geometry=geometry, files=files)
+    check_tables(tables, config)
+    return tables
+
+
+def _add_default_tables(frames: dict[str, pd.DataFrame]) -> None:
+    """One road mode when no modes table is given; channels from demand when none is given."""
     if frames["modes"].empty:
         frames["modes"] = pd.DataFrame([DEFAULT_MODE])
     if frames["channels"].empty:
         channels = sorted(frames["demand"]["channel"].unique())
         frames["channels"] = pd.DataFrame(
-            {"channel_id": channels, "name": channels, "delivery_window_hours": np.nan, "return_rate": 0.0, "return_cost": 0.0}
+            {
+                "channel_id": channels,
+                "name": channels,
+                "delivery_window_hours": np.nan,
+                "return_rate": 0.0,
+                "return_cost": 0.0,
+            }
         )
-    tables = Tables(**frames, region_geometry=geometry, files=files)
-    check_tables(tables, config)
-    return tables
 
 
 def _label(path: Path) -> str:
@@ -155,13 +185,27 @@ def check_tables(tables: Tables, config: ScenarioConfig) -> None:
         ("inventory", "product_id", "product"),
     ]
     for table, column, kind in refs:
-        problems += check_references(getattr(tables, table), column, ids[kind], label.get(table, table), f"{kind}s")
+        problems += check_references(
+            getattr(tables, table), column, ids[kind], label.get(table, table), f"{kind}s"
+        )
     lanes = tables.lanes
-    problems += check_references(lanes, "from_id", ids["hub"] | ids["source"], label.get("lanes", "lanes"), "hubs or sources")
-    problems += check_references(lanes, "to_id", ids["hub"] | ids["region"], label.get("lanes", "lanes"), "hubs or regions")
-    problems += check_references(lanes[lanes["mode_id"] != ""], "mode_id", ids["mode"], label.get("lanes", "lanes"), "modes")
+    problems += check_references(
+        lanes, "from_id", ids["hub"] | ids["source"], label.get("lanes", "lanes"), "hubs or sources"
+    )
+    problems += check_references(
+        lanes, "to_id", ids["hub"] | ids["region"], label.get("lanes", "lanes"), "hubs or regions"
+    )
+    problems += check_references(
+        lanes[lanes["mode_id"] != ""], "mode_id", ids["mode"], label.get("lanes", "lanes"), "modes"
+    )
     if len(tables.supply) and not tables.has_sources:
-        problems.append(Problem(label.get("supply", "supply"), "a sources table to go with supply rows", "no sources table"))
+        problems.append(
+            Problem(
+                label.get("supply", "supply"),
+                "a sources table to go with supply rows",
+                "no sources table",
+            )
+        )
     problems += _check_periods(tables, config, label)
     problems += _check_hubs(tables, label)
     problems += _check_modes(tables, label)
@@ -170,7 +214,9 @@ def check_tables(tables: Tables, config: ScenarioConfig) -> None:
         raise DataValidationError(problems, "Invalid data")
 
 
-def check_references(frame: pd.DataFrame, column: str, known: set[str], label: str, what: str) -> list[Problem]:
+def check_references(
+    frame: pd.DataFrame, column: str, known: set[str], label: str, what: str
+) -> list[Problem]:
     """Problems for values of ``frame[column]`` that are not in ``known``."""
     if not len(frame):
         return []
@@ -182,7 +228,14 @@ def check_references(frame: pd.DataFrame, column: str, known: set[str], label: s
     hint = difflib.get_close_matches(value, sorted(known), n=1)
     fix = f"Did you mean {hint[0]!r}?" if hint else f"Add it to the {what} table or fix the id."
     more = f" (and {len(rows) - 1} more row(s))" if len(rows) > 1 else ""
-    return [Problem(f"{label}, row {rows[0] + 1}, column {column!r}", f"one of the known {what}", f"unknown id {value!r}{more}", fix)]
+    return [
+        Problem(
+            f"{label}, row {rows[0] + 1}, column {column!r}",
+            f"one of the known {what}",
+            f"unknown id {value!r}{more}",
+            fix,
+        )
+    ]
 
 
 def _check_periods(tables: Tables, config: ScenarioConfig, label: dict[str, str]) -> list[Problem]:
@@ -206,7 +259,13 @@ def _check_periods(tables: Tables, config: ScenarioConfig, label: dict[str, str]
         if campaign.periods != "all":
             bad_p = [p for p in campaign.periods if p > horizon_t]
             if bad_p:
-                problems.append(Problem(f"campaign {campaign.id!r}, key 'periods'", f"periods in 1..{horizon_t}", str(bad_p)))
+                problems.append(
+                    Problem(
+                        f"campaign {campaign.id!r}, key 'periods'",
+                        f"periods in 1..{horizon_t}",
+                        str(bad_p),
+                    )
+                )
     return problems
 
 
@@ -217,12 +276,23 @@ def _check_hubs(tables: Tables, label: dict[str, str]) -> list[Problem]:
     bad = ((hubs["status"] == "existing") & (hubs["open_from_period"] > 1)).to_numpy()
     for row in np.flatnonzero(bad)[:5]:
         problems.append(
-            Problem(f"{lab}, row {row + 1}, column 'open_from_period'", "1 for an existing hub", f"{hubs['open_from_period'].iloc[row]:g}")
+            Problem(
+                f"{lab}, row {row + 1}, column 'open_from_period'",
+                "1 for an existing hub",
+                f"{hubs['open_from_period'].iloc[row]:g}",
+            )
         )
     inv = tables.inventory
     if len(inv):
         start = hubs.set_index("hub_id")
-        cannot = inv["hub_id"].map(lambda h: h in start.index and (start.at[h, "status"] == "forced_closed" or start.at[h, "open_from_period"] > 1))
+        cannot = inv["hub_id"].map(
+            lambda h: (
+                h in start.index
+                and (
+                    start.at[h, "status"] == "forced_closed" or start.at[h, "open_from_period"] > 1
+                )
+            )
+        )
         for row in np.flatnonzero(cannot.to_numpy(dtype=bool))[:5]:
             problems.append(
                 Problem(
@@ -239,9 +309,17 @@ def _check_modes(tables: Tables, label: dict[str, str]) -> list[Problem]:
     legs = set(tables.modes["leg"])
     lab = label.get("modes", "modes")
     if not legs & {"outbound", "both"}:
-        problems.append(Problem(lab, "at least one mode with leg outbound or both", f"legs {sorted(legs)}"))
+        problems.append(
+            Problem(lab, "at least one mode with leg outbound or both", f"legs {sorted(legs)}")
+        )
     if tables.has_sources and not legs & {"inbound", "both"}:
-        problems.append(Problem(lab, "at least one mode with leg inbound or both (there are sources)", f"legs {sorted(legs)}"))
+        problems.append(
+            Problem(
+                lab,
+                "at least one mode with leg inbound or both (there are sources)",
+                f"legs {sorted(legs)}",
+            )
+        )
     out_modes = tables.modes[tables.modes["leg"].isin(["outbound", "both"])]
     fastest_handling = float(out_modes["handling_hours"].min()) if len(out_modes) else 0.0
     for channel in tables.channels.itertuples():
@@ -266,7 +344,12 @@ def campaign_filter_problems(campaign: Campaign | Any, tables: Tables, where: st
             if attribute not in tables.regions.columns:
                 hint = difflib.get_close_matches(attribute, list(tables.regions.columns), n=1)
                 problems.append(
-                    Problem(f"{where}, key 'regions.{attribute}'", "a column of the regions table", "no such column", f"Did you mean {hint[0]!r}?" if hint else "")
+                    Problem(
+                        f"{where}, key 'regions.{attribute}'",
+                        "a column of the regions table",
+                        "no such column",
+                        f"Did you mean {hint[0]!r}?" if hint else "",
+                    )
                 )
                 continue
             known = set(tables.regions[attribute].astype(str))
@@ -274,14 +357,29 @@ def campaign_filter_problems(campaign: Campaign | Any, tables: Tables, where: st
                 if str(value) not in known:
                     hint = difflib.get_close_matches(str(value), sorted(known), n=1)
                     problems.append(
-                        Problem(f"{where}, key 'regions.{attribute}'", f"a value of regions.{attribute}", repr(value), f"Did you mean {hint[0]!r}?" if hint else "")
+                        Problem(
+                            f"{where}, key 'regions.{attribute}'",
+                            f"a value of regions.{attribute}",
+                            repr(value),
+                            f"Did you mean {hint[0]!r}?" if hint else "",
+                        )
                     )
     elif isinstance(regions, list):
-        problems += _unknown_list(regions, set(tables.regions["region_id"]), f"{where}, key 'regions'", "region ids")
-    for key, column, table in (("products", "product_id", "products"), ("channels", "channel_id", "channels")):
+        problems += _unknown_list(
+            regions, set(tables.regions["region_id"]), f"{where}, key 'regions'", "region ids"
+        )
+    for key, column, table in (
+        ("products", "product_id", "products"),
+        ("channels", "channel_id", "channels"),
+    ):
         values = getattr(campaign, key, "all")
         if isinstance(values, list):
-            problems += _unknown_list(values, set(getattr(tables, table)[column]), f"{where}, key '{key}'", f"{key[:-1]} ids")
+            problems += _unknown_list(
+                values,
+                set(getattr(tables, table)[column]),
+                f"{where}, key '{key}'",
+                f"{key[:-1]} ids",
+            )
     return problems
 
 
@@ -290,7 +388,14 @@ def _unknown_list(values: list[Any], known: set[str], where: str, what: str) -> 
     for value in values:
         if str(value) not in known:
             hint = difflib.get_close_matches(str(value), sorted(known), n=1)
-            problems.append(Problem(where, f"known {what}", repr(value), f"Did you mean {hint[0]!r}?" if hint else ""))
+            problems.append(
+                Problem(
+                    where,
+                    f"known {what}",
+                    repr(value),
+                    f"Did you mean {hint[0]!r}?" if hint else "",
+                )
+            )
     return problems
 
 

@@ -32,6 +32,9 @@ class ProblemData:
         One row per demand stream k = (region, product, period, channel) with the
         campaign it belongs to, its quantity after uplift (``quantity``), ``std`` and
         delivery window in hours (inf = none).
+    out_pairs:
+        Allowed hub -> region pairs per mode before windows: ``hub_idx, region_idx,
+        mode_idx, distance_km, transit_hours`` (for the delivery-promise KPI).
     out_arcs:
         Allowed hub -> stream arcs per mode: ``hub_idx, stream_idx, mode_idx,
         distance_km, transit_hours, transport_cost, handling_cost, return_cost,
@@ -57,6 +60,7 @@ class ProblemData:
     channels: pd.DataFrame
     campaigns: pd.DataFrame
     streams: pd.DataFrame
+    out_pairs: pd.DataFrame
     out_arcs: pd.DataFrame
     in_arcs: pd.DataFrame
     supply: pd.DataFrame
@@ -95,7 +99,8 @@ def build_problem(scenario: Scenario) -> ProblemData:
         }
     )
     streams = _build_streams(scenario, regions, products, channels)
-    out_arcs = _build_out_arcs(streams, hubs, regions, products, modes, tables.lanes, policy)
+    out_pairs = _build_out_pairs(hubs, regions, modes, tables.lanes, policy)
+    out_arcs = _build_out_arcs(streams, out_pairs, hubs, products, policy)
     supply = _expand_supply(tables.supply, sources, products, scenario.periods)
     in_arcs = _build_in_arcs(supply, hubs, sources, products, modes, tables.lanes, policy)
     stock = np.zeros((len(hubs), len(products)))
@@ -115,6 +120,7 @@ def build_problem(scenario: Scenario) -> ProblemData:
         channels=channels,
         campaigns=campaigns,
         streams=streams,
+        out_pairs=out_pairs[["hub_idx", "region_idx", "mode_idx", "distance_km", "transit_hours"]],
         out_arcs=out_arcs,
         in_arcs=in_arcs,
         supply=supply,
@@ -123,7 +129,9 @@ def build_problem(scenario: Scenario) -> ProblemData:
     )
 
 
-def _build_streams(scenario: Scenario, regions: pd.DataFrame, products: pd.DataFrame, channels: pd.DataFrame) -> pd.DataFrame:
+def _build_streams(
+    scenario: Scenario, regions: pd.DataFrame, products: pd.DataFrame, channels: pd.DataFrame
+) -> pd.DataFrame:
     config = scenario.config
     demand = scenario.tables.demand.reset_index(drop=True)
     campaign_idx = np.full(len(demand), -1)
@@ -150,11 +158,15 @@ def _build_streams(scenario: Scenario, regions: pd.DataFrame, products: pd.DataF
     streams["region_idx"] = pd.Index(regions["region_id"]).get_indexer(streams["region_id"])
     streams["product_idx"] = pd.Index(products["product_id"]).get_indexer(streams["product_id"])
     streams["channel_idx"] = pd.Index(channels["channel_id"]).get_indexer(streams["channel"])
-    window = channels["delivery_window_hours"].to_numpy(dtype=float)[streams["channel_idx"].to_numpy()]
+    window = channels["delivery_window_hours"].to_numpy(dtype=float)[
+        streams["channel_idx"].to_numpy()
+    ]
     if config.policy.default_delivery_window_hours is not None:
         window = np.where(np.isnan(window), config.policy.default_delivery_window_hours, window)
     window = np.where(np.isnan(window), np.inf, window)
-    camp_window = np.array([c.delivery_window_hours or np.nan for c in config.campaigns] + [np.nan], dtype=float)
+    camp_window = np.array(
+        [c.delivery_window_hours or np.nan for c in config.campaigns] + [np.nan], dtype=float
+    )
     own = camp_window[streams["campaign_idx"].to_numpy()]
     streams["window_hours"] = np.where(np.isnan(own), window, own)
     penalty = products["lost_sale_penalty"].to_numpy(dtype=float)
@@ -180,9 +192,24 @@ def _pairs(
     mode_idx = np.flatnonzero(modes["leg"].isin(legs).to_numpy())
     n_from, n_to = len(from_frame), len(to_frame)
     if n_from == 0 or n_to == 0 or len(mode_idx) == 0:
-        return pd.DataFrame(columns=["from_idx", "to_idx", "mode_idx", "distance_km", "transit_hours", "cost_per_kg", "cost_per_kg_km", "lane_cost"])
+        return pd.DataFrame(
+            columns=[
+                "from_idx",
+                "to_idx",
+                "mode_idx",
+                "distance_km",
+                "transit_hours",
+                "cost_per_kg",
+                "cost_per_kg_km",
+                "lane_cost",
+            ]
+        )
     dist = distance_matrix_km(
-        from_frame["lat"].to_numpy(float), from_frame["lon"].to_numpy(float), to_frame["lat"].to_numpy(float), to_frame["lon"].to_numpy(float), circuity
+        from_frame["lat"].to_numpy(float),
+        from_frame["lon"].to_numpy(float),
+        to_frame["lat"].to_numpy(float),
+        to_frame["lon"].to_numpy(float),
+        circuity,
     )
     f, t, m = np.meshgrid(np.arange(n_from), np.arange(n_to), mode_idx, indexing="ij")
     pairs = pd.DataFrame({"from_idx": f.ravel(), "to_idx": t.ravel(), "mode_idx": m.ravel()})
@@ -193,12 +220,20 @@ def _pairs(
     pairs = _apply_lanes(pairs, lanes)
     mode_rows = modes.iloc[pairs["mode_idx"].to_numpy()]
     requires = mode_rows["requires_lane"].to_numpy(dtype=bool)
-    keep = pairs["allowed"].to_numpy(dtype=bool) & (~requires | pairs["listed"].to_numpy(dtype=bool))
-    keep &= (pairs["distance_km"].to_numpy() <= mode_rows["max_distance_km"].to_numpy()) | pairs["listed"].to_numpy(dtype=bool)
+    keep = pairs["allowed"].to_numpy(dtype=bool) & (
+        ~requires | pairs["listed"].to_numpy(dtype=bool)
+    )
+    keep &= (pairs["distance_km"].to_numpy() <= mode_rows["max_distance_km"].to_numpy()) | pairs[
+        "listed"
+    ].to_numpy(dtype=bool)
     speed = mode_rows["speed_kmh"].to_numpy(float)
     handling = mode_rows["handling_hours"].to_numpy(float)
     computed = pairs["distance_km"].to_numpy() / speed + handling
-    pairs["transit_hours"] = np.where(np.isnan(pairs["lane_transit"].to_numpy(float)), computed, pairs["lane_transit"].to_numpy(float))
+    pairs["transit_hours"] = np.where(
+        np.isnan(pairs["lane_transit"].to_numpy(float)),
+        computed,
+        pairs["lane_transit"].to_numpy(float),
+    )
     pairs["cost_per_kg"] = mode_rows["cost_per_kg"].to_numpy(float)
     pairs["cost_per_kg_km"] = mode_rows["cost_per_kg_km"].to_numpy(float)
     pairs["co2_g_per_tkm"] = mode_rows["co2_g_per_tkm"].to_numpy(float)
@@ -212,7 +247,10 @@ def _apply_lanes(pairs: pd.DataFrame, lanes: pd.DataFrame) -> pd.DataFrame:
         return pairs
     generic = lanes[lanes["mode_id"] == ""].drop(columns="mode_id")
     specific = lanes[lanes["mode_id"] != ""]
-    for frame, keys in ((generic, ["from_id", "to_id"]), (specific, ["from_id", "to_id", "mode_id"])):
+    for frame, keys in (
+        (generic, ["from_id", "to_id"]),
+        (specific, ["from_id", "to_id", "mode_id"]),
+    ):
         if not len(frame):
             continue
         merged = pairs[keys].merge(frame, on=keys, how="left", indicator=True)
@@ -222,18 +260,20 @@ def _apply_lanes(pairs: pd.DataFrame, lanes: pd.DataFrame) -> pd.DataFrame:
         pairs.loc[hit, "allowed"] = merged.loc[hit, "allowed"].to_numpy(dtype=bool)
         if "mode_id" in keys:
             pairs.loc[hit, "listed"] = merged.loc[hit, "allowed"].to_numpy(dtype=bool)
-        for src, dst in (("distance_km", "distance_km"), ("transit_hours", "lane_transit"), ("cost_per_unit", "lane_cost")):
+        for src, dst in (
+            ("distance_km", "distance_km"),
+            ("transit_hours", "lane_transit"),
+            ("cost_per_unit", "lane_cost"),
+        ):
             values = merged[src].to_numpy(dtype=float)
             given = hit & ~np.isnan(values)
             pairs.loc[given, dst] = values[given]
     return pairs
 
 
-def _build_out_arcs(
-    streams: pd.DataFrame,
+def _build_out_pairs(
     hubs: pd.DataFrame,
     regions: pd.DataFrame,
-    products: pd.DataFrame,
     modes: pd.DataFrame,
     lanes: pd.DataFrame,
     policy: Policy,
@@ -246,9 +286,25 @@ def _build_out_arcs(
         fastest["rank"] = fastest.groupby("to_idx")["transit_hours"].rank(method="first")
         keep = fastest[fastest["rank"] <= policy.nearest_hubs][["to_idx", "from_idx"]]
         pairs = pairs.merge(keep, on=["to_idx", "from_idx"], how="inner")
-    pairs = pairs.rename(columns={"from_idx": "hub_idx", "to_idx": "region_idx"})
+    return pairs.rename(columns={"from_idx": "hub_idx", "to_idx": "region_idx"})
+
+
+def _build_out_arcs(
+    streams: pd.DataFrame,
+    pairs: pd.DataFrame,
+    hubs: pd.DataFrame,
+    products: pd.DataFrame,
+    policy: Policy,
+) -> pd.DataFrame:
     arcs = streams.reset_index()[
-        ["stream_idx", "region_idx", "product_idx", "period", "window_hours", "return_cost_per_unit"]
+        [
+            "stream_idx",
+            "region_idx",
+            "product_idx",
+            "period",
+            "window_hours",
+            "return_cost_per_unit",
+        ]
     ].merge(pairs, on="region_idx", how="inner")
     open_from = hubs["open_from_period"].to_numpy()[arcs["hub_idx"].to_numpy()]
     arcs = arcs[open_from <= arcs["period"].to_numpy()]
@@ -258,27 +314,81 @@ def _build_out_arcs(
     arcs = arcs.assign(late=late)
     weight = products["unit_weight_kg"].to_numpy(float)[arcs["product_idx"].to_numpy()]
     dist = arcs["distance_km"].to_numpy(float)
-    per_kg = arcs["cost_per_kg"].to_numpy() * weight + arcs["cost_per_kg_km"].to_numpy() * weight * dist
+    per_kg = (
+        arcs["cost_per_kg"].to_numpy() * weight + arcs["cost_per_kg_km"].to_numpy() * weight * dist
+    )
     lane_cost = arcs["lane_cost"].to_numpy(float)
     arcs["transport_cost"] = np.where(np.isnan(lane_cost), per_kg, lane_cost)
     arcs["handling_cost"] = hubs["handling_cost"].to_numpy(float)[arcs["hub_idx"].to_numpy()]
     arcs["return_cost"] = arcs["return_cost_per_unit"].to_numpy()
     arcs["late_cost"] = np.where(late, policy.late_penalty_per_unit or 0.0, 0.0)
     arcs["co2_t"] = weight / 1000.0 * dist * arcs["co2_g_per_tkm"].to_numpy() / 1e6
-    columns = ["hub_idx", "stream_idx", "mode_idx", "distance_km", "transit_hours", "transport_cost", "handling_cost", "return_cost", "late", "late_cost", "co2_t"]
-    arcs = arcs[columns].sort_values(["stream_idx", "hub_idx", "mode_idx"], kind="stable").reset_index(drop=True)
+    columns = [
+        "hub_idx",
+        "stream_idx",
+        "mode_idx",
+        "distance_km",
+        "transit_hours",
+        "transport_cost",
+        "handling_cost",
+        "return_cost",
+        "late",
+        "late_cost",
+        "co2_t",
+    ]
+    arcs = (
+        drop_dominated_modes(arcs[columns], policy)
+        .sort_values(["stream_idx", "hub_idx", "mode_idx"], kind="stable")
+        .reset_index(drop=True)
+    )
     arcs.index.name = "arc_idx"
     return arcs
 
 
-def _expand_supply(supply: pd.DataFrame, sources: pd.DataFrame, products: pd.DataFrame, periods: int) -> pd.DataFrame:
+def drop_dominated_modes(arcs: pd.DataFrame, policy: Policy) -> pd.DataFrame:
+    """Keep, per (hub, stream), only the modes that can be in an optimal plan.
+
+    Arcs of one hub and stream differ only in cost, CO2 and whether they are on time
+    (modes have no capacity), so without a carbon cap the cheapest on-time arc
+    dominates every other on-time arc, and a late arc is kept only if it is cheaper
+    than that (late penalty included). Exact: the optimum is unchanged. With a carbon
+    cap, cleaner but dearer modes matter, so nothing is dropped.
+    """
+    if policy.carbon.cap_t is not None or not len(arcs):
+        return arcs
+    unit = (
+        arcs["transport_cost"].to_numpy(float)
+        + arcs["late_cost"].to_numpy(float)
+        + policy.carbon.price_per_t * arcs["co2_t"].to_numpy(float)
+    )
+    ranked = arcs.assign(_unit=unit).sort_values(
+        ["stream_idx", "hub_idx", "late", "_unit", "mode_idx"], kind="stable"
+    )
+    best = ranked.drop_duplicates(["stream_idx", "hub_idx", "late"], keep="first")
+    on_time_cost = best[~best["late"]].set_index(["stream_idx", "hub_idx"])["_unit"]
+    rival = on_time_cost.reindex(
+        pd.MultiIndex.from_frame(best[["stream_idx", "hub_idx"]])
+    ).to_numpy()
+    keep = ~best["late"].to_numpy(dtype=bool) | np.isnan(rival) | (best["_unit"].to_numpy() < rival)
+    return best[keep].drop(columns="_unit")
+
+
+def _expand_supply(
+    supply: pd.DataFrame, sources: pd.DataFrame, products: pd.DataFrame, periods: int
+) -> pd.DataFrame:
     """Supply rows per (source, product, period); a blank period means every period."""
     if not len(supply):
-        return pd.DataFrame(columns=["source_idx", "product_idx", "period", "capacity", "unit_cost"])
+        return pd.DataFrame(
+            columns=["source_idx", "product_idx", "period", "capacity", "unit_cost"]
+        )
     every = supply[supply["period"].isna()]
     fixed = supply[supply["period"].notna()]
-    expanded = every.drop(columns="period").merge(pd.DataFrame({"period": np.arange(1, periods + 1)}), how="cross")
-    rows = pd.concat([fixed.assign(period=fixed["period"].astype(int)), expanded], ignore_index=True)
+    expanded = every.drop(columns="period").merge(
+        pd.DataFrame({"period": np.arange(1, periods + 1)}), how="cross"
+    )
+    rows = pd.concat(
+        [fixed.assign(period=fixed["period"].astype(int)), expanded], ignore_index=True
+    )
     # a specific period row overrides the every-period row of the same source/product
     rows = rows.drop_duplicates(["source_id", "product_id", "period"], keep="first")
     rows["source_idx"] = pd.Index(sources["source_id"]).get_indexer(rows["source_id"])
@@ -289,23 +399,51 @@ def _expand_supply(supply: pd.DataFrame, sources: pd.DataFrame, products: pd.Dat
 
 
 def _build_in_arcs(
-    supply: pd.DataFrame, hubs: pd.DataFrame, sources: pd.DataFrame, products: pd.DataFrame, modes: pd.DataFrame, lanes: pd.DataFrame, policy: Policy
+    supply: pd.DataFrame,
+    hubs: pd.DataFrame,
+    sources: pd.DataFrame,
+    products: pd.DataFrame,
+    modes: pd.DataFrame,
+    lanes: pd.DataFrame,
+    policy: Policy,
 ) -> pd.DataFrame:
-    columns = ["source_idx", "hub_idx", "product_idx", "period", "mode_idx", "supply_idx", "distance_km", "transit_hours", "transport_cost", "supply_cost", "co2_t"]
+    columns = [
+        "source_idx",
+        "hub_idx",
+        "product_idx",
+        "period",
+        "mode_idx",
+        "supply_idx",
+        "distance_km",
+        "transit_hours",
+        "transport_cost",
+        "supply_cost",
+        "co2_t",
+    ]
     if not len(supply):
         return pd.DataFrame(columns=columns)
     usable = hubs["status"].to_numpy() != "forced_closed"
     pairs = _pairs(sources, "source_id", hubs, "hub_id", modes, IN_LEGS, lanes, policy.circuity)
-    pairs = pairs[usable[pairs["to_idx"].to_numpy()]].rename(columns={"from_idx": "source_idx", "to_idx": "hub_idx"})
+    pairs = pairs[usable[pairs["to_idx"].to_numpy()]].rename(
+        columns={"from_idx": "source_idx", "to_idx": "hub_idx"}
+    )
     arcs = supply.reset_index().merge(pairs, on="source_idx", how="inner")
-    arcs = arcs[hubs["open_from_period"].to_numpy()[arcs["hub_idx"].to_numpy()] <= arcs["period"].to_numpy()]
+    arcs = arcs[
+        hubs["open_from_period"].to_numpy()[arcs["hub_idx"].to_numpy()] <= arcs["period"].to_numpy()
+    ]
     weight = products["unit_weight_kg"].to_numpy(float)[arcs["product_idx"].to_numpy()]
     dist = arcs["distance_km"].to_numpy(float)
-    per_kg = arcs["cost_per_kg"].to_numpy() * weight + arcs["cost_per_kg_km"].to_numpy() * weight * dist
+    per_kg = (
+        arcs["cost_per_kg"].to_numpy() * weight + arcs["cost_per_kg_km"].to_numpy() * weight * dist
+    )
     lane_cost = arcs["lane_cost"].to_numpy(float)
     arcs["transport_cost"] = np.where(np.isnan(lane_cost), per_kg, lane_cost)
     arcs["supply_cost"] = arcs["unit_cost"].to_numpy(float)
     arcs["co2_t"] = weight / 1000.0 * dist * arcs["co2_g_per_tkm"].to_numpy() / 1e6
-    arcs = arcs[columns].sort_values(["supply_idx", "hub_idx", "mode_idx"], kind="stable").reset_index(drop=True)
+    arcs = (
+        arcs[columns]
+        .sort_values(["supply_idx", "hub_idx", "mode_idx"], kind="stable")
+        .reset_index(drop=True)
+    )
     arcs.index.name = "in_arc_idx"
     return arcs

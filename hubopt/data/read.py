@@ -43,7 +43,9 @@ class RawTable:
 def read_raw_table(path: Path, label: str, table: str) -> tuple[RawTable | None, list[Problem]]:
     """Read ``path`` without interpreting values; return problems instead of raising."""
     if not path.exists():
-        return None, [Problem(label, "an existing file", "no such file", f"Check the `data.{table}` path.")]
+        return None, [
+            Problem(label, "an existing file", "no such file", f"Check the `data.{table}` path.")
+        ]
     if path.is_dir():
         return None, [Problem(label, "a file", "a directory")]
     size = path.stat().st_size
@@ -66,29 +68,47 @@ def read_raw_table(path: Path, label: str, table: str) -> tuple[RawTable | None,
         if suffix in {".geojson", ".json", ".gpkg", ".shp"}:
             return _read_geo(path, label, table)
     except UnicodeDecodeError as err:
-        return None, [Problem(label, "UTF-8 text", f"undecodable bytes at offset {err.start}", "Save the file as UTF-8.")]
+        return None, [
+            Problem(
+                label,
+                "UTF-8 text",
+                f"undecodable bytes at offset {err.start}",
+                "Save the file as UTF-8.",
+            )
+        ]
     except Exception as err:  # third-party readers raise many types; report, don't crash
-        return None, [Problem(label, f"a readable {suffix or 'table'} file", f"{type(err).__name__}: {err}")]
-    return None, [Problem(label, "a .csv, .parquet, .geojson or .gpkg file", f"extension {suffix!r}")]
+        return None, [
+            Problem(label, f"a readable {suffix or 'table'} file", f"{type(err).__name__}: {err}")
+        ]
+    return None, [
+        Problem(label, "a .csv, .parquet, .geojson or .gpkg file", f"extension {suffix!r}")
+    ]
 
 
 def _read_csv(path: Path, label: str) -> tuple[RawTable | None, list[Problem]]:
     with path.open("rb") as fh:
         head = fh.read(65536)
-    if head.startswith(b"\xef\xbb\xbf"):
-        encoding = "utf-8-sig"  # a BOM is harmless: accept it
-    else:
-        encoding = "utf-8"
+    encoding = "utf-8-sig" if head.startswith(b"\xef\xbb\xbf") else "utf-8"  # a BOM is harmless
     path.read_bytes().decode(encoding)  # raises UnicodeDecodeError with the offset
     first_line = head.split(b"\n", 1)[0].decode(encoding, errors="replace")
     if "," not in first_line and ";" in first_line:
         return None, [
-            Problem(label, "comma-separated columns", f"semicolons in the header {first_line.strip()!r}", "Save as CSV with ',' separators.")
+            Problem(
+                label,
+                "comma-separated columns",
+                f"semicolons in the header {first_line.strip()!r}",
+                "Save as CSV with ',' separators.",
+            )
         ]
     if not head.strip():
         return None, [Problem(label, "a header row and data rows", "an empty file")]
     frame = pd.read_csv(
-        path, dtype=str, keep_default_na=False, encoding=encoding, skipinitialspace=True, nrows=MAX_TABLE_ROWS + 1
+        path,
+        dtype=str,
+        keep_default_na=False,
+        encoding=encoding,
+        skipinitialspace=True,
+        nrows=MAX_TABLE_ROWS + 1,
     )
     frame.columns = [str(c).strip() for c in frame.columns]
     return _checked_rows(RawTable(frame, label), None)
@@ -97,7 +117,12 @@ def _read_csv(path: Path, label: str) -> tuple[RawTable | None, list[Problem]]:
 def _checked_rows(raw: RawTable, table: str | None) -> tuple[RawTable | None, list[Problem]]:
     if len(raw.frame) > MAX_TABLE_ROWS:
         return None, [
-            Problem(raw.label, f"at most {MAX_TABLE_ROWS:,} rows (HUBOPT_MAX_TABLE_ROWS)", "more", "Aggregate the data first.")
+            Problem(
+                raw.label,
+                f"at most {MAX_TABLE_ROWS:,} rows (HUBOPT_MAX_TABLE_ROWS)",
+                "more",
+                "Aggregate the data first.",
+            )
         ]
     return raw, []
 
@@ -134,14 +159,27 @@ def coerce_table(raw: RawTable, schema: TableSchema) -> tuple[pd.DataFrame, list
         if col in known or schema.extra_columns_allowed or col.startswith(("name_", "note")):
             continue
         hint = difflib.get_close_matches(col, schema.names, n=1)
-        fix = f"Did you mean {hint[0]!r}?" if hint else f"Allowed columns: {', '.join(schema.names)}."
-        problems.append(Problem(f"{raw.label}, column {col!r}", f"a column of the {schema.name} table", "an unknown column", fix))
+        fix = (
+            f"Did you mean {hint[0]!r}?" if hint else f"Allowed columns: {', '.join(schema.names)}."
+        )
+        problems.append(
+            Problem(
+                f"{raw.label}, column {col!r}",
+                f"a column of the {schema.name} table",
+                "an unknown column",
+                fix,
+            )
+        )
     out: dict[str, pd.Series] = {}
     for column in schema.columns:
         if column.name not in frame.columns:
             if column.required:
                 problems.append(
-                    Problem(raw.label, f"a column {column.name!r} ({column.description.lower()})", f"columns {list(frame.columns)}")
+                    Problem(
+                        raw.label,
+                        f"a column {column.name!r} ({column.description.lower()})",
+                        f"columns {list(frame.columns)}",
+                    )
                 )
                 out[column.name] = pd.Series([np.nan] * len(frame), index=frame.index)
             else:
@@ -161,7 +199,9 @@ def coerce_table(raw: RawTable, schema: TableSchema) -> tuple[pd.DataFrame, list
 
 def _default_series(column: Column, n: int, index: pd.Index) -> pd.Series:
     if column.kind in {"id", "str"}:
-        return pd.Series([column.default if column.default is not None else ""] * n, index=index, dtype=object)
+        return pd.Series(
+            [column.default if column.default is not None else ""] * n, index=index, dtype=object
+        )
     if column.kind == "bool":
         return pd.Series([bool(column.default)] * n, index=index, dtype=bool)
     value = np.nan if column.default is None else float(column.default)  # type: ignore[arg-type]
@@ -170,21 +210,37 @@ def _default_series(column: Column, n: int, index: pd.Index) -> pd.Series:
 
 def _row_label(label: str, positions: np.ndarray, column: str) -> str:
     rows = ", ".join(str(int(p) + 1) for p in positions[:MAX_PROBLEMS_PER_COLUMN])
-    more = f" and {len(positions) - MAX_PROBLEMS_PER_COLUMN} more" if len(positions) > MAX_PROBLEMS_PER_COLUMN else ""
+    more = (
+        f" and {len(positions) - MAX_PROBLEMS_PER_COLUMN} more"
+        if len(positions) > MAX_PROBLEMS_PER_COLUMN
+        else ""
+    )
     noun = "row" if len(positions) == 1 else "rows"
     return f"{label}, {noun} {rows}{more}, column {column!r}"
 
 
-def _coerce_column(series: pd.Series, column: Column, label: str) -> tuple[pd.Series, list[Problem]]:
+def _coerce_column(
+    series: pd.Series, column: Column, label: str
+) -> tuple[pd.Series, list[Problem]]:
     problems: list[Problem] = []
-    text = series.astype(str).str.strip() if series.dtype == object or pd.api.types.is_string_dtype(series) else None
-    blank = (text == "") | text.str.lower().isin({"nan", "none", "null"}) if text is not None else series.isna()
+    text = (
+        series.astype(str).str.strip()
+        if series.dtype == object or pd.api.types.is_string_dtype(series)
+        else None
+    )
+    blank = (
+        (text == "") | text.str.lower().isin({"nan", "none", "null"})
+        if text is not None
+        else series.isna()
+    )
     blank = np.array(blank, dtype=bool)
     if column.kind in {"id", "str"}:
         values = (text if text is not None else series.astype(str)).to_numpy(dtype=object)
         values[blank] = column.default if isinstance(column.default, str) else ""
         if column.required and blank.any():
-            problems.append(Problem(_row_label(label, np.flatnonzero(blank), column.name), "a value", "a blank"))
+            problems.append(
+                Problem(_row_label(label, np.flatnonzero(blank), column.name), "a value", "a blank")
+            )
         if column.choices:
             bad = ~np.isin(values, column.choices) & ~blank
             if bad.any():
@@ -203,12 +259,18 @@ def _coerce_column(series: pd.Series, column: Column, label: str) -> tuple[pd.Se
         bad = ~(is_true | is_false | blank)
         if bad.any():
             problems.append(
-                Problem(_row_label(label, np.flatnonzero(bad), column.name), "true or false", repr(words.iloc[np.flatnonzero(bad)[0]]))
+                Problem(
+                    _row_label(label, np.flatnonzero(bad), column.name),
+                    "true or false",
+                    repr(words.iloc[np.flatnonzero(bad)[0]]),
+                )
             )
         values = np.where(blank, bool(column.default) if not column.required else False, is_true)
         return pd.Series(values.astype(bool), index=series.index), problems
     # numeric
-    numbers = pd.to_numeric(text if text is not None else series, errors="coerce").to_numpy(dtype=float)
+    numbers = np.array(
+        pd.to_numeric(text if text is not None else series, errors="coerce"), dtype=float
+    )
     unparsable = np.isnan(numbers) & ~blank
     if text is not None:
         # "nan" typed explicitly is a value problem, not a blank
@@ -218,11 +280,19 @@ def _coerce_column(series: pd.Series, column: Column, label: str) -> tuple[pd.Se
     if unparsable.any():
         first = series.iloc[np.flatnonzero(unparsable)[0]]
         problems.append(
-            Problem(_row_label(label, np.flatnonzero(unparsable), column.name), f"a number ({column.unit or column.kind})", repr(first))
+            Problem(
+                _row_label(label, np.flatnonzero(unparsable), column.name),
+                f"a number ({column.unit or column.kind})",
+                repr(first),
+            )
         )
     if blank.any():
         if column.required:
-            problems.append(Problem(_row_label(label, np.flatnonzero(blank), column.name), "a number", "a blank"))
+            problems.append(
+                Problem(
+                    _row_label(label, np.flatnonzero(blank), column.name), "a number", "a blank"
+                )
+            )
         elif column.default is not None:
             numbers[blank] = float(column.default)  # type: ignore[arg-type]
     checkable = ~np.isnan(numbers)
@@ -230,7 +300,11 @@ def _coerce_column(series: pd.Series, column: Column, label: str) -> tuple[pd.Se
         frac = checkable & np.isfinite(numbers) & (numbers != np.round(numbers))
         if frac.any():
             problems.append(
-                Problem(_row_label(label, np.flatnonzero(frac), column.name), "a whole number", repr(series.iloc[np.flatnonzero(frac)[0]]))
+                Problem(
+                    _row_label(label, np.flatnonzero(frac), column.name),
+                    "a whole number",
+                    repr(series.iloc[np.flatnonzero(frac)[0]]),
+                )
             )
     if column.minimum is not None:
         low = checkable & (numbers < column.minimum)
@@ -254,7 +328,11 @@ def _coerce_column(series: pd.Series, column: Column, label: str) -> tuple[pd.Se
             )
     infinite = checkable & np.isinf(numbers) & (column.default is not math.inf)
     if infinite.any() and column.kind != "float":
-        problems.append(Problem(_row_label(label, np.flatnonzero(infinite), column.name), "a finite number", "inf"))
+        problems.append(
+            Problem(
+                _row_label(label, np.flatnonzero(infinite), column.name), "a finite number", "inf"
+            )
+        )
     return pd.Series(numbers, index=series.index), problems
 
 

@@ -76,14 +76,50 @@ TABLES: dict[str, TableSchema] = {
             _name(),
             _lat(),
             _lon(),
-            Column("fixed_cost", "float", minimum=0, unit="money/period", description="Cost per open period."),
+            Column(
+                "fixed_cost",
+                "float",
+                minimum=0,
+                unit="money/period",
+                description="Cost per open period.",
+            ),
             Column("opening_cost", "float", 0.0, 0, unit="money", description="Cost of opening."),
             Column("closing_cost", "float", 0.0, 0, unit="money", description="Cost of closing."),
-            Column("throughput_capacity", "float", INF, 0, unit="m3/period", description="Volume out per period."),
-            Column("storage_capacity", "float", INF, 0, unit="m3", description="Volume held at period end."),
-            Column("handling_cost", "float", 0.0, 0, unit="money/unit", description="Cost per unit shipped out."),
-            Column("status", "str", "candidate", choices=HUB_STATUSES, description="Network status."),
-            Column("open_from_period", "int", 1, 1, unit="period", description="First period it may be open."),
+            Column(
+                "throughput_capacity",
+                "float",
+                INF,
+                0,
+                unit="m3/period",
+                description="Volume out per period.",
+            ),
+            Column(
+                "storage_capacity",
+                "float",
+                INF,
+                0,
+                unit="m3",
+                description="Volume held at period end.",
+            ),
+            Column(
+                "handling_cost",
+                "float",
+                0.0,
+                0,
+                unit="money/unit",
+                description="Cost per unit shipped out.",
+            ),
+            Column(
+                "status", "str", "candidate", choices=HUB_STATUSES, description="Network status."
+            ),
+            Column(
+                "open_from_period",
+                "int",
+                1,
+                1,
+                unit="period",
+                description="First period it may be open.",
+            ),
         ),
         key=("hub_id",),
         description="Candidate and existing hubs.",
@@ -106,10 +142,28 @@ TABLES: dict[str, TableSchema] = {
             Column("product_id", "id", description="Product id."),
             _name(),
             Column("unit_volume", "float", 1.0, 0, unit="m3/unit", description="Volume per unit."),
-            Column("unit_weight_kg", "float", 1.0, 0, unit="kg/unit", description="Weight per unit."),
-            Column("holding_cost", "float", 0.0, 0, unit="money/unit/period", description="On end-of-period stock."),
-            Column("lost_sale_penalty", "float", None, 0, unit="money/unit", description="Per unit unmet; blank = must be met."),
-            Column("unit_margin", "float", 0.0, unit="money/unit", description="Margin per unit sold."),
+            Column(
+                "unit_weight_kg", "float", 1.0, 0, unit="kg/unit", description="Weight per unit."
+            ),
+            Column(
+                "holding_cost",
+                "float",
+                0.0,
+                0,
+                unit="money/unit/period",
+                description="On end-of-period stock.",
+            ),
+            Column(
+                "lost_sale_penalty",
+                "float",
+                None,
+                0,
+                unit="money/unit",
+                description="Per unit unmet; blank = must be met.",
+            ),
+            Column(
+                "unit_margin", "float", 0.0, unit="money/unit", description="Margin per unit sold."
+            ),
         ),
         key=("product_id",),
     ),
@@ -136,7 +190,9 @@ TABLES: dict[str, TableSchema] = {
             Column("source_id", "id", description="Source."),
             Column("product_id", "id", description="Product."),
             Column("period", "int", None, 1, unit="period", description="Blank = every period."),
-            Column("capacity", "float", INF, 0, unit="units/period", description="Supply per period."),
+            Column(
+                "capacity", "float", INF, 0, unit="units/period", description="Supply per period."
+            ),
             Column("unit_cost", "float", 0.0, 0, unit="money/unit", description="Purchase cost."),
         ),
         key=("source_id", "product_id", "period"),
@@ -173,8 +229,12 @@ TABLES: dict[str, TableSchema] = {
             Column("to_id", "id", description="Hub or region."),
             Column("mode_id", "id", "", description="Blank = every mode."),
             Column("distance_km", "float", None, 0, unit="km", description="Overrides distance."),
-            Column("transit_hours", "float", None, 0, unit="h", description="Overrides transit time."),
-            Column("cost_per_unit", "float", None, 0, unit="money/unit", description="Overrides cost."),
+            Column(
+                "transit_hours", "float", None, 0, unit="h", description="Overrides transit time."
+            ),
+            Column(
+                "cost_per_unit", "float", None, 0, unit="money/unit", description="Overrides cost."
+            ),
             Column("allowed", "bool", True, description="false = arc forbidden."),
         ),
         key=("from_id", "to_id", "mode_id"),
@@ -185,8 +245,12 @@ TABLES: dict[str, TableSchema] = {
             Column("channel_id", "id", description="Channel id."),
             _name(),
             Column("delivery_window_hours", "float", None, 1e-9, unit="h", description="Window."),
-            Column("return_rate", "float", 0.0, 0, 1, description="Share of delivered units returned."),
-            Column("return_cost", "float", 0.0, 0, unit="money/unit", description="Per returned unit."),
+            Column(
+                "return_rate", "float", 0.0, 0, 1, description="Share of delivered units returned."
+            ),
+            Column(
+                "return_cost", "float", 0.0, 0, unit="money/unit", description="Per returned unit."
+            ),
         ),
         key=("channel_id",),
     ),
@@ -197,7 +261,9 @@ TABLES: dict[str, TableSchema] = {
             _name(),
             Column("capacity", "float", minimum=0, unit="m3", description="Load per route."),
             Column("count", "int", 1, 0, description="Vehicles per hub."),
-            Column("fixed_cost", "float", 0.0, 0, unit="money/route", description="Per route used."),
+            Column(
+                "fixed_cost", "float", 0.0, 0, unit="money/route", description="Per route used."
+            ),
             Column("cost_per_km", "float", 0.0, 0, unit="money/km", description="Per km driven."),
             Column("speed_kmh", "float", 40.0, 1e-9, unit="km/h", description="Average speed."),
             Column("max_hours", "float", 10.0, 0, unit="h", description="Route duration limit."),
@@ -217,7 +283,9 @@ def render_markdown() -> str:
         out += [f"## `{schema.name}` ({req})", "", schema.description, ""]
         out += ["| column | type | default | unit | meaning |", "|---|---|---|---|---|"]
         for c in schema.columns:
-            default = "required" if c.required else ("blank" if c.default is None else str(c.default))
+            default = (
+                "required" if c.required else ("blank" if c.default is None else str(c.default))
+            )
             extra = f" One of {', '.join(c.choices)}." if c.choices else ""
             out.append(f"| `{c.name}` | {c.kind} | {default} | {c.unit} | {c.description}{extra} |")
         if schema.extra_columns_allowed:

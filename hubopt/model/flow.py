@@ -16,7 +16,9 @@ def define_demand(m: ModelAssembler, problem: ProblemData) -> None:
     n = len(problem.streams)
     k_unmet = unmet_streams(problem)
     row = np.concatenate([arcs["stream_idx"].to_numpy(), k_unmet])
-    col = np.concatenate([m.column("ship", np.arange(len(arcs))), m.column("unmet", np.arange(len(k_unmet)))])
+    col = np.concatenate(
+        [m.column("ship", np.arange(len(arcs))), m.column("unmet", np.arange(len(k_unmet)))]
+    )
     qty = problem.streams["quantity"].to_numpy(float)
     m.add_rows("demand", n, row, col, np.ones(len(row)), qty, qty)
 
@@ -33,7 +35,12 @@ def define_balance(m: ModelAssembler, problem: ProblemData) -> None:
     prev = own[t > 1]
     ih, ip, it = inflow_keys(problem)
     sh, sp_, st = arc_products_periods(problem)
-    rows = [own, prev, layout.hub_product_period(ih, ip, it), layout.hub_product_period(sh, sp_, st)]
+    rows = [
+        own,
+        prev,
+        layout.hub_product_period(ih, ip, it),
+        layout.hub_product_period(sh, sp_, st),
+    ]
     cols = [
         m.column("stock", own),
         m.column("stock", prev - 1),
@@ -42,7 +49,9 @@ def define_balance(m: ModelAssembler, problem: ProblemData) -> None:
     ]
     vals = [-np.ones(n), np.ones(len(prev)), np.ones(len(ih)), -np.ones(len(sh))]
     rhs = np.where(t == 1, -problem.initial_stock[h, p], 0.0)
-    m.add_rows("balance", n, np.concatenate(rows), np.concatenate(cols), np.concatenate(vals), rhs, rhs)
+    m.add_rows(
+        "balance", n, np.concatenate(rows), np.concatenate(cols), np.concatenate(vals), rhs, rhs
+    )
 
 
 def define_safety_stock(m: ModelAssembler, problem: ProblemData) -> None:
@@ -80,7 +89,15 @@ def define_supply(m: ModelAssembler, problem: ProblemData) -> None:
     supply_row[finite] = np.arange(finite.sum())
     r = supply_row[arcs["supply_idx"].to_numpy(int)]
     use = r >= 0
-    m.add_rows("supply", int(finite.sum()), r[use], m.column("inflow", np.flatnonzero(use)), np.ones(int(use.sum())), -np.inf, cap[finite])
+    m.add_rows(
+        "supply",
+        int(finite.sum()),
+        r[use],
+        m.column("inflow", np.flatnonzero(use)),
+        np.ones(int(use.sum())),
+        -np.inf,
+        cap[finite],
+    )
 
 
 def define_service(m: ModelAssembler, problem: ProblemData) -> None:
@@ -101,5 +118,17 @@ def define_service(m: ModelAssembler, problem: ProblemData) -> None:
     on_time = ~arcs["late"].to_numpy(dtype=bool)
     r = np.where(camp >= 0, row_of[np.maximum(camp, 0)], -1)
     use = (r >= 0) & on_time
-    units = np.bincount(streams["campaign_idx"].to_numpy()[streams["campaign_idx"].to_numpy() >= 0], weights=streams["quantity"].to_numpy(float)[streams["campaign_idx"].to_numpy() >= 0], minlength=len(campaigns))
-    m.add_rows("service", len(active), r[use], m.column("ship", np.flatnonzero(use)), np.ones(int(use.sum())), level[active] * units[active], np.inf)
+    units = np.bincount(
+        streams["campaign_idx"].to_numpy()[streams["campaign_idx"].to_numpy() >= 0],
+        weights=streams["quantity"].to_numpy(float)[streams["campaign_idx"].to_numpy() >= 0],
+        minlength=len(campaigns),
+    )
+    m.add_rows(
+        "service",
+        len(active),
+        r[use],
+        m.column("ship", np.flatnonzero(use)),
+        np.ones(int(use.sum())),
+        level[active] * units[active],
+        np.inf,
+    )

@@ -21,9 +21,13 @@ class Layout:
         """Position of (hub, period) in ``open``/``opened``/``closed`` (period is 1-based)."""
         return np.asarray(hub_idx) * self.periods + (np.asarray(period) - 1)
 
-    def hub_product_period(self, hub_idx: np.ndarray, product_idx: np.ndarray, period: np.ndarray) -> np.ndarray:
+    def hub_product_period(
+        self, hub_idx: np.ndarray, product_idx: np.ndarray, period: np.ndarray
+    ) -> np.ndarray:
         """Position of (hub, product, period) in ``stock`` (period is 1-based)."""
-        return (np.asarray(hub_idx) * self.n_products + np.asarray(product_idx)) * self.periods + (np.asarray(period) - 1)
+        return (np.asarray(hub_idx) * self.n_products + np.asarray(product_idx)) * self.periods + (
+            np.asarray(period) - 1
+        )
 
     @property
     def n_hub_periods(self) -> int:
@@ -37,7 +41,12 @@ class Layout:
 
     def grid(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(hub, product, period) arrays enumerating the stock block in order."""
-        h, p, t = np.meshgrid(np.arange(self.n_hubs), np.arange(self.n_products), np.arange(1, self.periods + 1), indexing="ij")
+        h, p, t = np.meshgrid(
+            np.arange(self.n_hubs),
+            np.arange(self.n_products),
+            np.arange(1, self.periods + 1),
+            indexing="ij",
+        )
         return h.ravel(), p.ravel(), t.ravel()
 
 
@@ -50,7 +59,11 @@ def arc_products_periods(problem: ProblemData) -> tuple[np.ndarray, np.ndarray, 
     """(hub, product, period) of every outbound arc."""
     arcs, streams = problem.out_arcs, problem.streams
     k = arcs["stream_idx"].to_numpy()
-    return arcs["hub_idx"].to_numpy(), streams["product_idx"].to_numpy()[k], streams["period"].to_numpy()[k]
+    return (
+        arcs["hub_idx"].to_numpy(),
+        streams["product_idx"].to_numpy()[k],
+        streams["period"].to_numpy()[k],
+    )
 
 
 def inflow_keys(problem: ProblemData) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -58,4 +71,8 @@ def inflow_keys(problem: ProblemData) -> tuple[np.ndarray, np.ndarray, np.ndarra
     if problem.free_replenishment:
         return layout_of(problem).grid()
     arcs = problem.in_arcs
-    return arcs["hub_idx"].to_numpy(int), arcs["product_idx"].to_numpy(int), arcs["period"].to_numpy(int)
+    return (
+        arcs["hub_idx"].to_numpy(int),
+        arcs["product_idx"].to_numpy(int),
+        arcs["period"].to_numpy(int),
+    )

@@ -42,7 +42,12 @@ class MatrixModel:
 
     def stats(self) -> dict[str, int]:
         """Sizes for logs and manifests."""
-        return {"columns": self.n_vars, "rows": self.n_rows, "nonzeros": int(self.A.nnz), "integers": int(self.integer.sum())}
+        return {
+            "columns": self.n_vars,
+            "rows": self.n_rows,
+            "nonzeros": int(self.A.nnz),
+            "integers": int(self.integer.sum()),
+        }
 
 
 @dataclass
@@ -63,7 +68,14 @@ class ModelAssembler:
     n_vars: int = 0
     n_rows: int = 0
 
-    def add_variables(self, name: str, cost: np.ndarray, lb: np.ndarray | float = 0.0, ub: np.ndarray | float = np.inf, integer: bool = False) -> int:
+    def add_variables(
+        self,
+        name: str,
+        cost: np.ndarray,
+        lb: np.ndarray | float = 0.0,
+        ub: np.ndarray | float = np.inf,
+        integer: bool = False,
+    ) -> int:
         """Add a block of ``len(cost)`` columns; return the offset of its first column."""
         n = len(cost)
         self._c.append(np.asarray(cost, dtype=float))
@@ -106,11 +118,13 @@ class ModelAssembler:
 
     def build(self, offset: float = 0.0) -> MatrixModel:
         """Assemble the CSR matrix (duplicates summed, explicit zeros dropped)."""
+
         def cat(parts: list[np.ndarray], dtype: type = float) -> np.ndarray:
             return np.concatenate(parts).astype(dtype) if parts else np.zeros(0, dtype=dtype)
 
         A = sp.coo_matrix(
-            (cat(self._vals), (cat(self._rows, np.int64), cat(self._cols, np.int64))), shape=(self.n_rows, self.n_vars)
+            (cat(self._vals), (cat(self._rows, np.int64), cat(self._cols, np.int64))),
+            shape=(self.n_rows, self.n_vars),
         ).tocsr()
         A.sum_duplicates()
         A.eliminate_zeros()

@@ -31,7 +31,6 @@ def define_open(m: ModelAssembler, problem: ProblemData) -> None:
     forced_closed -> 0; t < open_from_period -> 0; forced_open -> 1 from open_from_period;
     existing with closing not allowed -> 1.
     """
-    layout = layout_of(problem)
     hubs = problem.hubs
     t = np.arange(1, problem.periods + 1)
     status = hubs["status"].to_numpy()[:, None]
@@ -46,9 +45,13 @@ def define_open(m: ModelAssembler, problem: ProblemData) -> None:
 def define_events(m: ModelAssembler, problem: ProblemData) -> None:
     """``opened[h,t]`` (and ``closed[h,t]`` when closing is allowed), continuous in [0, 1]."""
     hubs = problem.hubs
-    m.add_variables("opened", np.repeat(hubs["opening_cost"].to_numpy(float), problem.periods), 0.0, 1.0)
+    m.add_variables(
+        "opened", np.repeat(hubs["opening_cost"].to_numpy(float), problem.periods), 0.0, 1.0
+    )
     if problem.policy.allow_closing:
-        m.add_variables("closed", np.repeat(hubs["closing_cost"].to_numpy(float), problem.periods), 0.0, 1.0)
+        m.add_variables(
+            "closed", np.repeat(hubs["closing_cost"].to_numpy(float), problem.periods), 0.0, 1.0
+        )
 
 
 def define_ship(m: ModelAssembler, problem: ProblemData) -> None:
@@ -73,7 +76,11 @@ def define_inflow(m: ModelAssembler, problem: ProblemData) -> None:
         return
     arcs = problem.in_arcs
     carbon = problem.policy.carbon.price_per_t
-    cost = arcs["supply_cost"].to_numpy(float) + arcs["transport_cost"].to_numpy(float) + carbon * arcs["co2_t"].to_numpy(float)
+    cost = (
+        arcs["supply_cost"].to_numpy(float)
+        + arcs["transport_cost"].to_numpy(float)
+        + carbon * arcs["co2_t"].to_numpy(float)
+    )
     m.add_variables("inflow", cost)
 
 
@@ -93,7 +100,12 @@ def define_unmet(m: ModelAssembler, problem: ProblemData) -> None:
     """``unmet[k]`` >= 0 for streams whose product has a lost-sale penalty."""
     k = unmet_streams(problem)
     streams = problem.streams
-    m.add_variables("unmet", streams["lost_sale_penalty"].to_numpy(float)[k], 0.0, streams["quantity"].to_numpy(float)[k])
+    m.add_variables(
+        "unmet",
+        streams["lost_sale_penalty"].to_numpy(float)[k],
+        0.0,
+        streams["quantity"].to_numpy(float)[k],
+    )
 
 
 def assign_pairs(problem: ProblemData) -> tuple[np.ndarray, np.ndarray]:

@@ -24,7 +24,9 @@ def read_yaml_mapping(path: Path) -> dict[str, Any]:
     try:
         text = path.read_bytes().decode("utf-8-sig")
     except UnicodeDecodeError as err:
-        raise ScenarioError(Problem(label, "UTF-8 text", f"undecodable bytes at offset {err.start}")) from err
+        raise ScenarioError(
+            Problem(label, "UTF-8 text", f"undecodable bytes at offset {err.start}")
+        ) from err
     try:
         doc = yaml.safe_load(text)
     except yaml.YAMLError as err:
@@ -34,7 +36,11 @@ def read_yaml_mapping(path: Path) -> dict[str, Any]:
         raise ScenarioError(Problem(where, "valid YAML", str(problem))) from err
     if not isinstance(doc, dict):
         raise ScenarioError(
-            Problem(label, "a YAML mapping (key: value lines) at the top level", type(doc).__name__ if doc is not None else "an empty file")
+            Problem(
+                label,
+                "a YAML mapping (key: value lines) at the top level",
+                type(doc).__name__ if doc is not None else "an empty file",
+            )
         )
     return doc
 
@@ -55,9 +61,13 @@ def _absolutise(doc: dict[str, Any], folder: Path, label: str) -> dict[str, Any]
     doc = dict(doc)
     data = doc.get("data")
     if isinstance(data, dict):
-        doc["data"] = {k: (str((folder / v).resolve()) if isinstance(v, str) else v) for k, v in data.items()}
+        doc["data"] = {
+            k: (str((folder / v).resolve()) if isinstance(v, str) else v) for k, v in data.items()
+        }
     elif data is not None:
-        raise ScenarioError(Problem(f"{label}, key 'data'", "a mapping table -> path", type(data).__name__))
+        raise ScenarioError(
+            Problem(f"{label}, key 'data'", "a mapping table -> path", type(data).__name__)
+        )
     output = doc.get("output")
     if isinstance(output, dict) and isinstance(output.get("dir"), str):
         doc["output"] = {**output, "dir": str((folder / output["dir"]).resolve())}
@@ -69,14 +79,20 @@ def resolve_extends(path: Path, _chain: tuple[Path, ...] = ()) -> tuple[dict[str
     path = path.resolve()
     if path in _chain:
         cycle = " -> ".join(str(p.name) for p in (*_chain, path))
-        raise ScenarioError(Problem(f"{path}, key 'extends'", "a chain of scenarios without cycles", f"a cycle {cycle}"))
+        raise ScenarioError(
+            Problem(
+                f"{path}, key 'extends'", "a chain of scenarios without cycles", f"a cycle {cycle}"
+            )
+        )
     doc = _absolutise(read_yaml_mapping(path), path.parent, str(path))
     parent = doc.pop("extends", None)
     if parent is None:
         return doc, [path]
     parents = [parent] if isinstance(parent, str) else parent
     if not isinstance(parents, list) or not all(isinstance(p, str) for p in parents):
-        raise ScenarioError(Problem(f"{path}, key 'extends'", "a path or a list of paths", repr(parent)))
+        raise ScenarioError(
+            Problem(f"{path}, key 'extends'", "a path or a list of paths", repr(parent))
+        )
     merged: dict[str, Any] = {}
     files: list[Path] = []
     for ref in parents:
@@ -98,7 +114,9 @@ def validate_config(doc: dict[str, Any], label: str) -> ScenarioConfig:
     try:
         return ScenarioConfig.model_validate(doc)
     except ValidationError as err:
-        raise ScenarioError([_problem_from_pydantic(e, label) for e in err.errors()], "Invalid scenario") from None
+        raise ScenarioError(
+            [_problem_from_pydantic(e, label) for e in err.errors()], "Invalid scenario"
+        ) from None
 
 
 def _problem_from_pydantic(error: Any, label: str) -> Problem:
@@ -109,14 +127,20 @@ def _problem_from_pydantic(error: Any, label: str) -> Problem:
     if kind == "extra_forbidden":
         allowed = _allowed_keys(loc[:-1])
         hint = difflib.get_close_matches(loc[-1], allowed, n=1, cutoff=0.6)
-        fix = f"Did you mean {hint[0]!r}?" if hint else (f"Allowed keys here: {', '.join(allowed)}." if allowed else "")
+        fix = (
+            f"Did you mean {hint[0]!r}?"
+            if hint
+            else (f"Allowed keys here: {', '.join(allowed)}." if allowed else "")
+        )
         return Problem(where, "a known key", f"unknown key {loc[-1]!r}", fix)
     if kind == "missing":
         return Problem(where, "a value (the key is required)", "nothing")
     found = repr(error.get("input"))
     if len(found) > 80:
         found = found[:77] + "..."
-    return Problem(where, error["msg"].replace("Input should be", "").strip() or "a valid value", found)
+    return Problem(
+        where, error["msg"].replace("Input should be", "").strip() or "a valid value", found
+    )
 
 
 def _allowed_keys(loc: list[str]) -> list[str]:

@@ -97,7 +97,9 @@ def scenario_from_dict(doc: dict[str, Any], base_dir: str | Path = ".") -> Scena
     return build_scenario(validate_config(doc, "<dict>"), "<dict>")
 
 
-def build_scenario(config: ScenarioConfig, label: str, path: Path | None = None, files: list[Path] | None = None) -> Scenario:
+def build_scenario(
+    config: ScenarioConfig, label: str, path: Path | None = None, files: list[Path] | None = None
+) -> Scenario:
     """Read tables for a validated config, apply what-ifs and re-check."""
     tables = read_tables(config, label)
     if config.whatif:

@@ -77,7 +77,19 @@ class SafetyStock(Block):
     """Safety stock policy: ``stock >= z * sigma`` of the demand a hub serves."""
 
     z: float = Field(default=0.0, ge=0, description="Service factor (1.65 ~ 95 % cycle service).")
-    pooling: bool = Field(default=False, description="Risk-pooled square-root requirement.")
+    pooling: bool = Field(
+        default=False, description="Risk-pooled square-root requirement (not yet supported)."
+    )
+
+    @field_validator("pooling")
+    @classmethod
+    def _pooling_not_supported(cls, value: bool) -> bool:
+        if value:
+            raise ValueError(
+                "risk-pooled safety stock (pooling: true) is not supported yet; use pooling: false "
+                "(each hub holds z x the std of the demand it serves)"
+            )
+        return value
 
 
 class Carbon(Block):
@@ -93,9 +105,12 @@ class Policy(Block):
     periods: int | None = Field(
         default=None, ge=1, description="Horizon T; default: the largest period in demand."
     )
+    period_days: float = Field(default=7.0, gt=0, description="Length of a period in days (KPIs).")
     circuity: float = Field(default=1.25, ge=1.0, description="Road km per great-circle km.")
     min_open_hubs: int = Field(default=0, ge=0, description="Minimum open hubs per period.")
-    max_open_hubs: int | None = Field(default=None, ge=0, description="Maximum open hubs per period.")
+    max_open_hubs: int | None = Field(
+        default=None, ge=0, description="Maximum open hubs per period."
+    )
     fixed_cost_budget: float | None = Field(
         default=None, ge=0, description="Cap on fixed + opening + closing cost over the horizon."
     )
@@ -111,6 +126,10 @@ class Policy(Block):
         default=None,
         ge=1,
         description="Arc pruning: only the N fastest allowed hubs may serve each region.",
+    )
+    linking: Literal["auto", "stream", "region", "hub"] = Field(
+        default="auto",
+        description="Hub-open linking rows: per stream (strong), region-period, hub-period, or auto by size.",
     )
     safety_stock: SafetyStock = Field(default_factory=SafetyStock)
     carbon: Carbon = Field(default_factory=Carbon)
@@ -135,6 +154,10 @@ class SolverSettings(Block):
     threads: int = Field(default=0, ge=0, description="Solver threads; 0 = solver default.")
     seed: int = Field(default=0, ge=0, description="Random seed passed to the solver.")
     warm_start: bool = Field(default=True, description="Give the solver a heuristic start.")
+    options: dict[str, str | int | float | bool] = Field(
+        default_factory=dict,
+        description="Backend-specific options passed as they are (HiGHS option names for highs).",
+    )
 
 
 class OutputSettings(Block):

@@ -15,7 +15,14 @@ import pandas as pd
 
 from hubopt.data.dataset import Tables, campaign_filter_problems, stream_mask
 from hubopt.errors import Problem, ScenarioError
-from hubopt.scenario.schema import Campaign, ScaleCapacity, ScaleCost, ScaleDemand, ScenarioConfig, WhatIf
+from hubopt.scenario.schema import (
+    Campaign,
+    ScaleCapacity,
+    ScaleCost,
+    ScaleDemand,
+    ScenarioConfig,
+    WhatIf,
+)
 
 Result = tuple[ScenarioConfig, Tables]
 
@@ -29,7 +36,9 @@ def apply_whatifs(config: ScenarioConfig, tables: Tables) -> Result:
         if found:
             problems += found
             continue
-        config, tables = OPERATIONS[item.operation](config, tables, getattr(item, item.operation), where)
+        config, tables = OPERATIONS[item.operation](
+            config, tables, getattr(item, item.operation), where
+        )
     if problems:
         raise ScenarioError(problems, "Invalid what-if")
     return config, tables
@@ -45,7 +54,9 @@ def _references(item: WhatIf, config: ScenarioConfig, tables: Tables, where: str
     if item.operation == "scale_demand":
         return campaign_filter_problems(op, tables, where)
     if item.operation == "scale_cost" and isinstance(op.transport, dict):
-        return _unknown(list(op.transport), set(tables.modes["mode_id"]), f"{where}.transport", "mode ids")
+        return _unknown(
+            list(op.transport), set(tables.modes["mode_id"]), f"{where}.transport", "mode ids"
+        )
     if item.operation == "set_campaign":
         ids = [c.id for c in config.campaigns]
         target = op.get("id")
@@ -60,7 +71,14 @@ def _references(item: WhatIf, config: ScenarioConfig, tables: Tables, where: str
     if item.operation == "add_campaign":
         problems = campaign_filter_problems(op, tables, where)
         if op.id in {c.id for c in config.campaigns}:
-            problems.append(Problem(f"{where}.id", "a new campaign id", f"{op.id!r}, which exists", "Use set_campaign to change it."))
+            problems.append(
+                Problem(
+                    f"{where}.id",
+                    "a new campaign id",
+                    f"{op.id!r}, which exists",
+                    "Use set_campaign to change it.",
+                )
+            )
         return problems
     return []
 
@@ -71,7 +89,9 @@ def _hint(value: str, known: set[str]) -> str:
 
 
 def _unknown(values: list[Any], known: set[str], where: str, what: str) -> list[Problem]:
-    return [Problem(where, f"known {what}", repr(v), _hint(v, known)) for v in values if v not in known]
+    return [
+        Problem(where, f"known {what}", repr(v), _hint(v, known)) for v in values if v not in known
+    ]
 
 
 def scale_demand(config: ScenarioConfig, tables: Tables, op: ScaleDemand, where: str) -> Result:
@@ -96,7 +116,11 @@ def _set_status(status: str) -> Callable[[ScenarioConfig, Tables, list[str], str
 def scale_capacity(config: ScenarioConfig, tables: Tables, op: ScaleCapacity, where: str) -> Result:
     """Multiply throughput and/or storage capacity of the listed hubs."""
     hubs = tables.hubs.copy()
-    mask = np.ones(len(hubs), dtype=bool) if op.hubs == "all" else hubs["hub_id"].isin(op.hubs).to_numpy()
+    mask = (
+        np.ones(len(hubs), dtype=bool)
+        if op.hubs == "all"
+        else hubs["hub_id"].isin(op.hubs).to_numpy()
+    )
     if op.throughput is not None:
         hubs.loc[mask, "throughput_capacity"] *= op.throughput
     if op.storage is not None:
@@ -109,7 +133,11 @@ def scale_cost(config: ScenarioConfig, tables: Tables, op: ScaleCost, where: str
     changes: dict[str, pd.DataFrame] = {}
     if op.transport is not None:
         modes, lanes = tables.modes.copy(), tables.lanes.copy()
-        factors = op.transport if isinstance(op.transport, dict) else dict.fromkeys(modes["mode_id"], op.transport)
+        factors = (
+            op.transport
+            if isinstance(op.transport, dict)
+            else dict.fromkeys(modes["mode_id"], op.transport)
+        )
         mode_factor = modes["mode_id"].map(factors).fillna(1.0)
         modes["cost_per_kg"] *= mode_factor
         modes["cost_per_kg_km"] *= mode_factor
@@ -146,7 +174,13 @@ def set_campaign(config: ScenarioConfig, tables: Tables, op: dict[str, Any], whe
             try:
                 campaign = Campaign.model_validate(data)
             except Exception as err:
-                raise ScenarioError(Problem(where, "valid campaign fields", str(err).splitlines()[-1] if str(err) else repr(err))) from None
+                raise ScenarioError(
+                    Problem(
+                        where,
+                        "valid campaign fields",
+                        str(err).splitlines()[-1] if str(err) else repr(err),
+                    )
+                ) from None
         campaigns.append(campaign)
     return config.model_copy(update={"campaigns": campaigns}), tables
 

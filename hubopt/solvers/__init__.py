@@ -38,4 +38,11 @@ def get_backend(name: str) -> SolverBackend:
     return backend
 
 
-__all__ = ["BACKENDS", "SolveStatus", "SolverBackend", "SolverOutput", "available_backends", "get_backend"]
+__all__ = [
+    "BACKENDS",
+    "SolveStatus",
+    "SolverBackend",
+    "SolverOutput",
+    "available_backends",
+    "get_backend",
+]

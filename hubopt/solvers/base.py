@@ -68,7 +68,9 @@ class SolverBackend(Protocol):
         """Whether the backend's solver can be imported and run here."""
         ...
 
-    def solve(self, model: MatrixModel, settings: SolverSettings, warm_start: np.ndarray | None = None) -> SolverOutput:
+    def solve(
+        self, model: MatrixModel, settings: SolverSettings, warm_start: np.ndarray | None = None
+    ) -> SolverOutput:
         """Solve ``model`` honouring time limit, gap, threads and seed."""
         ...
 

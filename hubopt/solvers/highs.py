@@ -10,9 +10,10 @@ from pathlib import Path
 
 import numpy as np
 
+from hubopt.errors import SolverError
 from hubopt.model.matrix import MatrixModel
 from hubopt.scenario.schema import SolverSettings
-from hubopt.solvers.base import SolveStatus, SolverOutput
+from hubopt.solvers.base import SolverOutput, SolveStatus
 
 
 class HighsBackend:
@@ -28,7 +29,9 @@ class HighsBackend:
             return False
         return True
 
-    def solve(self, model: MatrixModel, settings: SolverSettings, warm_start: np.ndarray | None = None) -> SolverOutput:
+    def solve(
+        self, model: MatrixModel, settings: SolverSettings, warm_start: np.ndarray | None = None
+    ) -> SolverOutput:
         """Solve with HiGHS; parallel branch-and-bound on when more than one thread is allowed."""
         import highspy
 
@@ -45,6 +48,9 @@ class HighsBackend:
         h.setOptionValue("threads", int(threads))
         if threads > 1:
             h.setOptionValue("parallel", "on")
+        for key, value in settings.options.items():
+            if h.setOptionValue(key, value) != highspy.HighsStatus.kOk:
+                raise SolverError(f"HiGHS rejected option {key}={value!r} (solver.options).")
         lp = highspy.HighsLp()
         lp.num_col_ = model.n_vars
         lp.num_row_ = model.n_rows
@@ -61,7 +67,8 @@ class HighsBackend:
         lp.a_matrix_.index_ = model.A.indices.astype(np.int32)
         lp.a_matrix_.value_ = model.A.data
         if model.integer.any():
-            lp.integrality_ = np.where(model.integer, highspy.HighsVarType.kInteger, highspy.HighsVarType.kContinuous).tolist()
+            kinds = (highspy.HighsVarType.kContinuous, highspy.HighsVarType.kInteger)
+            lp.integrality_ = [kinds[int(flag)] for flag in model.integer]
         h.passModel(lp)
         if warm_start is not None and model.integer.any():
             known = np.flatnonzero(~np.isnan(warm_start)).astype(np.int32)

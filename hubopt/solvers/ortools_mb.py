@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import math
 import time
+from typing import Any
 
 import numpy as np
 
 from hubopt.model.matrix import MatrixModel
 from hubopt.scenario.schema import SolverSettings
-from hubopt.solvers.base import SolveStatus, SolverOutput
+from hubopt.solvers.base import SolverOutput, SolveStatus
 
 
 class OrToolsBackend:
@@ -29,7 +30,10 @@ class OrToolsBackend:
 
     def _parameters(self, settings: SolverSettings) -> str:
         if self.solver_name == "scip":
-            lines = [f"limits/gap = {settings.mip_gap}", f"randomization/randomseedshift = {settings.seed}"]
+            lines = [
+                f"limits/gap = {settings.mip_gap}",
+                f"randomization/randomseedshift = {settings.seed}",
+            ]
             if settings.threads:
                 lines.append(f"parallel/maxnthreads = {settings.threads}")
             return "\n".join(lines)
@@ -40,14 +44,17 @@ class OrToolsBackend:
             return "\n".join(lines)
         return ""
 
-    def solve(self, model: MatrixModel, settings: SolverSettings, warm_start: np.ndarray | None = None) -> SolverOutput:
+    def solve(
+        self, model: MatrixModel, settings: SolverSettings, warm_start: np.ndarray | None = None
+    ) -> SolverOutput:
         """Fill the model in bulk, mark integers, solve, map the status."""
-        from ortools import __version__ as version
+        import ortools
         from ortools.linear_solver.python import model_builder as mb
 
         built = mb.Model()
         helper = built.helper
-        helper.fill_model_from_sparse_data(model.lb, model.ub, model.c, model.row_lo, model.row_hi, model.A.astype(np.float64))
+        fill: Any = helper.fill_model_from_sparse_data  # its stub wants ndarray[float64]
+        fill(model.lb, model.ub, model.c, model.row_lo, model.row_hi, model.A.astype(np.float64))
         for j in np.flatnonzero(model.integer):  # only the binaries: a few hundred at most
             helper.set_var_integrality(int(j), True)
         helper.set_objective_offset(float(model.offset))
@@ -91,7 +98,7 @@ class OrToolsBackend:
             bound=bound,
             solve_seconds=seconds,
             backend=self.name,
-            solver_version=f"OR-Tools {version} ({self.solver_name})",
+            solver_version=f"OR-Tools {getattr(ortools, '__version__', '?')} ({self.solver_name})",
             log="(log capture not supported by OR-Tools model_builder in this build)",
             message=str(raw.status_string() or status.name),
         )

@@ -13,7 +13,7 @@ import numpy as np
 
 from hubopt.model.matrix import MatrixModel
 from hubopt.scenario.schema import SolverSettings
-from hubopt.solvers.base import SolveStatus, SolverOutput
+from hubopt.solvers.base import SolverOutput, SolveStatus
 
 
 class PulpCbcBackend:
@@ -29,7 +29,9 @@ class PulpCbcBackend:
             return False
         return bool(pulp.PULP_CBC_CMD(msg=False).available())
 
-    def solve(self, model: MatrixModel, settings: SolverSettings, warm_start: np.ndarray | None = None) -> SolverOutput:
+    def solve(
+        self, model: MatrixModel, settings: SolverSettings, warm_start: np.ndarray | None = None
+    ) -> SolverOutput:
         """Build the PuLP problem row by row from the CSR matrix and run CBC."""
         import pulp
 
@@ -44,13 +46,17 @@ class PulpCbcBackend:
             for j in range(model.n_vars)
         ]
         nz = np.flatnonzero(model.c)
-        prob += pulp.LpAffineExpression([(xs[j], float(model.c[j])) for j in nz]) + float(model.offset)
+        prob += pulp.LpAffineExpression([(xs[j], float(model.c[j])) for j in nz]) + float(
+            model.offset
+        )
         A = model.A
         for i in range(model.n_rows):
             lo, hi = model.row_lo[i], model.row_hi[i]
             cols = A.indices[A.indptr[i] : A.indptr[i + 1]]
             vals = A.data[A.indptr[i] : A.indptr[i + 1]]
-            expr = pulp.LpAffineExpression([(xs[j], float(v)) for j, v in zip(cols, vals, strict=True)])
+            expr = pulp.LpAffineExpression(
+                [(xs[j], float(v)) for j, v in zip(cols, vals, strict=True)]
+            )
             if lo == hi:
                 prob += expr == float(lo), f"r{i}"
                 continue
@@ -79,7 +85,11 @@ class PulpCbcBackend:
         Path(log_path).unlink(missing_ok=True)
         sol = prob.sol_status
         has_solution = sol in (pulp.LpSolutionOptimal, pulp.LpSolutionIntegerFeasible)
-        x = np.array([v.varValue if v.varValue is not None else 0.0 for v in xs], dtype=float) if has_solution else None
+        x = (
+            np.array([v.varValue if v.varValue is not None else 0.0 for v in xs], dtype=float)
+            if has_solution
+            else None
+        )
         objective = float(model.c @ x + model.offset) if x is not None else math.nan
         if sol == pulp.LpSolutionOptimal:
             result, bound = SolveStatus.OPTIMAL, objective

@@ -80,18 +80,18 @@ class Product:
 
 # fmt: off
 PRODUCTS = (
-    #        id               name                      m3     kg    price   COGS goodwill mix  cv
-    Product("PADDED-JACKET", "Padded jacket",           0.018, 1.2,  99_000, 42_000, 10_000, .18, .30,
+    # id, name, m3, kg, price, COGS, goodwill, mix, cv; then the weekly season index
+    Product("PADDED-JACKET", "Padded jacket", 0.018, 1.2, 99_000, 42_000, 10_000, 0.18, 0.30,
             (0.70, 0.80, 0.90, 1.00, 1.10, 1.20, 1.25, 1.15, 1.00, 0.80)),
-    Product("THERMAL-INNER", "Thermal innerwear",       0.0025, .35, 17_900,  6_500,  2_000, .34, .25,
+    Product("THERMAL-INNER", "Thermal innerwear", 0.0025, 0.35, 17_900, 6_500, 2_000, 0.34, 0.25,
             (0.60, 0.75, 0.90, 1.05, 1.15, 1.25, 1.30, 1.25, 1.15, 1.00)),
-    Product("WINTER-BOOTS",  "Winter boots",            0.011, 1.6,  69_000, 29_000,  7_000, .12, .30,
+    Product("WINTER-BOOTS", "Winter boots", 0.011, 1.6, 69_000, 29_000, 7_000, 0.12, 0.30,
             (0.60, 0.70, 0.85, 1.00, 1.15, 1.25, 1.30, 1.20, 1.00, 0.85)),
-    Product("KNIT-SET",      "Knit set",                0.006, 0.8,  49_000, 19_000,  5_000, .22, .30,
+    Product("KNIT-SET", "Knit set", 0.006, 0.8, 49_000, 19_000, 5_000, 0.22, 0.30,
             (0.85, 0.90, 1.00, 1.05, 1.10, 1.15, 1.20, 1.25, 1.00, 0.80)),
-    Product("HEATER-MINI",   "Mini fan heater",         0.024, 2.8,  39_900, 22_000,  4_000, .14, .25,
+    Product("HEATER-MINI", "Mini fan heater", 0.024, 2.8, 39_900, 22_000, 4_000, 0.14, 0.25,
             (0.50, 0.70, 0.90, 1.10, 1.30, 1.45, 1.50, 1.45, 1.40, 1.30)),
-    Product("LTD-SNEAKER",   "Limited-edition sneaker", 0.009, 1.3, 189_000, 80_000, 40_000, .00, .60,
+    Product("LTD-SNEAKER", "Limited-edition sneaker", 0.009, 1.3, 189_000, 80_000, 40_000, 0, 0.6,
             (0, 0, 0, 0, 0, 0, 0, 0, 0, 0)),
 )
 # fmt: on
@@ -574,7 +574,7 @@ def check_tables(
     lanes, sources = tables["lanes"], tables["sources"]
     problems = []
 
-    def need(ok: bool, message: str) -> None:
+    def need(ok: object, message: str) -> None:
         if not ok:
             problems.append(message)
 
@@ -638,7 +638,7 @@ def check_tables(
     )
     demand["m3"] = demand.units * demand.product_id.map(volume)
     weekly_m3 = demand.groupby("period").m3.sum()
-    peak_period = int(weekly_m3.idxmax())
+    peak_period = int(weekly_m3.index.to_numpy()[weekly_m3.to_numpy().argmax()])
     best = hubs.throughput_capacity.nlargest(max_open_hubs).sum()
     headroom = best / weekly_m3.max()
     need(
@@ -688,7 +688,8 @@ def check_ltd_window(
     )
     parcel = next(m for m in MODES if m[0] == "PARCEL")
     hours = dist / parcel[5] + parcel[6]
-    return float(ltd[(hours <= window_h).any(axis=1)].sum() / ltd.sum())
+    reachable = (hours <= window_h).any(axis=1)
+    return float(ltd.to_numpy()[reachable].sum() / ltd.sum())
 
 
 # ---- main ----------------------------------------------------------------------------

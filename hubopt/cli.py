@@ -1,0 +1,254 @@
+"""The `hubopt` command line: parse, call the API, print, exit with a documented code.
+
+Exit codes: 0 solved (optimal or feasible), 2 invalid input, 3 infeasible (with a
+diagnosis), 4 no feasible solution within the time limit, 5 internal error.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from hubopt.errors import HubOptError, InputError
+
+EXIT_OK, EXIT_INPUT, EXIT_INFEASIBLE, EXIT_NO_SOLUTION, EXIT_INTERNAL = 0, 2, 3, 4, 5
+STATUS_EXIT = {
+    "optimal": EXIT_OK,
+    "feasible": EXIT_OK,
+    "infeasible": EXIT_INFEASIBLE,
+    "time_limit": EXIT_NO_SOLUTION,
+    "unbounded": EXIT_INTERNAL,
+    "error": EXIT_INTERNAL,
+}
+DEMO_SCENARIO = Path(__file__).resolve().parents[1] / "scenarios" / "korea" / "korea.yaml"
+
+app = typer.Typer(
+    add_completion=False,
+    no_args_is_help=True,
+    help="Regional distribution-hub network optimisation for campaign planning.",
+)
+err = Console(stderr=True)
+out = Console()
+
+
+def _json_default(value: Any) -> Any:
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return str(value)
+
+
+def _emit_json(payload: dict[str, Any]) -> None:
+    sys.stdout.write(json.dumps(payload, default=_json_default, ensure_ascii=False) + "\n")
+
+
+def _fail(error: BaseException, as_json: bool) -> int:
+    code = error.exit_code if isinstance(error, HubOptError) else EXIT_INTERNAL
+    status = "invalid_input" if code == EXIT_INPUT else "error"
+    if as_json:
+        problems = [str(p) for p in error.problems] if isinstance(error, InputError) else []
+        _emit_json({"status": status, "exit_code": code, "error": str(error), "problems": problems})
+    else:
+        err.print(
+            f"[bold red]{type(error).__name__}[/]: {error}",
+            markup=True,
+            highlight=False,
+            soft_wrap=True,
+        )
+    return code
+
+
+def _headline_table(result: Any, run_dir: Path | None) -> Table:
+    table = Table(title=f"{result.scenario.name}: {result.status}", show_header=False)
+    table.add_row("objective", f"{result.objective:,.0f}")
+    table.add_row("gap", f"{result.gap:.2%}" if math.isfinite(result.gap) else "-")
+    table.add_row("solver", f"{result.backend} ({result.solver_version})")
+    table.add_row("build / solve", f"{result.build_seconds:.1f} s / {result.solve_seconds:.1f} s")
+    if result.solution is not None:
+        k = result.kpis.headline
+        table.add_row("fill rate", f"{k['fill_rate']:.1%}")
+        table.add_row("on-time rate", f"{k['on_time_rate']:.1%}")
+        table.add_row("open hubs (max)", str(k["open_hubs_max"]))
+        table.add_row("CO2", f"{k['co2_t']:,.1f} t")
+        for row in result.kpis.campaigns.itertuples():
+            table.add_row(
+                f"campaign {row.campaign_id}", f"on time {row.on_time_rate:.1%}, ROI {row.roi:.2f}"
+            )
+    if run_dir is not None:
+        table.add_row("run folder", str(run_dir))
+        for page in ("map.html", "report.html"):
+            if (run_dir / page).exists():
+                table.add_row(page, str(run_dir / page))
+    return table
+
+
+def run_solve(
+    scenario: Path,
+    out_dir: Path | None,
+    backend: str | None,
+    time_limit: float | None,
+    as_json: bool,
+    force: bool,
+    write: bool = True,
+) -> int:
+    """Load, solve, write the run folder and report; return the exit code."""
+    from hubopt.api import solve
+    from hubopt.report import write_error, write_run
+    from hubopt.scenario.scenario import load_scenario
+
+    target: Path | None = out_dir
+    try:
+        with err.status("Loading scenario...", spinner="dots") if not as_json else _null():
+            loaded = load_scenario(scenario)
+        limit = time_limit or loaded.config.solver.time_limit_s
+        with (
+            err.status(f"Building and solving {loaded.name} (limit {limit:g} s)...", spinner="dots")
+            if not as_json
+            else _null()
+        ):
+            result = solve(loaded, backend=backend, time_limit_s=time_limit)
+        run_dir = None
+        if write:
+            with err.status("Writing run folder...", spinner="dots") if not as_json else _null():
+                run_dir = write_run(result, out_dir, force=force)
+    except HubOptError as error:
+        if write and target is not None and error.exit_code != EXIT_INPUT:
+            write_error(target, error)
+        return _fail(error, as_json)
+    except Exception as error:  # a bug: report without a wall of traceback, keep details in logs
+        logging.getLogger(__name__).debug("internal error", exc_info=True)
+        if write and target is not None:
+            write_error(target, error)
+        return _fail(error, as_json)
+    code = STATUS_EXIT[str(result.status)]
+    if as_json:
+        payload = result.summary() | {
+            "run_dir": str(run_dir) if run_dir else None,
+            "exit_code": code,
+        }
+        payload["kpis"] = result.kpis.as_json()["headline"] if result.solution is not None else None
+        _emit_json(payload)
+    else:
+        out.print(_headline_table(result, run_dir))
+        for reason in result.diagnosis:
+            err.print(f"[yellow]diagnosis:[/] {reason}", highlight=False)
+    return code
+
+
+class _null:
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, *args: object) -> None:
+        return None
+
+
+@app.command("solve")
+def solve_command(
+    scenario: Annotated[Path, typer.Argument(help="Scenario YAML file.")],
+    out_dir: Annotated[
+        Path | None,
+        typer.Option(
+            "--out", help="Run folder (default: output.dir of the scenario, else runs/NAME)."
+        ),
+    ] = None,
+    backend: Annotated[
+        str | None, typer.Option("--backend", help="highs, scip, cbc, ortools-highs or auto.")
+    ] = None,
+    time_limit: Annotated[
+        float | None, typer.Option("--time-limit", help="Solver time limit in seconds.")
+    ] = None,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print one JSON object on stdout.")
+    ] = False,
+    force: Annotated[
+        bool,
+        typer.Option("--force", help="Replace a run folder that holds another scenario's results."),
+    ] = False,
+) -> None:
+    """Solve one scenario and write its run folder."""
+    raise typer.Exit(run_solve(scenario, out_dir, backend, time_limit, as_json, force))
+
+
+@app.command("validate")
+def validate_command(
+    scenario: Annotated[Path, typer.Argument(help="Scenario YAML file.")],
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print one JSON object on stdout.")
+    ] = False,
+) -> None:
+    """Check a scenario and its tables; report every problem at once."""
+    from hubopt.data.problem import build_problem
+    from hubopt.guard import estimate_model_bytes
+    from hubopt.scenario.scenario import load_scenario
+
+    try:
+        loaded = load_scenario(scenario)
+        problem = build_problem(loaded)
+    except HubOptError as error:
+        raise typer.Exit(_fail(error, as_json)) from None
+    summary = {
+        "status": "valid",
+        "scenario": loaded.name,
+        "periods": problem.periods,
+        "hubs": problem.n_hubs,
+        "regions": len(problem.regions),
+        "products": problem.n_products,
+        "demand_streams": len(problem.streams),
+        "delivery_arcs": len(problem.out_arcs),
+        "supply_arcs": len(problem.in_arcs),
+        "campaigns": [c.id for c in loaded.config.campaigns],
+        "estimated_model_mb": round(estimate_model_bytes(problem) / 1e6, 1),
+    }
+    if as_json:
+        _emit_json(summary)
+    else:
+        table = Table(title=f"{loaded.name}: valid", show_header=False)
+        for key, value in summary.items():
+            if key not in {"status", "scenario"}:
+                table.add_row(key.replace("_", " "), str(value))
+        out.print(table)
+
+
+@app.command("schema")
+def schema_command() -> None:
+    """Print the JSON Schema of the scenario YAML (for editor validation)."""
+    from hubopt.scenario.schema import ScenarioConfig
+
+    sys.stdout.write(json.dumps(ScenarioConfig.model_json_schema(), indent=2) + "\n")
+
+
+@app.command("demo")
+def demo_command(
+    out_dir: Annotated[
+        Path | None, typer.Option("--out", help="Run folder (default: out/korea-winter-2026).")
+    ] = None,
+    time_limit: Annotated[
+        float | None, typer.Option("--time-limit", help="Solver time limit in seconds.")
+    ] = None,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print one JSON object on stdout.")
+    ] = False,
+) -> None:
+    """Solve the built-in South Korea winter-campaign scenario and write map and report."""
+    if not DEMO_SCENARIO.exists():
+        err.print(f"The demo scenario is missing: {DEMO_SCENARIO}")
+        raise typer.Exit(EXIT_INPUT)
+    raise typer.Exit(run_solve(DEMO_SCENARIO, out_dir, None, time_limit, as_json, force=False))
+
+
+def main() -> None:
+    """Entry point of the `hubopt` console script."""
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    app()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,415 @@
+"""KPIs of a plan (DESIGN §4): pure functions from (problem, solution) to tidy tables.
+
+Definitions (also in docs/kpis.md):
+
+- fill rate = delivered units / demand units (after campaign uplift);
+- on-time rate = units delivered within their window / demand units (unmet counts as late);
+- mean / P95 delivery hours = delivered-unit-weighted mean / 95th percentile of transit hours;
+- throughput utilisation = volume out / throughput capacity, over open hub-periods with a
+  finite capacity; storage utilisation likewise with end-of-period stock;
+- inventory turnover = units shipped / average end-of-period stock (units) over the horizon;
+- days of cover = average stock / (units shipped per period / period_days);
+- tonne-km = units x kg / 1000 x km (inbound + outbound); CO2 t from the modes' factors;
+- campaign logistics cost = the campaign flows' own outbound transport, handling, returns,
+  late and carbon costs, plus their share (by outbound m3, period by period) of the
+  period's fixed, opening, closing, inbound transport and holding costs; purchase (supply)
+  cost and lost-sale penalties are not logistics;
+- promotion ROI = (margin - spend - logistics cost) / (spend + logistics cost), margin =
+  delivered campaign units x unit_margin;
+- delivery promise per region = fastest transit from a hub open in the last period over
+  every allowed mode, and its tier: 12 h, 24 h, 48 h, 72 h, later (or none).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from hubopt.data.problem import ProblemData
+from hubopt.solution import Solution
+
+TIERS = ((12.0, "12h"), (24.0, "24h"), (48.0, "48h"), (72.0, "72h"))
+
+
+@dataclass(frozen=True)
+class Kpis:
+    """KPI tables. Units are in the column names (``_m3``, ``_hours``, ``_t``)."""
+
+    headline: dict[str, Any]
+    costs: pd.DataFrame
+    campaigns: pd.DataFrame
+    regions: pd.DataFrame
+    channels: pd.DataFrame
+    hubs: pd.DataFrame
+    periods: pd.DataFrame
+
+    def tables(self) -> dict[str, pd.DataFrame]:
+        """Every table by name, for writing."""
+        return {
+            "kpi_costs": self.costs,
+            "kpi_campaigns": self.campaigns,
+            "kpi_regions": self.regions,
+            "kpi_channels": self.channels,
+            "kpi_hubs": self.hubs,
+            "kpi_periods": self.periods,
+        }
+
+    def as_json(self) -> dict[str, Any]:
+        """Headline plus the small tables, JSON-ready (NaN/inf -> None)."""
+        return _clean(
+            {
+                "headline": self.headline,
+                "costs": self.costs.to_dict(orient="records"),
+                "campaigns": self.campaigns.to_dict(orient="records"),
+                "channels": self.channels.to_dict(orient="records"),
+                "periods": self.periods.to_dict(orient="records"),
+            }
+        )
+
+
+def _clean(obj: Any) -> Any:
+    if isinstance(obj, dict):
+        return {str(k): _clean(v) for k, v in obj.items()}
+    if isinstance(obj, list | tuple):
+        return [_clean(v) for v in obj]
+    if isinstance(obj, np.generic):
+        obj = obj.item()
+    if isinstance(obj, float) and not math.isfinite(obj):
+        return None
+    return obj
+
+
+def tier_of(hours: np.ndarray) -> np.ndarray:
+    """Delivery-promise tier label of each transit time (``none`` when unreachable)."""
+    hours = np.asarray(hours, dtype=float)
+    out = np.full(hours.shape, "later", dtype=object)
+    for limit, label in reversed(TIERS):
+        out[hours <= limit + 1e-9] = label
+    out[~np.isfinite(hours)] = "none"
+    return out
+
+
+def weighted_quantile(values: np.ndarray, weights: np.ndarray, q: float) -> float:
+    """Weighted quantile (inverted CDF): the smallest value with cumulative weight >= q."""
+    if len(values) == 0 or weights.sum() <= 0:
+        return math.nan
+    order = np.argsort(values)
+    cum = np.cumsum(weights[order]) / weights.sum()
+    return float(values[order][np.searchsorted(cum, q - 1e-12)])
+
+
+def compute_kpis(problem: ProblemData, solution: Solution) -> Kpis:
+    """Every KPI of DESIGN §4 for one plan."""
+    streams = problem.streams
+    flows = solution.flows
+    demand_units = float(streams["quantity"].sum())
+    delivered = float(flows["quantity"].sum())
+    on_time = float(flows.loc[flows["on_time"], "quantity"].sum())
+    total_cost = solution.objective
+    costs = pd.DataFrame({"component": list(solution.costs), "cost": list(solution.costs.values())})
+    costs["share"] = costs["cost"] / total_cost if total_cost else 0.0
+    weight = problem.products.set_index("product_id")["unit_weight_kg"]
+    tkm_out = float(
+        (
+            flows["quantity"]
+            * weight.reindex(flows["product_id"]).to_numpy()
+            / 1000
+            * flows["distance_km"]
+        ).sum()
+    )
+    inflows = solution.inflows
+    tkm_in = float(
+        (
+            inflows["quantity"]
+            * weight.reindex(inflows["product_id"]).to_numpy()
+            / 1000
+            * inflows["distance_km"]
+        ).sum()
+    )
+    co2 = float(flows["co2_t"].sum() + inflows["co2_t"].sum())
+    hubs = compute_hub_kpis(problem, solution)
+    campaigns = compute_campaign_kpis(problem, solution)
+    regions = compute_region_kpis(problem, solution)
+    open_per_period = solution.hubs.groupby("period")["open"].sum()
+    headline = {
+        "total_cost": total_cost,
+        "cost_per_unit_delivered": total_cost / delivered if delivered else math.nan,
+        "demand_units": demand_units,
+        "delivered_units": delivered,
+        "fill_rate": delivered / demand_units if demand_units else math.nan,
+        "on_time_rate": on_time / demand_units if demand_units else math.nan,
+        "mean_delivery_hours": float(np.average(flows["transit_hours"], weights=flows["quantity"]))
+        if delivered
+        else math.nan,
+        "p95_delivery_hours": weighted_quantile(
+            flows["transit_hours"].to_numpy(), flows["quantity"].to_numpy(), 0.95
+        ),
+        "open_hubs_max": int(open_per_period.max()) if len(open_per_period) else 0,
+        "open_hubs_last_period": int(open_per_period.iloc[-1]) if len(open_per_period) else 0,
+        "throughput_utilisation": _ratio(
+            hubs["throughput_m3"].sum(), hubs["throughput_capacity_m3_open"].sum()
+        ),
+        "average_stock_units": float(
+            solution.stock.groupby("period")["quantity"]
+            .sum()
+            .reindex(range(1, problem.periods + 1), fill_value=0)
+            .mean()
+        ),
+        "inventory_turnover": _ratio(delivered, float(hubs["average_stock_units"].sum())),
+        "tonne_km": tkm_out + tkm_in,
+        "co2_t": co2,
+        "co2_kg_per_unit": co2 * 1000 / delivered if delivered else math.nan,
+        "unmet_units": float(solution.unmet["quantity"].sum()) if len(solution.unmet) else 0.0,
+        "regions_24h_share": float((regions["tier"].isin(["12h", "24h"])).mean())
+        if len(regions)
+        else math.nan,
+    }
+    headline["days_of_cover"] = (
+        _ratio(
+            headline["average_stock_units"],
+            delivered / problem.periods / problem.policy.period_days,
+        )
+        if delivered
+        else math.nan
+    )
+    return Kpis(
+        headline=headline,
+        costs=costs,
+        campaigns=campaigns,
+        regions=regions,
+        channels=_group_service(streams, flows, "channel"),
+        hubs=hubs,
+        periods=_period_kpis(problem, solution),
+    )
+
+
+def _ratio(a: float, b: float) -> float:
+    return float(a) / float(b) if b and math.isfinite(b) else math.nan
+
+
+def _group_service(streams: pd.DataFrame, flows: pd.DataFrame, key: str) -> pd.DataFrame:
+    demand = streams.groupby(key)["quantity"].sum()
+    delivered = flows.groupby(key)["quantity"].sum().reindex(demand.index, fill_value=0)
+    on_time = (
+        flows[flows["on_time"]].groupby(key)["quantity"].sum().reindex(demand.index, fill_value=0)
+    )
+    out = pd.DataFrame(
+        {"demand_units": demand, "delivered_units": delivered, "on_time_units": on_time}
+    )
+    out["fill_rate"] = out["delivered_units"] / out["demand_units"]
+    out["on_time_rate"] = out["on_time_units"] / out["demand_units"]
+    return out.reset_index()
+
+
+def compute_hub_kpis(problem: ProblemData, solution: Solution) -> pd.DataFrame:
+    """Per hub: periods open, throughput, utilisation, average stock, turnover, days of cover."""
+    h = solution.hubs.copy()
+    h["throughput_capacity_m3_open"] = np.where(
+        (h["open"] > 0) & np.isfinite(h["throughput_capacity_m3"]), h["throughput_capacity_m3"], 0.0
+    )
+    h["storage_capacity_m3_open"] = np.where(
+        (h["open"] > 0) & np.isfinite(h["storage_capacity_m3"]), h["storage_capacity_m3"], 0.0
+    )
+    stock_units = solution.stock.groupby("hub_id")["quantity"].sum() / problem.periods
+    shipped = solution.flows.groupby("hub_id")["quantity"].sum()
+    g = h.groupby("hub_id", sort=False)
+    out = pd.DataFrame(
+        {
+            "name": g["name"].first(),
+            "status": g["status"].first(),
+            "periods_open": g["open"].sum(),
+            "throughput_m3": g["throughput_m3"].sum(),
+            "throughput_capacity_m3_open": g["throughput_capacity_m3_open"].sum(),
+            "peak_throughput_utilisation": (
+                h["throughput_m3"] / h["throughput_capacity_m3"].where(h["open"] > 0)
+            )
+            .groupby(h["hub_id"], sort=False)
+            .max(),
+            "stock_m3_average": g["stock_m3"].mean(),
+            "storage_capacity_m3_open": g["storage_capacity_m3_open"].sum(),
+        }
+    )
+    out["throughput_utilisation"] = out["throughput_m3"] / out[
+        "throughput_capacity_m3_open"
+    ].replace(0, np.nan)
+    out["storage_utilisation"] = (g["stock_m3"].sum()) / out["storage_capacity_m3_open"].replace(
+        0, np.nan
+    )
+    out["shipped_units"] = shipped.reindex(out.index, fill_value=0)
+    out["average_stock_units"] = stock_units.reindex(out.index, fill_value=0)
+    out["inventory_turnover"] = out["shipped_units"] / out["average_stock_units"].replace(0, np.nan)
+    per_day = out["shipped_units"] / (problem.periods * problem.policy.period_days)
+    out["days_of_cover"] = out["average_stock_units"] / per_day.replace(0, np.nan)
+    return out.reset_index()
+
+
+def _period_costs(problem: ProblemData, solution: Solution) -> pd.DataFrame:
+    """Network costs per period that campaigns share by volume."""
+    hubs = problem.hubs.set_index("hub_id")
+    h = solution.hubs
+    fixed = (
+        (h["open"] * hubs["fixed_cost"].reindex(h["hub_id"]).to_numpy()).groupby(h["period"]).sum()
+    )
+    events = (
+        (
+            h["opened"] * hubs["opening_cost"].reindex(h["hub_id"]).to_numpy()
+            + h["closed"] * hubs["closing_cost"].reindex(h["hub_id"]).to_numpy()
+        )
+        .groupby(h["period"])
+        .sum()
+    )
+    inbound = solution.inflows.groupby("period")["transport_cost"].sum()
+    holding_unit = problem.products.set_index("product_id")["holding_cost"]
+    holding = (
+        (solution.stock["quantity"] * holding_unit.reindex(solution.stock["product_id"]).to_numpy())
+        .groupby(solution.stock["period"])
+        .sum()
+    )
+    idx = pd.RangeIndex(1, problem.periods + 1, name="period")
+    return pd.DataFrame(
+        {
+            "shared_cost": fixed.reindex(idx, fill_value=0)
+            + events.reindex(idx, fill_value=0)
+            + inbound.reindex(idx, fill_value=0)
+            + holding.reindex(idx, fill_value=0)
+        }
+    )
+
+
+def _flow_m3(problem: ProblemData, flows: pd.DataFrame) -> pd.Series:
+    vol = problem.products.set_index("product_id")["unit_volume"]
+    return flows["quantity"] * vol.reindex(flows["product_id"]).to_numpy()
+
+
+def compute_campaign_kpis(problem: ProblemData, solution: Solution) -> pd.DataFrame:
+    """Per campaign: units, on-time, fill, logistics cost (direct + shared), margin, ROI."""
+    rows = []
+    flows = solution.flows
+    m3 = _flow_m3(problem, flows)
+    period_m3 = m3.groupby(flows["period"]).sum()
+    shared = _period_costs(problem, solution)["shared_cost"]
+    carbon = problem.policy.carbon.price_per_t
+    margin_unit = problem.products.set_index("product_id")["unit_margin"]
+    for c in problem.campaigns.itertuples():
+        in_c = flows["campaign_id"] == c.campaign_id
+        f = flows[in_c]
+        units = float(
+            problem.streams.loc[problem.streams["campaign_id"] == c.campaign_id, "quantity"].sum()
+        )
+        direct = float(
+            (
+                f["transport_cost"]
+                + f["handling_cost"]
+                + f["return_cost"]
+                + f["late_cost"]
+                + carbon * f["co2_t"]
+            ).sum()
+        )
+        share = (m3[in_c].groupby(f["period"]).sum() / period_m3).reindex(
+            shared.index, fill_value=0
+        )
+        allocated = float((share * shared).sum())
+        logistics = direct + allocated
+        margin = float((f["quantity"] * margin_unit.reindex(f["product_id"]).to_numpy()).sum())
+        spend = float(c.spend)
+        on_time = float(f.loc[f["on_time"], "quantity"].sum())
+        rows.append(
+            {
+                "campaign_id": c.campaign_id,
+                "name": c.name,
+                "units": units,
+                "delivered_units": float(f["quantity"].sum()),
+                "on_time_units": on_time,
+                "on_time_rate": on_time / units if units else math.nan,
+                "service_level_target": float(c.service_level),
+                "delivery_window_hours": float(c.delivery_window_hours),
+                "logistics_cost": logistics,
+                "logistics_cost_per_unit": logistics / float(f["quantity"].sum())
+                if len(f)
+                else math.nan,
+                "margin": margin,
+                "spend": spend,
+                "roi": (margin - spend - logistics) / (spend + logistics)
+                if spend + logistics > 0
+                else math.nan,
+            }
+        )
+    columns = [
+        "campaign_id",
+        "name",
+        "units",
+        "delivered_units",
+        "on_time_units",
+        "on_time_rate",
+        "service_level_target",
+        "delivery_window_hours",
+        "logistics_cost",
+        "logistics_cost_per_unit",
+        "margin",
+        "spend",
+        "roi",
+    ]
+    return pd.DataFrame(rows, columns=columns)
+
+
+def compute_region_kpis(problem: ProblemData, solution: Solution) -> pd.DataFrame:
+    """Per region: demand, fill and on-time rates, mean delivery hours, delivery promise."""
+    regions = problem.regions
+    service = _group_service(problem.streams, solution.flows, "region_id").set_index("region_id")
+    flows = solution.flows
+    mean_hours = (flows["quantity"] * flows["transit_hours"]).groupby(
+        flows["region_id"]
+    ).sum() / flows.groupby("region_id")["quantity"].sum()
+    last = solution.hubs[solution.hubs["period"] == problem.periods]
+    open_idx = pd.Index(problem.hubs["hub_id"]).get_indexer(last.loc[last["open"] > 0, "hub_id"])
+    pairs = problem.out_pairs[problem.out_pairs["hub_idx"].isin(open_idx)]
+    fastest = pairs.groupby("region_idx")["transit_hours"].min().reindex(range(len(regions)))
+    best_hub = (
+        pairs.loc[pairs.groupby("region_idx")["transit_hours"].idxmin()] if len(pairs) else pairs
+    )
+    hub_of = (
+        pd.Series(
+            problem.hubs["hub_id"].to_numpy()[best_hub["hub_idx"].to_numpy()],
+            index=best_hub["region_idx"].to_numpy(),
+        )
+        if len(pairs)
+        else pd.Series(dtype=object)
+    )
+    out = pd.DataFrame({"region_id": regions["region_id"], "name": regions["name"]})
+    for extra in ("name_ko", "sido", "population"):
+        if extra in regions.columns:
+            out[extra] = regions[extra].to_numpy()
+    out = out.join(service, on="region_id")
+    out[["demand_units", "delivered_units", "on_time_units"]] = out[
+        ["demand_units", "delivered_units", "on_time_units"]
+    ].fillna(0.0)
+    out["mean_delivery_hours"] = out["region_id"].map(mean_hours)
+    out["fastest_hours"] = fastest.to_numpy()
+    out["fastest_hub_id"] = [hub_of.get(i, "") for i in range(len(regions))]
+    out["tier"] = tier_of(out["fastest_hours"].to_numpy(float))
+    return out
+
+
+def _period_kpis(problem: ProblemData, solution: Solution) -> pd.DataFrame:
+    idx = pd.RangeIndex(1, problem.periods + 1, name="period")
+    demand = problem.streams.groupby("period")["quantity"].sum().reindex(idx, fill_value=0)
+    flows = solution.flows
+    delivered = flows.groupby("period")["quantity"].sum().reindex(idx, fill_value=0)
+    on_time = flows[flows["on_time"]].groupby("period")["quantity"].sum().reindex(idx, fill_value=0)
+    stock = solution.stock.groupby("period")["quantity"].sum().reindex(idx, fill_value=0)
+    open_hubs = solution.hubs.groupby("period")["open"].sum().reindex(idx, fill_value=0)
+    out = pd.DataFrame(
+        {
+            "open_hubs": open_hubs,
+            "demand_units": demand,
+            "delivered_units": delivered,
+            "on_time_units": on_time,
+            "stock_units": stock,
+        }
+    )
+    out["on_time_rate"] = out["on_time_units"] / out["demand_units"].replace(0, np.nan)
+    return out.reset_index()
