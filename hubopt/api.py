@@ -6,6 +6,7 @@ import logging
 import math
 import time
 from dataclasses import dataclass, field
+from functools import cached_property
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -52,7 +53,7 @@ class Result:
     finished_at: str = ""
     diagnosis: list[str] = field(default_factory=list)
 
-    @property
+    @cached_property
     def kpis(self) -> Kpis:
         """KPI tables (see :mod:`hubopt.kpis`); requires a solution."""
         from hubopt.kpis import compute_kpis

@@ -250,6 +250,7 @@ class ScenarioConfig(Block):
 
     name: str = Field(min_length=1, description="Scenario name (used for run folders).")
     description: str | None = None
+    currency: str | None = Field(default=None, description="Money unit shown in reports, e.g. KRW.")
     data: DataPaths
     campaigns: list[Campaign] = Field(default_factory=list)
     policy: Policy = Field(default_factory=Policy)

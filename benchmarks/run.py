@@ -1,0 +1,228 @@
+"""hubopt benchmark harness (``make bench``).
+
+Every figure is printed as a ratio against a baseline measured in the same run, because
+the machines here are shared and noisy; nothing is asserted. Results go to
+``bench-results/bench-<timestamp>.json``.
+
+Cases
+-----
+build    hubopt's array model builder vs a row-by-row PuLP build of the same matrix
+         (the usual dicts + lpSum layer), on the Korea scenarios.
+orlib    hubopt end to end (load, build, HiGHS, decode, verify) vs a textbook CFLP
+         built directly in highspy, on OR-Library instances; both must hit the optimum.
+linking  Korea full: HiGHS root LP time with the per-period linking rows (auto) vs the
+         strong per-stream form (each capped by --lp-limit seconds).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import statistics
+import sys
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from hubopt.api import solve  # noqa: E402
+from hubopt.data.problem import build_problem  # noqa: E402
+from hubopt.model.build import build_model  # noqa: E402
+from hubopt.model.matrix import MatrixModel  # noqa: E402
+from hubopt.orlib import FacilityInstance, read_optima, read_orlib_cap, write_facility_scenario  # noqa: E402
+from hubopt.scenario.scenario import load_scenario  # noqa: E402
+from hubopt.solvers.base import stdout_to_stderr  # noqa: E402
+
+ORLIB = ROOT / "tests" / "fixtures" / "orlib"
+
+
+def timed(fn: Any, repeat: int = 3) -> tuple[float, Any]:
+    """Median wall time of ``repeat`` calls and the last result."""
+    times, out = [], None
+    for _ in range(repeat):
+        start = time.perf_counter()
+        out = fn()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times), out
+
+
+def pulp_rowwise(model: MatrixModel) -> int:
+    """Baseline: build the same model in PuLP row by row (variables, then lpSum rows)."""
+    import pulp
+
+    prob = pulp.LpProblem("baseline", pulp.LpMinimize)
+    xs = [pulp.LpVariable(f"x{j}", lowBound=0) for j in range(model.n_vars)]
+    prob += pulp.lpSum(float(model.c[j]) * xs[j] for j in np.flatnonzero(model.c))
+    A = model.A
+    for i in range(model.n_rows):
+        sl = slice(A.indptr[i], A.indptr[i + 1])
+        prob += pulp.lpSum(
+            float(v) * xs[j] for j, v in zip(A.indices[sl], A.data[sl], strict=True)
+        ) <= float(model.row_hi[i] if np.isfinite(model.row_hi[i]) else 1e30)
+    return len(prob.constraints)
+
+
+def bench_build(names: list[str]) -> list[dict[str, Any]]:
+    """hubopt array build vs PuLP row-by-row build of the same matrix."""
+    rows = []
+    for name in names:
+        scenario = load_scenario(ROOT / "scenarios" / "korea" / f"{name}.yaml")
+        problem = build_problem(scenario)
+        t_ours, model = timed(lambda problem=problem: build_model(problem))
+        t_base, _ = timed(lambda model=model: pulp_rowwise(model), repeat=1)
+        rows.append(
+            {
+                "case": f"build/{name}",
+                "hubopt_s": t_ours,
+                "baseline_s": t_base,
+                "speedup": t_base / t_ours,
+                **model.stats(),
+            }
+        )
+    return rows
+
+
+def textbook_cflp(instance: FacilityInstance) -> float:
+    """Baseline: the strong-form CFLP straight into highspy; returns the objective."""
+    import highspy
+
+    m, n = instance.cost.shape
+    h = highspy.Highs()
+    h.setOptionValue("output_flag", False)
+    h.setOptionValue("mip_rel_gap", 0.0)
+    inf = highspy.kHighsInf
+    y = [h.addVariable(0, 1, float(instance.fixed_cost[i])) for i in range(m)]
+    for i in range(m):
+        h.changeColIntegrality(y[i].index, highspy.HighsVarType.kInteger)
+    x = [[h.addVariable(0, 1, float(instance.cost[i, j])) for j in range(n)] for i in range(m)]
+    for j in range(n):
+        h.addRow(1, 1, m, [x[i][j].index for i in range(m)], [1.0] * m)
+    for i in range(m):
+        h.addRow(
+            -inf,
+            0,
+            n + 1,
+            [x[i][j].index for j in range(n)] + [y[i].index],
+            [float(d) for d in instance.demand] + [-float(instance.capacity[i])],
+        )
+        for j in range(n):
+            h.addRow(-inf, 0, 2, [x[i][j].index, y[i].index], [1.0, -1.0])
+    h.run()
+    return float(h.getInfo().objective_function_value)
+
+
+def bench_orlib(names: list[str], tmp: Path) -> list[dict[str, Any]]:
+    """hubopt end to end vs the textbook highspy model, objective checked on both."""
+    optima = read_optima(ORLIB / "capopt.txt")
+    rows = []
+    for name in names:
+        instance = read_orlib_cap(ORLIB / f"{name}.txt")
+        path = write_facility_scenario(instance, tmp / name)
+        t_ours, result = timed(lambda path=path: solve(path, backend="highs"))
+        t_base, base_obj = timed(lambda instance=instance: textbook_cflp(instance))
+        rows.append(
+            {
+                "case": f"orlib/{name}",
+                "hubopt_s": t_ours,
+                "baseline_s": t_base,
+                "ratio_hubopt_over_baseline": t_ours / t_base,
+                "objective": result.objective,
+                "published": optima[name],
+                "baseline_objective": base_obj,
+                "rel_error": abs(result.objective - optima[name]) / optima[name],
+            }
+        )
+    return rows
+
+
+def bench_linking(limit: float) -> list[dict[str, Any]]:
+    """Root-LP time of the Korea model, per-period linking (auto) vs strong per-stream."""
+    import dataclasses
+
+    import highspy
+
+    out = {}
+    for mode in ("auto", "stream"):
+        scenario = load_scenario(ROOT / "scenarios" / "korea" / "korea.yaml")
+        policy = scenario.config.policy.model_copy(update={"linking": mode})
+        scenario = dataclasses.replace(
+            scenario, config=scenario.config.model_copy(update={"policy": policy})
+        )
+        model = build_model(build_problem(scenario))
+        h = highspy.Highs()
+        h.setOptionValue("output_flag", False)
+        h.setOptionValue("time_limit", limit)
+        lp = highspy.HighsLp()
+        lp.num_col_, lp.num_row_ = model.n_vars, model.n_rows
+        lp.col_cost_, lp.col_lower_, lp.col_upper_ = model.c, model.lb, model.ub
+        lp.row_lower_, lp.row_upper_ = model.row_lo, model.row_hi
+        lp.a_matrix_.format_ = highspy.MatrixFormat.kRowwise
+        lp.a_matrix_.start_, lp.a_matrix_.index_, lp.a_matrix_.value_ = (
+            model.A.indptr,
+            model.A.indices,
+            model.A.data,
+        )
+        h.passModel(lp)
+        start = time.perf_counter()
+        h.run()
+        out[mode] = (
+            time.perf_counter() - start,
+            h.modelStatusToString(h.getModelStatus()),
+            model.n_rows,
+        )
+    return [
+        {
+            "case": "linking/korea-root-lp",
+            "hubopt_s": out["auto"][0],
+            "baseline_s": out["stream"][0],
+            "speedup": out["stream"][0] / out["auto"][0],
+            "auto_status": out["auto"][1],
+            "strong_status": out["stream"][1],
+            "rows_auto": out["auto"][2],
+            "rows_strong": out["stream"][2],
+            "note": f"strong form capped at {limit:g} s" if out["stream"][1] != "Optimal" else "",
+        }
+    ]
+
+
+def main() -> None:
+    """Run the benchmark cases, print ratios, write the results file."""
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--quick", action="store_true", help="small cases only")
+    parser.add_argument(
+        "--lp-limit", type=float, default=90.0, help="seconds per root LP in the linking case"
+    )
+    parser.add_argument("--out", type=Path, default=ROOT / "bench-results")
+    args = parser.parse_args()
+    logging.basicConfig(level=logging.WARNING)
+    import tempfile
+
+    rows: list[dict[str, Any]] = []
+    with tempfile.TemporaryDirectory() as tmp, stdout_to_stderr():
+        rows += bench_orlib(["cap41", "cap71", "cap101", "cap131"], Path(tmp))
+        rows += bench_build(["korea-small"] if args.quick else ["korea-small", "korea"])
+        if not args.quick:
+            rows += bench_linking(args.lp_limit)
+    args.out.mkdir(parents=True, exist_ok=True)
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    path = args.out / f"bench-{stamp}.json"
+    path.write_text(json.dumps({"when": stamp, "rows": rows}, indent=2, default=str))
+    width = max(len(r["case"]) for r in rows)
+    print(f"{'case':<{width}}  {'hubopt s':>9}  {'baseline s':>10}  ratio (baseline / hubopt)")
+    for r in rows:
+        print(
+            f"{r['case']:<{width}}  {r['hubopt_s']:>9.3f}  {r['baseline_s']:>10.3f}  {r['baseline_s'] / r['hubopt_s']:>6.2f}x"
+        )
+    print(f"results: {path}")
+
+
+if __name__ == "__main__":
+    main()
