@@ -46,6 +46,13 @@ else
     [ -x /usr/bin/chromium ] || die "chromium installed but /usr/bin/chromium is missing"
 fi
 
+# 1b. a CJK font, so screenshots show the Korean region names instead of empty boxes
+if fc-list 2>/dev/null | grep -qi "Noto Sans CJK"; then
+    say "fonts-noto-cjk: present"
+else
+    apt_install fonts-noto-cjk
+fi
+
 # 2. npm
 if command -v npm >/dev/null; then
     say "npm: present ($(npm --version))"

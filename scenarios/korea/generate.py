@@ -32,8 +32,6 @@ import shapely
 
 HERE = Path(__file__).resolve().parent
 SOURCE = HERE / "source" / "sigungu.geojson"
-DATA = HERE / "data"
-DATA_SMALL = HERE / "data-small"
 
 SEED = 2026
 PERIODS = 10  # weekly; period 1 = Mon 2026-11-02 .. Sun 2026-11-08
@@ -695,13 +693,15 @@ def check_ltd_window(
 # ---- main ----------------------------------------------------------------------------
 
 
-def main() -> None:
+def main(out: Path = HERE) -> None:
+    """Write ``data/`` and ``data-small/`` under ``out`` (default: this folder)."""
     rng = np.random.default_rng(SEED)
-    DATA.mkdir(exist_ok=True)
-    DATA_SMALL.mkdir(exist_ok=True)
+    data, data_small = out / "data", out / "data-small"
+    data.mkdir(parents=True, exist_ok=True)
+    data_small.mkdir(parents=True, exist_ok=True)
 
     regions = build_regions()
-    write_regions(regions, DATA / "regions.geojson")
+    write_regions(regions, data / "regions.geojson")
     attrs = pd.DataFrame(regions.drop(columns="geometry"))
     hubs = build_hubs()
     products = build_products()
@@ -718,7 +718,7 @@ def main() -> None:
         "channels": build_channels(),
     }
     for name, frame in tables.items():
-        write_csv(frame, DATA / f"{name}.csv")
+        write_csv(frame, data / f"{name}.csv")
     small = {
         "products": products[products.product_id.isin(SMALL_PRODUCTS)].reset_index(drop=True),
         "demand": small_demand(demand),
@@ -726,7 +726,7 @@ def main() -> None:
         "inventory": build_inventory(INVENTORY_SMALL),
     }
     for name, frame in small.items():
-        write_csv(frame, DATA_SMALL / f"{name}.csv")
+        write_csv(frame, data_small / f"{name}.csv")
 
     full = check_tables(
         {**tables, "regions": attrs},
@@ -765,4 +765,10 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    import argparse
+
+    parser = argparse.ArgumentParser(description="Regenerate the Korea scenario tables (seeded).")
+    parser.add_argument(
+        "--out", type=Path, default=HERE, help="folder to write data/ and data-small/ into"
+    )
+    main(parser.parse_args().out)

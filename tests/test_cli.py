@@ -1,0 +1,127 @@
+"""The `hubopt` CLI: JSON contract, exit codes, run folder contents (issue 2, DESIGN §5)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from helpers import write_scenario
+
+from hubopt.orlib import read_orlib_cap, write_facility_scenario
+
+FIXTURES = Path(__file__).parent / "fixtures"
+CLI = [sys.executable, "-m", "hubopt.cli"]
+
+
+def run_cli(*args: str) -> subprocess.CompletedProcess[str]:
+    """Run the CLI in a subprocess, as a planner would."""
+    return subprocess.run([*CLI, *args], capture_output=True, text=True, timeout=300)
+
+
+def tiny(tmp_path: Path, **blocks: object) -> Path:
+    """One hub, one region, 10 units: cost = fixed 5 (no transport cost)."""
+    return write_scenario(
+        tmp_path,
+        {
+            "hubs": [{"hub_id": "H1", "lat": 37.5, "lon": 127.0, "fixed_cost": 5}],
+            "regions": [{"region_id": "R1", "lat": 37.6, "lon": 127.1}],
+            "products": [{"product_id": "P"}],
+            "demand": [{"region_id": "R1", "product_id": "P", "period": 1, "quantity": 10}],
+        },
+        **blocks,
+    )
+
+
+def test_solve_json_is_one_object_with_the_contract_keys(tmp_path: Path) -> None:
+    """`solve --json` prints exactly one JSON object with the documented keys; exit 0."""
+    path = write_facility_scenario(
+        read_orlib_cap(FIXTURES / "orlib" / "cap41.txt"), tmp_path / "cap41"
+    )
+    out = run_cli("solve", str(path), "--out", str(tmp_path / "run"), "--json")
+    assert out.returncode == 0, out.stderr
+    payload = json.loads(out.stdout)  # the whole stdout is one JSON document
+    for key in (
+        "status",
+        "objective",
+        "bound",
+        "gap",
+        "build_seconds",
+        "solve_seconds",
+        "run_dir",
+        "kpis",
+    ):
+        assert key in payload
+    assert payload["status"] == "optimal"
+    assert payload["objective"] == pytest.approx(1040444.375, rel=1e-9)
+    assert payload["verified"] is True
+    run = Path(payload["run_dir"])
+    manifest = json.loads((run / "manifest.json").read_text())
+    assert manifest["verification"]["ok"] is True
+    assert manifest["status"] == "optimal" and manifest["input_hash"]
+    for stem in ("hubs", "flows", "inflows", "stock", "unmet", "costs"):
+        assert (run / "solution" / f"{stem}.parquet").exists() and (
+            run / "solution" / f"{stem}.csv"
+        ).exists()
+    assert (run / "kpis.json").exists() and (run / "scenario.resolved.yaml").exists()
+    assert not (run / "map.html").exists()  # output.map: false in the OR-Library scenario
+
+
+def test_invalid_scenario_exits_2_naming_file_and_field(tmp_path: Path) -> None:
+    """A typo'd key gives exit 2, the file, the key and a "did you mean" hint, no traceback."""
+    path = tiny(tmp_path, policy={"max_open_hub": 3})
+    out = run_cli("solve", str(path), "--out", str(tmp_path / "run"))
+    assert out.returncode == 2
+    assert "scenario.yaml" in out.stderr and "policy.max_open_hub" in out.stderr
+    assert "Did you mean 'max_open_hubs'" in out.stderr
+    assert "Traceback" not in out.stderr + out.stdout
+    assert not (tmp_path / "run").exists()
+
+
+def test_invalid_data_json_lists_problems(tmp_path: Path) -> None:
+    """With --json the invalid-input answer is one JSON object listing every problem."""
+    path = tiny(tmp_path)
+    hubs = tmp_path / "data" / "hubs.csv"
+    hubs.write_text("hub_id,lat,lon,fixed_cost\nH1,91,127,abc\n")
+    out = run_cli("solve", str(path), "--json", "--out", str(tmp_path / "run"))
+    assert out.returncode == 2
+    payload = json.loads(out.stdout)
+    assert payload["status"] == "invalid_input"
+    text = " ".join(payload["problems"])
+    assert (
+        "hubs.csv, row 1, column 'lat'" in text and "hubs.csv, row 1, column 'fixed_cost'" in text
+    )
+
+
+def test_infeasible_exits_3_with_diagnosis(tmp_path: Path) -> None:
+    """A window nothing can meet, no late penalty, no lost-sale penalty: exit 3 + diagnosis."""
+    path = tiny(
+        tmp_path, campaigns=[{"id": "flash", "delivery_window_hours": 0.01, "service_level": 1.0}]
+    )
+    out = run_cli("solve", str(path), "--json", "--out", str(tmp_path / "run"))
+    assert out.returncode == 3, out.stdout + out.stderr
+    payload = json.loads(out.stdout)
+    assert payload["status"] == "infeasible"
+    assert any("R1" in reason for reason in payload["diagnosis"])
+    assert (Path(payload["run_dir"]) / "diagnosis.json").exists()
+
+
+def test_validate_and_schema(tmp_path: Path) -> None:
+    """`validate` summarises a valid scenario; `schema` prints a JSON Schema of the YAML."""
+    out = run_cli("validate", str(tiny(tmp_path)), "--json")
+    assert out.returncode == 0
+    assert json.loads(out.stdout)["delivery_arcs"] == 1
+    schema = json.loads(run_cli("schema").stdout)
+    assert {"data", "campaigns", "policy", "solver", "output"} <= set(schema["properties"])
+
+
+def test_backend_option_is_honoured(tmp_path: Path) -> None:
+    """`--backend cbc` solves with CBC and reports it."""
+    out = run_cli(
+        "solve", str(tiny(tmp_path)), "--backend", "cbc", "--json", "--out", str(tmp_path / "run")
+    )
+    assert out.returncode == 0
+    payload = json.loads(out.stdout)
+    assert payload["backend"] == "cbc" and payload["objective"] == pytest.approx(5.0)
