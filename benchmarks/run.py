@@ -10,6 +10,8 @@ build    hubopt's array model builder vs a row-by-row PuLP build of the same mat
          (the usual dicts + lpSum layer), on the Korea scenarios.
 orlib    hubopt end to end (load, build, HiGHS, decode, verify) vs a textbook CFLP
          built directly in highspy, on OR-Library instances; both must hit the optimum.
+load     handing the Korea matrix to HiGHS: highspy passModel (hubopt's `highs`) vs
+         OR-Tools ModelBuilder fill_model_from_sparse_data (`ortools-highs`).
 linking  Korea full: HiGHS root LP time with the per-period linking rows (auto) vs the
          strong per-stream form (each capped by --lp-limit seconds).
 """
@@ -40,6 +42,23 @@ from hubopt.scenario.scenario import load_scenario  # noqa: E402
 from hubopt.solvers.base import stdout_to_stderr  # noqa: E402
 
 ORLIB = ROOT / "tests" / "fixtures" / "orlib"
+
+
+def highs_lp(model: MatrixModel) -> Any:
+    """The model as a highspy LP (relaxation: integrality not set), CSR arrays in bulk."""
+    import highspy
+
+    lp = highspy.HighsLp()
+    lp.num_col_, lp.num_row_ = model.n_vars, model.n_rows
+    lp.col_cost_, lp.col_lower_, lp.col_upper_ = model.c, model.lb, model.ub
+    lp.row_lower_, lp.row_upper_ = model.row_lo, model.row_hi
+    lp.a_matrix_.format_ = highspy.MatrixFormat.kRowwise
+    lp.a_matrix_.start_, lp.a_matrix_.index_, lp.a_matrix_.value_ = (
+        model.A.indptr,
+        model.A.indices,
+        model.A.data,
+    )
+    return lp
 
 
 def timed(fn: Any, repeat: int = 3) -> tuple[float, Any]:
@@ -141,6 +160,38 @@ def bench_orlib(names: list[str], tmp: Path) -> list[dict[str, Any]]:
     return rows
 
 
+def bench_load(name: str) -> list[dict[str, Any]]:
+    """Time to pass the same matrix to highspy vs OR-Tools ModelBuilder."""
+    import highspy
+    from ortools.linear_solver.python import model_builder as mb
+
+    model = build_model(build_problem(load_scenario(ROOT / "scenarios" / "korea" / f"{name}.yaml")))
+
+    def highs() -> None:
+        h = highspy.Highs()
+        h.setOptionValue("output_flag", False)
+        h.passModel(highs_lp(model))
+
+    def builder() -> None:
+        m = mb.Model()
+        fill: Any = m.helper.fill_model_from_sparse_data
+        fill(model.lb, model.ub, model.c, model.row_lo, model.row_hi, model.A)
+        for j in np.flatnonzero(model.integer):
+            m.helper.set_var_integrality(int(j), True)
+
+    t_highs, _ = timed(highs)
+    t_builder, _ = timed(builder)
+    return [
+        {
+            "case": f"load/{name}",
+            "hubopt_s": t_highs,
+            "baseline_s": t_builder,
+            "speedup": t_builder / t_highs,
+            **model.stats(),
+        }
+    ]
+
+
 def bench_linking(limit: float) -> list[dict[str, Any]]:
     """Root-LP time of the Korea model, per-period linking (auto) vs strong per-stream."""
     import dataclasses
@@ -209,6 +260,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp, stdout_to_stderr():
         rows += bench_orlib(["cap41", "cap71", "cap101", "cap131"], Path(tmp))
         rows += bench_build(["korea-small"] if args.quick else ["korea-small", "korea"])
+        rows += bench_load("korea-small" if args.quick else "korea")
         if not args.quick:
             rows += bench_linking(args.lp_limit)
     args.out.mkdir(parents=True, exist_ok=True)

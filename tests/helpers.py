@@ -6,7 +6,6 @@ CSV files plus a ``scenario.yaml`` that refers to them by relative paths.
 
 from __future__ import annotations
 
-import copy
 import math
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -16,6 +15,7 @@ import pandas as pd
 import yaml
 
 from hubopt.api import Result, solve
+from hubopt.scenario.load import deep_merge
 from hubopt.solvers import SolveStatus, available_backends
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -27,16 +27,6 @@ DEFAULT_BLOCKS: dict[str, Any] = {
     "solver": {"mip_gap": 0.0, "time_limit_s": 60},
     "output": {"map": False, "report": False},
 }
-
-
-def _merge(base: dict[str, Any], override: Mapping[str, Any]) -> dict[str, Any]:
-    out = copy.deepcopy(base)
-    for key, value in override.items():
-        if isinstance(value, Mapping) and isinstance(out.get(key), dict):
-            out[key] = _merge(out[key], value)
-        else:
-            out[key] = copy.deepcopy(value)
-    return out
 
 
 def write_scenario(
@@ -58,7 +48,7 @@ def write_scenario(
         frame = rows if isinstance(rows, pd.DataFrame) else pd.DataFrame(list(rows))
         frame.to_csv(folder / "data" / f"{table}.csv", index=False, float_format="%.17g")
         data[table] = f"data/{table}.csv"
-    doc = _merge({"name": name, "data": data, **DEFAULT_BLOCKS}, yaml_blocks)
+    doc = deep_merge({"name": name, "data": data, **DEFAULT_BLOCKS}, yaml_blocks)
     path = folder / filename
     path.write_text(yaml.safe_dump(doc, sort_keys=False))
     return path

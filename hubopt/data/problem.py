@@ -312,17 +312,10 @@ def _build_out_arcs(
     if policy.late_penalty_per_unit is None:
         arcs, late = arcs[~late], late[~late]
     arcs = arcs.assign(late=late)
-    weight = products["unit_weight_kg"].to_numpy(float)[arcs["product_idx"].to_numpy()]
-    dist = arcs["distance_km"].to_numpy(float)
-    per_kg = (
-        arcs["cost_per_kg"].to_numpy() * weight + arcs["cost_per_kg_km"].to_numpy() * weight * dist
-    )
-    lane_cost = arcs["lane_cost"].to_numpy(float)
-    arcs["transport_cost"] = np.where(np.isnan(lane_cost), per_kg, lane_cost)
+    arcs = _with_unit_costs(arcs, products)
     arcs["handling_cost"] = hubs["handling_cost"].to_numpy(float)[arcs["hub_idx"].to_numpy()]
     arcs["return_cost"] = arcs["return_cost_per_unit"].to_numpy()
     arcs["late_cost"] = np.where(late, policy.late_penalty_per_unit or 0.0, 0.0)
-    arcs["co2_t"] = weight / 1000.0 * dist * arcs["co2_g_per_tkm"].to_numpy() / 1e6
     columns = [
         "hub_idx",
         "stream_idx",
@@ -343,6 +336,19 @@ def _build_out_arcs(
     )
     arcs.index.name = "arc_idx"
     return arcs
+
+
+def _with_unit_costs(arcs: pd.DataFrame, products: pd.DataFrame) -> pd.DataFrame:
+    """Add ``transport_cost`` (per unit: cost_per_kg x kg + cost_per_kg_km x kg x km, or the
+    lane's cost_per_unit) and ``co2_t`` (per unit: t x km x g/t-km / 1e6) to product arcs."""
+    weight = products["unit_weight_kg"].to_numpy(float)[arcs["product_idx"].to_numpy()]
+    dist = arcs["distance_km"].to_numpy(float)
+    per_kg = arcs["cost_per_kg"].to_numpy() * weight + arcs["cost_per_kg_km"].to_numpy() * weight * dist
+    lane_cost = arcs["lane_cost"].to_numpy(float)
+    return arcs.assign(
+        transport_cost=np.where(np.isnan(lane_cost), per_kg, lane_cost),
+        co2_t=weight / 1000.0 * dist * arcs["co2_g_per_tkm"].to_numpy() / 1e6,
+    )
 
 
 def drop_dominated_modes(arcs: pd.DataFrame, policy: Policy) -> pd.DataFrame:
@@ -431,15 +437,8 @@ def _build_in_arcs(
     arcs = arcs[
         hubs["open_from_period"].to_numpy()[arcs["hub_idx"].to_numpy()] <= arcs["period"].to_numpy()
     ]
-    weight = products["unit_weight_kg"].to_numpy(float)[arcs["product_idx"].to_numpy()]
-    dist = arcs["distance_km"].to_numpy(float)
-    per_kg = (
-        arcs["cost_per_kg"].to_numpy() * weight + arcs["cost_per_kg_km"].to_numpy() * weight * dist
-    )
-    lane_cost = arcs["lane_cost"].to_numpy(float)
-    arcs["transport_cost"] = np.where(np.isnan(lane_cost), per_kg, lane_cost)
+    arcs = _with_unit_costs(arcs, products)
     arcs["supply_cost"] = arcs["unit_cost"].to_numpy(float)
-    arcs["co2_t"] = weight / 1000.0 * dist * arcs["co2_g_per_tkm"].to_numpy() / 1e6
     arcs = (
         arcs[columns]
         .sort_values(["supply_idx", "hub_idx", "mode_idx"], kind="stable")
