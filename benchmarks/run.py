@@ -209,17 +209,7 @@ def bench_linking(limit: float) -> list[dict[str, Any]]:
         h = highspy.Highs()
         h.setOptionValue("output_flag", False)
         h.setOptionValue("time_limit", limit)
-        lp = highspy.HighsLp()
-        lp.num_col_, lp.num_row_ = model.n_vars, model.n_rows
-        lp.col_cost_, lp.col_lower_, lp.col_upper_ = model.c, model.lb, model.ub
-        lp.row_lower_, lp.row_upper_ = model.row_lo, model.row_hi
-        lp.a_matrix_.format_ = highspy.MatrixFormat.kRowwise
-        lp.a_matrix_.start_, lp.a_matrix_.index_, lp.a_matrix_.value_ = (
-            model.A.indptr,
-            model.A.indices,
-            model.A.data,
-        )
-        h.passModel(lp)
+        h.passModel(highs_lp(model))
         start = time.perf_counter()
         h.run()
         out[mode] = (
