@@ -40,25 +40,9 @@ from hubopt.model.matrix import MatrixModel  # noqa: E402
 from hubopt.orlib import FacilityInstance, read_optima, read_orlib_cap, write_facility_scenario  # noqa: E402
 from hubopt.scenario.scenario import load_scenario  # noqa: E402
 from hubopt.solvers.base import stdout_to_stderr  # noqa: E402
+from hubopt.solvers.highs import pass_matrix  # noqa: E402
 
 ORLIB = ROOT / "tests" / "fixtures" / "orlib"
-
-
-def highs_lp(model: MatrixModel) -> Any:
-    """The model as a highspy LP (relaxation: integrality not set), CSR arrays in bulk."""
-    import highspy
-
-    lp = highspy.HighsLp()
-    lp.num_col_, lp.num_row_ = model.n_vars, model.n_rows
-    lp.col_cost_, lp.col_lower_, lp.col_upper_ = model.c, model.lb, model.ub
-    lp.row_lower_, lp.row_upper_ = model.row_lo, model.row_hi
-    lp.a_matrix_.format_ = highspy.MatrixFormat.kRowwise
-    lp.a_matrix_.start_, lp.a_matrix_.index_, lp.a_matrix_.value_ = (
-        model.A.indptr,
-        model.A.indices,
-        model.A.data,
-    )
-    return lp
 
 
 def timed(fn: Any, repeat: int = 3) -> tuple[float, Any]:
@@ -170,7 +154,7 @@ def bench_load(name: str) -> list[dict[str, Any]]:
     def highs() -> None:
         h = highspy.Highs()
         h.setOptionValue("output_flag", False)
-        h.passModel(highs_lp(model))
+        pass_matrix(h, model)
 
     def builder() -> None:
         m = mb.Model()
@@ -206,10 +190,11 @@ def bench_linking(limit: float) -> list[dict[str, Any]]:
             scenario, config=scenario.config.model_copy(update={"policy": policy})
         )
         model = build_model(build_problem(scenario))
+        relaxed = dataclasses.replace(model, integer=np.zeros_like(model.integer))
         h = highspy.Highs()
         h.setOptionValue("output_flag", False)
         h.setOptionValue("time_limit", limit)
-        h.passModel(highs_lp(model))
+        pass_matrix(h, relaxed)
         start = time.perf_counter()
         h.run()
         out[mode] = (

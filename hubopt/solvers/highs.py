@@ -7,6 +7,7 @@ import os
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -14,6 +15,34 @@ from hubopt.errors import SolverError
 from hubopt.model.matrix import MatrixModel
 from hubopt.scenario.schema import SolverSettings
 from hubopt.solvers.base import SolverOutput, SolveStatus
+
+
+def pass_matrix(h: Any, model: MatrixModel) -> None:
+    """Load ``model`` into a ``highspy.Highs`` in one call from its CSR arrays.
+
+    Measured on the Korea model: as fast as OR-Tools ModelBuilder's bulk fill and ~5x
+    faster than filling a ``HighsLp`` attribute by attribute (docs/solvers.md).
+    """
+    import highspy
+
+    A = model.A
+    h.passModel(
+        model.n_vars,
+        model.n_rows,
+        A.nnz,
+        int(highspy.MatrixFormat.kRowwise),
+        int(highspy.ObjSense.kMinimize),
+        float(model.offset),
+        model.c,
+        model.lb,
+        model.ub,
+        model.row_lo,
+        model.row_hi,
+        A.indptr.astype(np.int32),
+        A.indices.astype(np.int32),
+        A.data.astype(np.float64),
+        model.integer.astype(np.int32),
+    )
 
 
 class HighsBackend:
@@ -51,25 +80,7 @@ class HighsBackend:
         for key, value in settings.options.items():
             if h.setOptionValue(key, value) != highspy.HighsStatus.kOk:
                 raise SolverError(f"HiGHS rejected option {key}={value!r} (solver.options).")
-        lp = highspy.HighsLp()
-        lp.num_col_ = model.n_vars
-        lp.num_row_ = model.n_rows
-        lp.col_cost_ = model.c
-        lp.col_lower_ = model.lb
-        lp.col_upper_ = model.ub
-        lp.row_lower_ = model.row_lo
-        lp.row_upper_ = model.row_hi
-        lp.offset_ = model.offset
-        lp.a_matrix_.format_ = highspy.MatrixFormat.kRowwise
-        lp.a_matrix_.num_col_ = model.n_vars
-        lp.a_matrix_.num_row_ = model.n_rows
-        lp.a_matrix_.start_ = model.A.indptr.astype(np.int32)
-        lp.a_matrix_.index_ = model.A.indices.astype(np.int32)
-        lp.a_matrix_.value_ = model.A.data
-        if model.integer.any():
-            kinds = (highspy.HighsVarType.kContinuous, highspy.HighsVarType.kInteger)
-            lp.integrality_ = [kinds[int(flag)] for flag in model.integer]
-        h.passModel(lp)
+        pass_matrix(h, model)
         if warm_start is not None and model.integer.any():
             known = np.flatnonzero(~np.isnan(warm_start)).astype(np.int32)
             h.setSolution(len(known), known, warm_start[known].astype(np.float64))
