@@ -5,9 +5,14 @@ The public API for scripts and notebooks::
     from hubopt import load_scenario, solve
     result = solve(load_scenario("scenarios/korea/korea.yaml"))
     result.kpis.headline, result.flows, result.map(), result.write("out/run")
+
+    table = run_batch(["scenarios/korea/sweep-window-uplift.yaml"], out="out/sweep", workers=2)
+    table, dual_map = compare(["out/sweep/RUN_A", "out/sweep/RUN_B"])
 """
 
 from hubopt.api import Result, solve
+from hubopt.batch import load_run, run_batch
+from hubopt.compare import compare
 from hubopt.errors import (
     DataValidationError,
     HubOptError,
@@ -31,7 +36,10 @@ __all__ = [
     "VerificationError",
     "__version__",
     "available_backends",
+    "compare",
+    "load_run",
     "load_scenario",
+    "run_batch",
     "scenario_from_dict",
     "solve",
 ]

@@ -6,8 +6,8 @@ import logging
 import math
 import time
 from dataclasses import dataclass, field
-from functools import cached_property
 from datetime import UTC, datetime
+from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -155,7 +155,9 @@ def solve(
     if output.status == SolveStatus.INFEASIBLE:
         from hubopt.diagnose import diagnose_infeasibility
 
-        diagnosis = diagnose_infeasibility(problem)
+        diagnosis = diagnose_infeasibility(
+            problem, scenario=scenario, model=model, settings=settings
+        )
     return Result(
         scenario=scenario,
         problem=problem,

@@ -10,6 +10,7 @@ code  meaning
 3     infeasible (with a diagnosis)
 4     no feasible solution found within the time limit
 5     internal error (a bug, e.g. a failed verification)
+6     ``hubopt batch``: some scenarios were not solved (see the summary and comparison.csv)
 ====  ==========================================================
 """
 

@@ -32,6 +32,10 @@ def available_bytes() -> int:
     return int(psutil.virtual_memory().available)
 
 
+def _size(n_bytes: float) -> str:
+    return f"{n_bytes / 1e9:.1f} GB" if n_bytes >= 1e9 else f"{n_bytes / 1e6:.1f} MB"
+
+
 def check_model_size(problem: ProblemData) -> None:
     """Raise :class:`ModelTooLargeError` when the estimate exceeds available memory."""
     need, have = estimate_model_bytes(problem), available_bytes()
@@ -40,8 +44,8 @@ def check_model_size(problem: ProblemData) -> None:
         raise ModelTooLargeError(
             Problem(
                 f"scenario {problem.name!r}",
-                f"a model that fits in the {have / 1e9:.1f} GB of memory available",
-                f"an estimated {need / 1e9:.1f} GB ({len(problem.out_arcs):,} delivery arcs, {len(problem.streams):,} demand streams)",
+                f"a model that fits in the {_size(have)} of memory available",
+                f"an estimated {_size(need)} ({len(problem.out_arcs):,} delivery arcs, {len(problem.streams):,} demand streams)",
                 "Prune arcs with policy.nearest_hubs or modes' max_distance_km, tighten delivery windows, "
                 "or aggregate regions/periods.",
             ),

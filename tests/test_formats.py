@@ -46,7 +46,11 @@ def test_parquet_and_geopackage_give_the_csv_answer(tmp_path: Path) -> None:
         pd.DataFrame(rows).to_parquet(alt / "data" / f"{table}.parquet", index=False)
         data[table] = f"data/{table}.parquet"
     regions = pd.DataFrame(TABLES["regions"])
-    gdf = gpd.GeoDataFrame(regions, geometry=gpd.points_from_xy(regions["lon"], regions["lat"]).buffer(0.001), crs="EPSG:4326")
+    gdf = gpd.GeoDataFrame(
+        regions,
+        geometry=gpd.points_from_xy(regions["lon"], regions["lat"]).buffer(0.001),
+        crs="EPSG:4326",
+    )
     gdf.to_file(alt / "data" / "regions.gpkg", driver="GPKG")
     doc = yaml.safe_load(csv_path.read_text()) | {"data": data | {"regions": "data/regions.gpkg"}}
     (alt / "scenario.yaml").write_text(yaml.safe_dump(doc))
@@ -54,7 +58,10 @@ def test_parquet_and_geopackage_give_the_csv_answer(tmp_path: Path) -> None:
     # GeoJSON polygons without lat/lon columns: the point inside each polygon is used
     squares = gpd.GeoDataFrame(
         {"region_id": ["R1", "R2"], "sido": ["Seoul", "Busan"]},
-        geometry=[box(127.0499, 37.5499, 127.0501, 37.5501), box(129.0499, 35.1499, 129.0501, 35.1501)],
+        geometry=[
+            box(127.0499, 37.5499, 127.0501, 37.5501),
+            box(129.0499, 35.1499, 129.0501, 35.1501),
+        ],
         crs="EPSG:4326",
     )
     squares.to_file(alt / "data" / "regions.geojson", driver="GeoJSON")

@@ -343,7 +343,9 @@ def _with_unit_costs(arcs: pd.DataFrame, products: pd.DataFrame) -> pd.DataFrame
     lane's cost_per_unit) and ``co2_t`` (per unit: t x km x g/t-km / 1e6) to product arcs."""
     weight = products["unit_weight_kg"].to_numpy(float)[arcs["product_idx"].to_numpy()]
     dist = arcs["distance_km"].to_numpy(float)
-    per_kg = arcs["cost_per_kg"].to_numpy() * weight + arcs["cost_per_kg_km"].to_numpy() * weight * dist
+    per_kg = (
+        arcs["cost_per_kg"].to_numpy() * weight + arcs["cost_per_kg_km"].to_numpy() * weight * dist
+    )
     lane_cost = arcs["lane_cost"].to_numpy(float)
     return arcs.assign(
         transport_cost=np.where(np.isnan(lane_cost), per_kg, lane_cost),

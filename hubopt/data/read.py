@@ -7,6 +7,7 @@ report all of them at once.
 
 from __future__ import annotations
 
+import codecs
 import difflib
 import logging
 import math
@@ -89,7 +90,7 @@ def _read_csv(path: Path, label: str) -> tuple[RawTable | None, list[Problem]]:
     with path.open("rb") as fh:
         head = fh.read(65536)
     encoding = "utf-8-sig" if head.startswith(b"\xef\xbb\xbf") else "utf-8"  # a BOM is harmless
-    path.read_bytes().decode(encoding)  # raises UnicodeDecodeError with the offset
+    _check_decodes(path, encoding)
     first_line = head.split(b"\n", 1)[0].decode(encoding, errors="replace")
     if "," not in first_line and ";" in first_line:
         return None, [
@@ -112,6 +113,22 @@ def _read_csv(path: Path, label: str) -> tuple[RawTable | None, list[Problem]]:
     )
     frame.columns = [str(c).strip() for c in frame.columns]
     return _checked_rows(RawTable(frame, label), None)
+
+
+def _check_decodes(path: Path, encoding: str) -> None:
+    """Raise UnicodeDecodeError (file offset) unless the file decodes; streamed, not loaded."""
+    decoder = codecs.getincrementaldecoder(encoding)()
+    offset = 0
+    with path.open("rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            try:
+                decoder.decode(block)
+            except UnicodeDecodeError as err:
+                raise UnicodeDecodeError(
+                    err.encoding, err.object, offset + err.start, offset + err.end, err.reason
+                ) from None
+            offset += len(block)
+    decoder.decode(b"", final=True)
 
 
 def _checked_rows(raw: RawTable, table: str | None) -> tuple[RawTable | None, list[Problem]]:
@@ -326,8 +343,9 @@ def _coerce_column(
                     f"{numbers[np.flatnonzero(high)[0]]:g}",
                 )
             )
+    # inf is a value only where the contract's default is inf (capacities, max distance)
     infinite = checkable & np.isinf(numbers) & (column.default is not math.inf)
-    if infinite.any() and column.kind != "float":
+    if infinite.any():
         problems.append(
             Problem(
                 _row_label(label, np.flatnonzero(infinite), column.name), "a finite number", "inf"

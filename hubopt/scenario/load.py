@@ -16,6 +16,25 @@ from hubopt.scenario.schema import ScenarioConfig
 PATH_KEYS_OUTPUT = ("dir",)
 
 
+class _UniqueKeyLoader(yaml.SafeLoader):
+    """PyYAML's safe loader, refusing a key repeated in one mapping (it keeps the last)."""
+
+    def construct_mapping(self, node: yaml.Node, deep: bool = False) -> dict[Any, Any]:
+        if isinstance(node, yaml.MappingNode):
+            seen: set[Any] = set()
+            for key_node, _ in node.value:
+                key = self.construct_object(key_node, deep=deep)  # type: ignore[no-untyped-call]
+                if isinstance(key, str | int | float | bool) and key in seen:
+                    raise yaml.constructor.ConstructorError(
+                        "while constructing a mapping",
+                        node.start_mark,
+                        f"the key {key!r} twice (keep one)",
+                        key_node.start_mark,
+                    )
+                seen.add(key)
+        return super().construct_mapping(node, deep=deep)  # type: ignore[arg-type]
+
+
 def read_yaml_mapping(path: Path) -> dict[str, Any]:
     """Read a YAML file that must hold a mapping; safe loader only (no object construction)."""
     label = str(path)
@@ -28,7 +47,7 @@ def read_yaml_mapping(path: Path) -> dict[str, Any]:
             Problem(label, "UTF-8 text", f"undecodable bytes at offset {err.start}")
         ) from err
     try:
-        doc = yaml.safe_load(text)
+        doc = yaml.load(text, Loader=_UniqueKeyLoader)  # a SafeLoader: no object construction
     except yaml.YAMLError as err:
         mark = getattr(err, "problem_mark", None)
         where = f"{label}, line {mark.line + 1}, column {mark.column + 1}" if mark else label

@@ -48,8 +48,13 @@ class Scenario:
         return horizon(self.tables, self.config)
 
     def resolved_yaml(self) -> str:
-        """The scenario as one YAML document: `extends` merged, paths absolute."""
+        """The scenario as one YAML document: `extends` merged, paths absolute, reloadable."""
         doc = self.config.model_dump(mode="json", exclude_none=True)
+        # Campaign what-ifs are already folded into `campaigns`; keep only the table ones,
+        # so that loading this file gives the same scenario (the manifest lists them all).
+        doc["whatif"] = [
+            w for w in doc.get("whatif", []) if not ({"set_campaign", "add_campaign"} & set(w))
+        ]
         return yaml.safe_dump(doc, sort_keys=False, allow_unicode=True)
 
     def input_hash(self) -> str:

@@ -29,7 +29,8 @@ TABLE_KEYS = (
 class Block(BaseModel):
     """Base of every YAML block: unknown keys are errors, values are validated on assignment."""
 
-    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+    # Ids are strings, but YAML reads `[26110]` as numbers: accept them as their text.
+    model_config = ConfigDict(extra="forbid", validate_assignment=True, coerce_numbers_to_str=True)
 
 
 # A region filter: ``all``, a list of region ids, or a mapping attribute -> allowed values.
