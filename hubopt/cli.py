@@ -31,6 +31,11 @@ STATUS_EXIT = {
 }
 DEMO_SCENARIO = Path(__file__).resolve().parents[1] / "scenarios" / "korea" / "korea.yaml"
 
+TimeLimitOption = Annotated[
+    float | None, typer.Option("--time-limit", help="Solver time limit in seconds.")
+]
+JsonOption = Annotated[bool, typer.Option("--json", help="Print one JSON object on stdout.")]
+
 app = typer.Typer(
     add_completion=False,
     no_args_is_help=True,
@@ -163,12 +168,8 @@ def solve_command(
     backend: Annotated[
         str | None, typer.Option("--backend", help="highs, scip, cbc, ortools-highs or auto.")
     ] = None,
-    time_limit: Annotated[
-        float | None, typer.Option("--time-limit", help="Solver time limit in seconds.")
-    ] = None,
-    as_json: Annotated[
-        bool, typer.Option("--json", help="Print one JSON object on stdout.")
-    ] = False,
+    time_limit: TimeLimitOption = None,
+    as_json: JsonOption = False,
     force: Annotated[
         bool,
         typer.Option("--force", help="Replace a run folder that holds another scenario's results."),
@@ -181,9 +182,7 @@ def solve_command(
 @app.command("validate")
 def validate_command(
     scenario: Annotated[Path, typer.Argument(help="Scenario YAML file.")],
-    as_json: Annotated[
-        bool, typer.Option("--json", help="Print one JSON object on stdout.")
-    ] = False,
+    as_json: JsonOption = False,
 ) -> None:
     """Check a scenario and its tables; report every problem at once."""
     from hubopt.data.problem import build_problem
@@ -231,12 +230,8 @@ def demo_command(
     out_dir: Annotated[
         Path | None, typer.Option("--out", help="Run folder (default: out/korea-winter-2026).")
     ] = None,
-    time_limit: Annotated[
-        float | None, typer.Option("--time-limit", help="Solver time limit in seconds.")
-    ] = None,
-    as_json: Annotated[
-        bool, typer.Option("--json", help="Print one JSON object on stdout.")
-    ] = False,
+    time_limit: TimeLimitOption = None,
+    as_json: JsonOption = False,
 ) -> None:
     """Solve the built-in South Korea winter-campaign scenario and write map and report."""
     if not DEMO_SCENARIO.exists():
@@ -274,9 +269,7 @@ def batch_command(
     time_limit: Annotated[
         float | None, typer.Option("--time-limit", help="Solver time limit per scenario (s).")
     ] = None,
-    as_json: Annotated[
-        bool, typer.Option("--json", help="Print one JSON object on stdout.")
-    ] = False,
+    as_json: JsonOption = False,
 ) -> None:
     """Run many scenarios (or a sweep) in parallel and compare them (comparison.csv, compare.html)."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
@@ -372,9 +365,7 @@ def compare_command(
     out_dir: Annotated[
         Path | None, typer.Option("--out", help="Output folder (default: compare--A--vs--B).")
     ] = None,
-    as_json: Annotated[
-        bool, typer.Option("--json", help="Print one JSON object on stdout.")
-    ] = False,
+    as_json: JsonOption = False,
 ) -> None:
     """Side-by-side synchronised map of two run folders, with what changed."""
     from hubopt.compare import compare_runs

@@ -33,6 +33,7 @@ import scipy.sparse as sp
 from hubopt.data.problem import ProblemData, build_problem
 from hubopt.model.matrix import MatrixModel
 from hubopt.model.network import stock_bound
+from hubopt.model.variables import open_bounds
 from hubopt.scenario.scenario import Scenario
 from hubopt.scenario.schema import SolverSettings
 
@@ -285,18 +286,6 @@ def _slacks(elastic: ProblemData, model: MatrixModel) -> list[_Slack]:
     return out
 
 
-def _forced_open_bounds(problem: ProblemData) -> tuple[np.ndarray, np.ndarray]:
-    """Original (lb, ub) of ``open[h,t]`` as the scenario states them (see define_open)."""
-    hubs = problem.hubs
-    t = np.arange(1, problem.periods + 1)
-    status = hubs["status"].to_numpy()[:, None]
-    open_from = hubs["open_from_period"].to_numpy()[:, None]
-    ub = np.where((status == "forced_closed") | (t[None, :] < open_from), 0.0, 1.0)
-    must = (status == "forced_open") | ((status == "existing") & (not problem.policy.allow_closing))
-    lb = np.where(must & (t[None, :] >= open_from), 1.0, 0.0)
-    return lb.ravel(), ub.ravel()
-
-
 def elastic_relaxations(
     problem: ProblemData, scenario: Scenario, settings: SolverSettings | None = None
 ) -> list[Relaxation]:
@@ -311,7 +300,7 @@ def elastic_relaxations(
     lb, ub = model.lb.copy(), model.ub.copy()
     # forced statuses: open is free in [0, 1]; deviating from the stated bound costs WEIGHTS["forced"]
     open_sl = model.var_blocks["open"]
-    orig_lb, orig_ub = _forced_open_bounds(problem)
+    orig_lb, orig_ub = open_bounds(problem)
     lb[open_sl], ub[open_sl] = 0.0, 1.0
     c[open_sl] = WEIGHTS["forced"] * (np.where(orig_ub == 0, 1.0, 0.0) - orig_lb)
     offset = WEIGHTS["forced"] * float(orig_lb.sum())

@@ -25,8 +25,8 @@ from hubopt.model.index import layout_of
 from hubopt.model.matrix import ModelAssembler
 
 
-def define_open(m: ModelAssembler, problem: ProblemData) -> None:
-    """``open[h,t]`` binary; bounds encode status and ``open_from_period``.
+def open_bounds(problem: ProblemData) -> tuple[np.ndarray, np.ndarray]:
+    """(lb, ub) of ``open[h,t]``, flattened hub-major: status and ``open_from_period``.
 
     forced_closed -> 0; t < open_from_period -> 0; forced_open -> 1 from open_from_period;
     existing with closing not allowed -> 1.
@@ -38,8 +38,14 @@ def define_open(m: ModelAssembler, problem: ProblemData) -> None:
     ub = np.where((status == "forced_closed") | (t[None, :] < open_from), 0.0, 1.0)
     must = (status == "forced_open") | ((status == "existing") & (not problem.policy.allow_closing))
     lb = np.where(must & (t[None, :] >= open_from), 1.0, 0.0)
-    cost = np.repeat(hubs["fixed_cost"].to_numpy(float), problem.periods)
-    m.add_variables("open", cost, lb.ravel(), ub.ravel(), integer=True)
+    return lb.ravel(), ub.ravel()
+
+
+def define_open(m: ModelAssembler, problem: ProblemData) -> None:
+    """``open[h,t]`` binary, fixed cost per open period; bounds from :func:`open_bounds`."""
+    lb, ub = open_bounds(problem)
+    cost = np.repeat(problem.hubs["fixed_cost"].to_numpy(float), problem.periods)
+    m.add_variables("open", cost, lb, ub, integer=True)
 
 
 def define_events(m: ModelAssembler, problem: ProblemData) -> None:
