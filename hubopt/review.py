@@ -268,10 +268,8 @@ def promise_table(regions: pd.DataFrame) -> pd.DataFrame:
         if "sido" in regions.columns
         else pd.Series("All regions", index=regions.index)
     )
-    frame = pd.DataFrame({"group": group, "tier": regions["tier"].astype(str), "w": weight})
-    wide = frame.pivot_table(
-        index="group", columns="tier", values="w", aggfunc="sum", fill_value=0.0, sort=False
-    )
+    frame = pd.DataFrame({"group": group, "tier": regions["tier"].astype(str), "w": weight.astype(float)})
+    wide = frame.groupby(["group", "tier"], sort=False)["w"].sum().unstack("tier", fill_value=0.0)
     wide = wide.reindex(columns=list(TIER_ORDER), fill_value=0.0)
     out = pd.DataFrame(index=wide.index)
     out["total"] = wide.sum(axis=1)
