@@ -1,0 +1,26 @@
+"""Colours, palettes and tile settings shared by the maps."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    pass
+
+ON_TIME_STEPS = ((0.8, "#d73027"), (0.9, "#fc8d59"), (0.95, "#fee08b"), (0.99, "#91cf60"))
+ON_TIME_TOP = "#1a9850"
+NO_DATA = "#d9d9d9"
+UTILISATION_STEPS = ((0.5, "#2b8cbe"), (0.8, "#fdae61"), (0.95, "#f46d43"))
+UTILISATION_TOP = "#a50026"
+CANDIDATE = "#9e9e9e"
+OUTBOUND_COLOR = "#e6550d"
+INBOUND_COLOR = "#6a51a3"
+CAMPAIGN_COLORS = ("#d01c8b", "#4dac26", "#0571b0", "#ca0020", "#8c510a", "#01665e")
+GENERIC_ATTRIBUTION = "Plan: hubopt"
+SUBGROUP_LINE_BUDGET = 4  # product/period flow groups share 4 x max_flow_lines lines
+CARTO_LIGHT = "https://{s}.basemaps.cartocdn.com/light_all/{z}/{x}/{y}{r}.png"
+CARTO_ATTRIBUTION = (
+    "&copy; <a href='https://www.openstreetmap.org/copyright'>OpenStreetMap</a> contributors "
+    "&copy; <a href='https://carto.com/attributions'>CARTO</a>"
+)
+COORD_GRID_DEG = 1e-4
