@@ -29,11 +29,10 @@ from hubopt.maps.regions import (
 )
 from hubopt.maps.style import (
     CANDIDATE,
-    CARTO_ATTRIBUTION,
-    CARTO_LIGHT,
     OUTBOUND_COLOR,
     UTILISATION_STEPS,
     UTILISATION_TOP,
+    base_tiles,
 )
 from hubopt.review import (
     TIER_COLORS,
@@ -95,12 +94,7 @@ def compare_map(
         lane_changes(result_a, result_b, top_lanes),
     )
     for fmap, result, side in ((dual.m1, result_a, "A"), (dual.m2, result_b, "B")):
-        folium.TileLayer(
-            tiles or CARTO_LIGHT,
-            attr=None if tiles else CARTO_ATTRIBUTION,
-            name="Base map",
-            control=False,
-        ).add_to(fmap)
+        base_tiles(tiles).add_to(fmap)
         for layer in _pane_layers(result, side, simplify_tolerance_deg, max_flow_lines, fmap):
             layer.add_to(fmap)
         _changes_layer(*changes, result_a.scenario.name, result_b.scenario.name).add_to(fmap)

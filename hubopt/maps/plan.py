@@ -18,7 +18,7 @@ from hubopt.maps.regions import (
     simplified_region_geometry,
     tier_colors,
 )
-from hubopt.maps.style import CARTO_ATTRIBUTION, CARTO_LIGHT
+from hubopt.maps.style import base_tiles
 from hubopt.review import (
     esc,
 )
@@ -68,12 +68,7 @@ def plan_map(
     coords = problem.regions.set_index("region_id")[["lat", "lon"]]
     regions[["lat", "lon"]] = coords.reindex(regions["region_id"]).to_numpy(float)
     fmap = folium.Map(tiles=None, control_scale=True)
-    folium.TileLayer(
-        tiles or CARTO_LIGHT,
-        attr=None if tiles else CARTO_ATTRIBUTION,
-        name="Base map",
-        control=False,
-    ).add_to(fmap)
+    base_tiles(tiles).add_to(fmap)
     geometry = simplified_region_geometry(result, simplify_tolerance_deg)
     hub_names = {str(row["hub_id"]): plain_title(row) for _, row in problem.hubs.iterrows()}
     in_campaigns = region_campaigns(result)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+import folium
+
 if TYPE_CHECKING:
     pass
 
@@ -24,3 +26,13 @@ CARTO_ATTRIBUTION = (
     "&copy; <a href='https://carto.com/attributions'>CARTO</a>"
 )
 COORD_GRID_DEG = 1e-4
+
+
+def base_tiles(tiles: str | None = None) -> folium.TileLayer:
+    """The base map: CARTO light (no API key needed) unless a tile URL is given."""
+    return folium.TileLayer(
+        tiles or CARTO_LIGHT,
+        attr=None if tiles else CARTO_ATTRIBUTION,
+        name="Base map",
+        control=False,
+    )
