@@ -268,7 +268,9 @@ def promise_table(regions: pd.DataFrame) -> pd.DataFrame:
         if "sido" in regions.columns
         else pd.Series("All regions", index=regions.index)
     )
-    frame = pd.DataFrame({"group": group, "tier": regions["tier"].astype(str), "w": weight.astype(float)})
+    frame = pd.DataFrame(
+        {"group": group, "tier": regions["tier"].astype(str), "w": weight.astype(float)}
+    )
     wide = frame.groupby(["group", "tier"], sort=False)["w"].sum().unstack("tier", fill_value=0.0)
     wide = wide.reindex(columns=list(TIER_ORDER), fill_value=0.0)
     out = pd.DataFrame(index=wide.index)
