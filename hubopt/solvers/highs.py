@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import math
 import os
@@ -145,3 +146,31 @@ class HighsBackend:
             log=log,
             message=h.modelStatusToString(status),
         )
+
+
+def lp_iis_rows(model: MatrixModel, time_limit_s: float = 20.0) -> np.ndarray | None:
+    """Row indices of HiGHS's irreducible infeasible subset of the LP relaxation.
+
+    Returns an empty array when the LP relaxation is feasible, and None when highspy or
+    its IIS is unavailable.
+    """
+    try:
+        import highspy
+    except ImportError:
+        return None
+    h = highspy.Highs()
+    h.setOptionValue("output_flag", False)
+    h.setOptionValue("time_limit", float(time_limit_s))
+    if h.setOptionValue("iis_strategy", 2) != highspy.HighsStatus.kOk:  # IIS from the LP
+        return None
+    relaxed = dataclasses.replace(
+        model, c=np.zeros(model.n_vars), integer=np.zeros(model.n_vars, dtype=bool)
+    )
+    pass_matrix(h, relaxed)
+    h.run()
+    if h.getModelStatus() != highspy.HighsModelStatus.kInfeasible:
+        return np.zeros(0, dtype=np.int64)
+    status, iis = h.getIis()
+    if status != highspy.HighsStatus.kOk or not iis.valid_:
+        return None
+    return np.asarray(iis.row_index_, dtype=np.int64)
