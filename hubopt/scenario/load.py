@@ -171,17 +171,23 @@ def _allowed_keys(loc: list[str]) -> list[str]:
         field = getattr(model, "model_fields", {}).get(part)
         if field is None:
             return []
-        model = _model_in(field.annotation)
+        model = model_in(field.annotation)
         if model is None:
             return []
     return list(getattr(model, "model_fields", {}))
 
 
-def _model_in(annotation: Any) -> type[BaseModel] | None:
+def model_in(annotation: Any, through_lists: bool = True) -> type[BaseModel] | None:
+    """The pydantic model inside a field annotation (``X | None``, ``list[X]``...), if any.
+
+    With ``through_lists=False`` a ``list[...]`` annotation yields None.
+    """
     if isinstance(annotation, type) and issubclass(annotation, BaseModel):
         return annotation
+    if not through_lists and getattr(annotation, "__origin__", None) is list:
+        return None
     for arg in getattr(annotation, "__args__", ()) or ():
-        found = _model_in(arg)
+        found = model_in(arg, through_lists)
         if found is not None:
             return found
     return None

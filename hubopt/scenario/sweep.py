@@ -33,7 +33,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from hubopt.errors import Problem, ScenarioError
-from hubopt.scenario.load import read_yaml_mapping, resolve_extends, validate_config
+from hubopt.scenario.load import model_in, read_yaml_mapping, resolve_extends, validate_config
 from hubopt.scenario.scenario import Scenario, build_scenario
 from hubopt.scenario.schema import ScenarioConfig
 
@@ -270,7 +270,7 @@ def check_path(path: str, base_doc: dict[str, Any], label: str) -> list[Problem]
                 ]
             model = item_model
         else:
-            model = _model_in(annotation)
+            model = model_in(annotation, through_lists=False)
             if model is None and depth < len(parts) - 1 and not _is_mapping(annotation):
                 return [Problem(where, f"{here} to be a block with keys", "a plain value")]
     return []
@@ -322,21 +322,9 @@ def set_path(doc: dict[str, Any], path: str, value: Any) -> None:
 
 def _list_item_model(annotation: Any) -> type[BaseModel] | None:
     if getattr(annotation, "__origin__", None) is list:
-        return _model_in(annotation.__args__[0])
+        return model_in(annotation.__args__[0], through_lists=False)
     for arg in getattr(annotation, "__args__", ()) or ():
         found = _list_item_model(arg)
-        if found is not None:
-            return found
-    return None
-
-
-def _model_in(annotation: Any) -> type[BaseModel] | None:
-    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
-        return annotation
-    if getattr(annotation, "__origin__", None) is list:
-        return None
-    for arg in getattr(annotation, "__args__", ()) or ():
-        found = _model_in(arg)
         if found is not None:
             return found
     return None
