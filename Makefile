@@ -13,7 +13,7 @@ PYTEST_ARGS ?=
 help:
 	@echo "make demo   - set up and solve the built-in Korea scenario (map + report)"
 	@echo "make test   - set up and run the whole test suite (browser tests included)"
-	@echo "make lint   - ruff + mypy"
+	@echo "make lint   - ruff + mypy + the import-layer contract (lint-imports)"
 	@echo "make bench  - benchmark harness (ratios vs a baseline measured in the same run)"
 
 $(BIN)/python:
@@ -35,6 +35,7 @@ lint: $(STAMP)
 	$(BIN)/ruff check hubopt tests benchmarks
 	$(BIN)/ruff format --check hubopt tests benchmarks
 	$(BIN)/mypy hubopt
+	$(BIN)/lint-imports
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/run.py

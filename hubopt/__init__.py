@@ -2,17 +2,17 @@
 
 The public API for scripts and notebooks::
 
-    from hubopt import load_scenario, solve
+    from hubopt import load_scenario, plan_map, solve, write_run
     result = solve(load_scenario("scenarios/korea/korea.yaml"))
-    result.kpis.headline, result.flows, result.map(), result.write("out/run")
+    result.kpis.headline, result.flows, plan_map(result), write_run(result, "out/run")
 
     table = run_batch(["scenarios/korea/sweep-window-uplift.yaml"], out="out/sweep", workers=2)
     table, dual_map = compare(["out/sweep/RUN_A", "out/sweep/RUN_B"])
 """
 
-from hubopt.api import Result, solve
-from hubopt.batch import load_run, run_batch
-from hubopt.compare import compare
+from hubopt.api import solve
+from hubopt.batch import run_batch
+from hubopt.compare import compare, compare_runs
 from hubopt.errors import (
     DataValidationError,
     HubOptError,
@@ -20,10 +20,12 @@ from hubopt.errors import (
     ScenarioError,
     VerificationError,
 )
+from hubopt.present.maps import compare_map, plan_map
+from hubopt.result import Result
+from hubopt.runs import load_run, write_run
 from hubopt.scenario.scenario import Scenario, load_scenario, scenario_from_dict
 from hubopt.solvers import SolveStatus, available_backends
-
-__version__ = "0.1.0"
+from hubopt.version import __version__
 
 __all__ = [
     "DataValidationError",
@@ -37,9 +39,13 @@ __all__ = [
     "__version__",
     "available_backends",
     "compare",
+    "compare_map",
+    "compare_runs",
     "load_run",
     "load_scenario",
+    "plan_map",
     "run_batch",
     "scenario_from_dict",
     "solve",
+    "write_run",
 ]

@@ -2,7 +2,7 @@
 
 Every scenario is isolated: an invalid, infeasible, crashing or time-limited scenario
 becomes a row with its status and error, and the others finish. Each scenario that
-loads writes ``OUT/<name>/`` (a run folder, see :mod:`hubopt.report`) or
+loads writes ``OUT/<name>/`` (a run folder, see :mod:`hubopt.runs`) or
 ``OUT/<name>.error.json``; the batch writes ``OUT/comparison.csv``,
 ``OUT/comparison.parquet`` and ``OUT/compare.html`` (see :mod:`hubopt.compare`).
 
@@ -14,9 +14,7 @@ scenario files at the same paths (a shared filesystem).
 from __future__ import annotations
 
 import dataclasses
-import json
 import logging
-import math
 import multiprocessing
 import os
 import time
@@ -25,21 +23,24 @@ from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wai
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import pandas as pd
 
+from hubopt.api import solve
+from hubopt.changes import comparison_row, comparison_table
+from hubopt.compare import write_comparison
 from hubopt.errors import HubOptError, InputError, Problem, ScenarioError
-
-if TYPE_CHECKING:
-    from hubopt.api import Result
-    from hubopt.scenario.scenario import Scenario
-    from hubopt.scenario.sweep import SweepPoint
+from hubopt.result import Result
+from hubopt.runs import finished_manifest, read_headline, write_error, write_run
+from hubopt.scenario.load import resolve_extends
+from hubopt.scenario.scenario import Scenario, load_scenario
+from hubopt.scenario.sweep import SweepPoint, is_sweep_file, load_point, load_sweep, safe_name
+from hubopt.solvers import SOLVED_STATUSES
 
 log = logging.getLogger(__name__)
 
-SOLVED = frozenset({"optimal", "feasible"})
-FINISHED = SOLVED | {"infeasible"}  # a rerun of the same inputs gives the same answer
+SOLVED = SOLVED_STATUSES
 INVALID, CRASHED = "invalid_input", "crashed"
 YAML_SUFFIXES = (".yaml", ".yml")
 Row = dict[str, Any]
@@ -79,9 +80,6 @@ def collect_jobs(paths: Iterable[str | Path]) -> list[BatchJob]:
 
     A file that cannot be read becomes a job carrying its error; a repeated name too.
     """
-    from hubopt.scenario.load import resolve_extends
-    from hubopt.scenario.sweep import is_sweep_file, load_sweep
-
     files: list[Path] = []
     for given in map(Path, paths):
         if given.is_dir():
@@ -109,8 +107,6 @@ def collect_jobs(paths: Iterable[str | Path]) -> list[BatchJob]:
 
 
 def _folder_name(name: str) -> str:
-    from hubopt.scenario.sweep import safe_name
-
     return safe_name(name)
 
 
@@ -145,8 +141,6 @@ def run_job(
     (all cores), so parallel workers do not oversubscribe the machine; it is not part of
     the input hash. Returns the comparison row (see :func:`hubopt.compare.comparison_row`).
     """
-    from hubopt.compare import comparison_row
-
     start = time.perf_counter()
     target = Path(out_dir) / job.name
     base = {"name": job.name, "source": job.source, "params": job.params}
@@ -165,7 +159,7 @@ def run_job(
     if resume:
         previous = finished_manifest(target, input_hash)
         if previous is not None:
-            row = comparison_row(base, previous, _read_headline(target))
+            row = comparison_row(base, previous, read_headline(target))
             return row | {"run_dir": str(target), "skipped": True, "input_hash": input_hash}
     try:
         result = _solve_and_write(scenario, target, time_limit_s, threads)
@@ -185,9 +179,6 @@ def run_job(
 
 
 def _load(job: BatchJob, time_limit_s: float | None) -> Scenario:
-    from hubopt.scenario.scenario import load_scenario
-    from hubopt.scenario.sweep import load_point
-
     if job.point is not None:
         scenario = load_point(job.point)
     elif job.path is not None:
@@ -208,9 +199,6 @@ def _load(job: BatchJob, time_limit_s: float | None) -> Scenario:
 def _solve_and_write(
     scenario: Scenario, target: Path, time_limit_s: float | None, threads: int | None
 ) -> Result:
-    from hubopt.api import solve
-    from hubopt.report import write_run
-
     if scenario.config.solver.threads:
         threads = None  # the scenario asked for a thread count: keep it
     result = solve(scenario, time_limit_s=time_limit_s, threads=threads)
@@ -246,31 +234,10 @@ def _failed(
 
 
 def _record_error(target: Path, error: BaseException, name: str) -> None:
-    from hubopt.report import write_error
-
     try:
         write_error(target, error, name)
     except OSError:
         log.warning("could not write the error file of %s", name, exc_info=True)
-
-
-def finished_manifest(run_dir: Path, input_hash: str) -> dict[str, Any] | None:
-    """The manifest of a finished run of exactly these inputs, else None."""
-    try:
-        manifest = json.loads((run_dir / "manifest.json").read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None
-    if manifest.get("input_hash") != input_hash or manifest.get("status") not in FINISHED:
-        return None
-    return dict(manifest)
-
-
-def _read_headline(run_dir: Path) -> dict[str, Any]:
-    try:
-        kpis = json.loads((run_dir / "kpis.json").read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return {}
-    return dict(kpis.get("headline") or {})
 
 
 # ---- running many ----------------------------------------------------------------------
@@ -315,8 +282,6 @@ def run_batch(
     pandas.DataFrame
         One row per scenario, in input order (see :func:`hubopt.compare.comparison_table`).
     """
-    from hubopt.compare import comparison_table, write_comparison
-
     if dask_scheduler and dask_local:
         raise ValueError("give either 'dask_scheduler' or 'dask_local', not both")
     if workers is not None and workers < 0:
@@ -451,77 +416,3 @@ def _run_dask(
         client.close()
         if cluster is not None:
             cluster.close()
-
-
-# ---- reading run folders back ----------------------------------------------------------
-
-
-def load_run(run_dir: str | Path) -> Result:
-    """Rebuild a :class:`hubopt.api.Result` from a run folder (for comparison and maps).
-
-    The scenario is reloaded from ``scenario.resolved.yaml`` (its data files must still
-    exist), the plan from ``solution/*.parquet``, status and timings from the manifest.
-    The plan was verified when it was solved; it is not re-verified here.
-
-    Raises
-    ------
-    hubopt.errors.InputError
-        If the folder is not a run folder or its data files are gone.
-    """
-    import yaml
-
-    from hubopt.api import Result
-    from hubopt.data.problem import build_problem
-    from hubopt.scenario.scenario import scenario_from_dict
-    from hubopt.solution import Solution
-    from hubopt.solvers import SolveStatus
-
-    folder = Path(run_dir)
-    manifest_path, resolved = folder / "manifest.json", folder / "scenario.resolved.yaml"
-    if not manifest_path.is_file() or not resolved.is_file():
-        raise InputError(
-            Problem(
-                str(folder), "a hubopt run folder", "no manifest.json or scenario.resolved.yaml"
-            ),
-            "Not a run folder",
-        )
-    manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
-    doc = yaml.safe_load(resolved.read_text(encoding="utf-8"))
-    # Campaign what-ifs are already folded into `campaigns` in the resolved YAML.
-    doc["whatif"] = [
-        w for w in doc.get("whatif", []) if not {"set_campaign", "add_campaign"} & set(w)
-    ]
-    scenario = scenario_from_dict(doc, folder)
-    problem = build_problem(scenario)
-    solution = None
-    if (folder / "solution" / "flows.parquet").is_file():
-        tables = {
-            stem: pd.read_parquet(folder / "solution" / f"{stem}.parquet")
-            for stem in ("hubs", "flows", "inflows", "stock", "unmet", "assignments", "costs")
-        }
-        costs = tables.pop("costs")
-        solution = Solution(
-            **tables, costs=dict(zip(costs["component"], costs["cost"].astype(float), strict=True))
-        )
-    return Result(
-        scenario=scenario,
-        problem=problem,
-        status=SolveStatus(manifest["status"]),
-        objective=_float(manifest.get("objective")),
-        bound=_float(manifest.get("bound")),
-        gap=_float(manifest.get("gap")),
-        solution=solution,
-        verification=None,
-        backend=str(manifest.get("backend", "")),
-        solver_version=str(manifest.get("solver_version", "")),
-        build_seconds=float(manifest.get("build_seconds") or 0.0),
-        solve_seconds=float(manifest.get("solve_seconds") or 0.0),
-        model_stats=dict(manifest.get("model") or {}),
-        started_at=str(manifest.get("started_at", "")),
-        finished_at=str(manifest.get("finished_at", "")),
-        diagnosis=list(manifest.get("diagnosis") or []),
-    )
-
-
-def _float(value: Any) -> float:
-    return math.nan if value is None else float(value)

@@ -18,7 +18,16 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from hubopt.api import solve
+from hubopt.batch import SOLVED, run_batch
+from hubopt.compare import compare_runs
+from hubopt.data.problem import build_problem
 from hubopt.errors import HubOptError, InputError
+from hubopt.guard import estimate_model_bytes
+from hubopt.present.format import fmt_num, fmt_pct
+from hubopt.runs import write_error, write_run
+from hubopt.scenario.scenario import load_scenario
+from hubopt.scenario.schema import ScenarioConfig
 
 EXIT_OK, EXIT_INPUT, EXIT_INFEASIBLE, EXIT_NO_SOLUTION, EXIT_INTERNAL = 0, 2, 3, 4, 5
 STATUS_EXIT = {
@@ -105,9 +114,6 @@ def run_solve(
     write: bool = True,
 ) -> int:
     """Load, solve, write the run folder and report; return the exit code."""
-    from hubopt.api import solve
-    from hubopt.report import write_error, write_run
-    from hubopt.scenario.scenario import load_scenario
 
     target: Path | None = out_dir
     try:
@@ -185,9 +191,6 @@ def validate_command(
     as_json: JsonOption = False,
 ) -> None:
     """Check a scenario and its tables; report every problem at once."""
-    from hubopt.data.problem import build_problem
-    from hubopt.guard import estimate_model_bytes
-    from hubopt.scenario.scenario import load_scenario
 
     try:
         loaded = load_scenario(scenario)
@@ -220,7 +223,6 @@ def validate_command(
 @app.command("schema")
 def schema_command() -> None:
     """Print the JSON Schema of the scenario YAML (for editor validation)."""
-    from hubopt.scenario.schema import ScenarioConfig
 
     sys.stdout.write(json.dumps(ScenarioConfig.model_json_schema(), indent=2) + "\n")
 
@@ -273,8 +275,6 @@ def batch_command(
 ) -> None:
     """Run many scenarios (or a sweep) in parallel and compare them (comparison.csv, compare.html)."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
-
-    from hubopt.batch import SOLVED, run_batch
 
     if dask_scheduler and dask_local:
         err.print("Give either --dask-scheduler or --dask-local, not both.")
@@ -339,7 +339,6 @@ def batch_command(
 
 
 def _batch_table(table: Any, failed: int) -> Table:
-    from hubopt.review import fmt_num, fmt_pct
 
     summary = Table(title=f"batch: {len(table) - failed} solved, {failed} not solved")
     for column in ("scenario", "status", "objective", "on time", "CO2 t", "wall s", "error"):
@@ -368,7 +367,6 @@ def compare_command(
     as_json: JsonOption = False,
 ) -> None:
     """Side-by-side synchronised map of two run folders, with what changed."""
-    from hubopt.compare import compare_runs
 
     try:
         with err.status("Loading runs and drawing...", spinner="dots") if not as_json else _null():

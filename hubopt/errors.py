@@ -107,7 +107,3 @@ class OutputExistsError(HubOptError):
     """The output folder holds another scenario's results; use --force to replace them."""
 
     exit_code = 2
-
-
-class HubOptWarning(UserWarning):
-    """Base class of hubopt's warnings."""

@@ -33,6 +33,8 @@ from hubopt.data.problem import ProblemData
 from hubopt.solution import Solution
 
 TIERS = ((12.0, "12h"), (24.0, "24h"), (48.0, "48h"), (72.0, "72h"))
+PROMISE_HOURS = tuple(int(limit) for limit, _ in TIERS)
+TIER_ORDER = (*(label for _, label in TIERS), "later", "none")
 
 
 @dataclass(frozen=True)
@@ -413,3 +415,48 @@ def _period_kpis(problem: ProblemData, solution: Solution) -> pd.DataFrame:
     )
     out["on_time_rate"] = out["on_time_units"] / out["demand_units"].replace(0, np.nan)
     return out.reset_index()
+
+
+def promise_table(regions: pd.DataFrame) -> pd.DataFrame:
+    """People (or demand units) per group that can be promised 12/24/48/72 h delivery.
+
+    ``regions`` is :attr:`Kpis.regions`. The weight is the regions table's optional
+    ``population`` column when it has values, else the demand units; the group is its
+    optional ``sido`` column (province), else one group "All regions".
+
+    Columns: ``group, basis, total`` and cumulative ``within_12h .. within_72h`` plus the
+    ``later`` and ``none`` counts; one row per group and a ``Total`` row.
+    """
+    basis = (
+        "population"
+        if "population" in regions.columns and regions["population"].notna().any()
+        else "demand_units"
+    )
+    weight = pd.to_numeric(regions[basis], errors="coerce").fillna(0.0)
+    group = (
+        regions["sido"].astype(str)
+        if "sido" in regions.columns
+        else pd.Series("All regions", index=regions.index)
+    )
+    frame = pd.DataFrame(
+        {"group": group, "tier": regions["tier"].astype(str), "w": weight.astype(float)}
+    )
+    wide = frame.groupby(["group", "tier"], sort=False)["w"].sum().unstack("tier", fill_value=0.0)
+    wide = wide.reindex(columns=list(TIER_ORDER), fill_value=0.0)
+    out = pd.DataFrame(index=wide.index)
+    out["total"] = wide.sum(axis=1)
+    for i, hours in enumerate(PROMISE_HOURS):
+        out[f"within_{hours}h"] = wide[list(TIER_ORDER[: i + 1])].sum(axis=1)
+    out["later"], out["none"] = wide["later"], wide["none"]
+    out = out.sort_values("total", ascending=False)
+    if len(out) > 1:
+        out.loc["Total"] = out.sum()
+    out = out.reset_index().rename(columns={"index": "group"})
+    out.insert(1, "basis", basis)
+    return out
+
+
+def open_periods_of(hub_periods: pd.DataFrame) -> dict[str, list[int]]:
+    """Hub id -> sorted periods in which it is open (from ``Solution.hubs``)."""
+    rows = hub_periods[hub_periods["open"] > 0]
+    return {str(h): sorted(int(p) for p in g) for h, g in rows.groupby("hub_id")["period"]}

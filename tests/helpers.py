@@ -6,6 +6,7 @@ CSV files plus a ``scenario.yaml`` that refers to them by relative paths.
 
 from __future__ import annotations
 
+import json
 import math
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -13,8 +14,10 @@ from typing import Any
 
 import pandas as pd
 import yaml
+from hypothesis import strategies as st
 
-from hubopt.api import Result, solve
+from hubopt.api import solve
+from hubopt.result import Result
 from hubopt.scenario.load import deep_merge
 from hubopt.solvers import SolveStatus, available_backends
 
@@ -117,3 +120,313 @@ def stock_of(result: Result, hub_id: str, period: int, product_id: str | None = 
 def lanes(rows: Sequence[tuple[Any, ...]], columns: Sequence[str]) -> list[dict[str, Any]]:
     """Lane rows from tuples, e.g. ``lanes([("H1", "R1", 2.0)], ["from_id", "to_id", "cost_per_unit"])``."""
     return [dict(zip(columns, row, strict=True)) for row in rows]
+
+
+# ---- the tiny map scenario (maps, report, compare, browser tests) ---------------------
+
+XSS = "<img src=x onerror=alert(1)>"
+XSS_ESCAPED = "&lt;img src=x onerror=alert(1)&gt;"
+
+# Three square regions: Seoul-like and Daejeon-like near hub H1, Busan-like far from it.
+REGIONS = [
+    ("R1", "Jongno-gu", "종로구", "Seoul", 150_000, 37.5, 126.9),
+    ("R2", "Daedeok-gu", "대덕구", "Daejeon", 170_000, 36.3, 127.3),
+    ("R3", "Haeundae-gu", "해운대구", "Busan", 400_000, 35.1, 129.0),
+]
+
+
+def _square(lat: float, lon: float, size: float = 0.2) -> list[list[list[float]]]:
+    return [
+        [[lon, lat], [lon + size, lat], [lon + size, lat + size], [lon, lat + size], [lon, lat]]
+    ]
+
+
+def write_tiny_scenario(folder: Path, xss: bool = False, geometry: bool = True) -> Path:
+    """A 3-region, 3-hub, 1-source, 2-product, 2-period scenario; return its YAML path.
+
+    With ``xss`` the region R2, its province, hub H1 and the campaign carry a malicious
+    name. H1 opens (cheap, near R1/R2); H2 and H3 are too expensive and stay closed.
+    """
+    data = folder / "data"
+    data.mkdir(parents=True, exist_ok=True)
+    regions = []
+    for region_id, name, name_ko, sido, population, lat, lon in REGIONS:
+        bad = xss and region_id == "R2"
+        regions.append(
+            {
+                "region_id": region_id,
+                "name": XSS if bad else name,
+                "name_ko": XSS if bad else name_ko,
+                "sido": XSS if bad else sido,
+                "population": population,
+                "lat": lat + 0.1,
+                "lon": lon + 0.1,
+                "square": _square(lat, lon),
+            }
+        )
+    if geometry:
+        features = [
+            {
+                "type": "Feature",
+                "properties": {k: v for k, v in r.items() if k not in {"square", "lat", "lon"}},
+                "geometry": {"type": "Polygon", "coordinates": r["square"]},
+            }
+            for r in regions
+        ]
+        (data / "regions.geojson").write_text(
+            json.dumps({"type": "FeatureCollection", "features": features}), encoding="utf-8"
+        )
+        regions_file = "data/regions.geojson"
+    else:
+        rows = [{k: v for k, v in r.items() if k != "square"} for r in regions]
+        _csv(data / "regions.csv", rows)
+        regions_file = "data/regions.csv"
+    _csv(
+        data / "hubs.csv",
+        [
+            {
+                "hub_id": "H1",
+                "name": XSS if xss else "Daejeon hub",
+                "name_ko": "대전 허브",
+                "lat": 37.0,
+                "lon": 127.2,
+                "fixed_cost": 1000,
+                "throughput_capacity": 1000,
+            },
+            {
+                "hub_id": "H2",
+                "name": "Busan hub",
+                "name_ko": "부산 허브",
+                "lat": 35.2,
+                "lon": 128.9,
+                "fixed_cost": 1e9,
+                "throughput_capacity": 1000,
+            },
+            {
+                "hub_id": "H3",
+                "name": "Gangneung hub",
+                "name_ko": "강릉 허브",
+                "lat": 37.75,
+                "lon": 128.9,
+                "fixed_cost": 1e9,
+                "throughput_capacity": 1000,
+            },
+        ],
+    )
+    _csv(
+        data / "sources.csv",
+        [{"source_id": "S1", "name": "Incheon port", "lat": 37.35, "lon": 126.6}],
+    )
+    _csv(
+        data / "supply.csv",
+        [{"source_id": "S1", "product_id": p, "unit_cost": 10} for p in ("P1", "P2")],
+    )
+    _csv(
+        data / "products.csv",
+        [
+            {"product_id": "P1", "name": "Padded jacket", "unit_volume": 0.02, "unit_margin": 500},
+            {"product_id": "P2", "name": "Mini heater", "unit_volume": 0.03, "unit_margin": 300},
+        ],
+    )
+    demand = [
+        {"region_id": r[0], "product_id": p, "period": t, "quantity": q}
+        for r, q in zip(REGIONS, (100, 60, 30), strict=True)
+        for p in ("P1", "P2")
+        for t in (1, 2)
+    ]
+    _csv(data / "demand.csv", demand)
+    _csv(
+        data / "modes.csv",
+        [
+            {
+                "mode_id": "PARCEL",
+                "leg": "both",
+                "cost_per_kg": 1,
+                "cost_per_kg_km": 0.01,
+                "speed_kmh": 25,
+                "handling_hours": 8,
+            }
+        ],
+    )
+    doc: dict[str, Any] = {
+        "name": "tiny-map",
+        "description": "Three regions, three hubs.",
+        "data": {
+            "regions": regions_file,
+            "hubs": "data/hubs.csv",
+            "sources": "data/sources.csv",
+            "supply": "data/supply.csv",
+            "products": "data/products.csv",
+            "demand": "data/demand.csv",
+            "modes": "data/modes.csv",
+        },
+        "campaigns": [
+            {
+                "id": "promo",
+                "name": XSS if xss else "Spring promo",
+                "regions": ["R1", "R2"],
+                "products": ["P1"],
+                "periods": [1, 2],
+                "uplift": 1.5,
+                "delivery_window_hours": 48,
+                "service_level": 0.9,
+                "spend": 20000,
+            }
+        ],
+        "policy": {"default_delivery_window_hours": 72},
+        "solver": {"mip_gap": 0.0, "time_limit_s": 60},
+    }
+    path = folder / "scenario.yaml"
+    path.write_text(yaml.safe_dump(doc, sort_keys=False, allow_unicode=True), encoding="utf-8")
+    return path
+
+
+def _csv(path: Path, rows: list[dict[str, Any]]) -> None:
+    pd.DataFrame(rows).to_csv(path, index=False)
+
+
+def solve_tiny(folder: Path, xss: bool = False, geometry: bool = True) -> Result:
+    """Solve the tiny scenario; it must be optimal and verified."""
+    result = solve(write_tiny_scenario(folder, xss=xss, geometry=geometry))
+    assert result.solution is not None and result.verification is not None
+    assert result.verification.ok
+    return result
+
+
+def solve_pair(folder: Path) -> tuple[Result, Result]:
+    """The tiny map scenario (H1 open) and the same with H1 closed (a far hub must open)."""
+    path_a = write_tiny_scenario(folder / "a")
+    path_b = write_tiny_scenario(folder / "b")
+    doc = yaml.safe_load(path_b.read_text(encoding="utf-8"))
+    doc["name"] = "tiny-h1-closed"
+    doc["whatif"] = [{"close_hubs": ["H1"]}]
+    path_b.write_text(yaml.safe_dump(doc, allow_unicode=True), encoding="utf-8")
+    return solve(path_a), solve(path_b)
+
+
+# ---- random small scenarios (property tests) --------------------------------------------
+
+
+def _money(draw: st.DrawFn, low: int, high: int) -> float:
+    return float(draw(st.integers(low, high)))
+
+
+@st.composite
+def scenarios(draw: st.DrawFn) -> tuple[dict[str, list[dict[str, Any]]], dict[str, Any]]:
+    """Tables and YAML blocks of a random, always-feasible small scenario."""
+    n_hubs = draw(st.integers(2, 4))
+    n_regions = draw(st.integers(2, 5))
+    n_products = draw(st.integers(1, 2))
+    periods = draw(st.integers(1, 3))
+    # Hubs sit on odd, regions on even hundredths of a degree: never at the same point,
+    # which the verifier's distance formula gets wrong (see test_verifier, centroid).
+    grid = st.tuples(st.integers(1750, 1900), st.integers(6325, 6475))
+    hub_coord = grid.map(lambda c: ((2 * c[0] + 1) / 100, (2 * c[1] + 1) / 100))
+    coord = grid.map(lambda c: (2 * c[0] / 100, 2 * c[1] / 100))
+    windows = draw(st.booleans())
+    late_penalty = draw(st.one_of(st.none(), st.integers(1, 30))) if windows else None
+    single = draw(st.booleans()) and not windows  # single sourcing needs an arc to every region
+    forced_ok = not single
+
+    hubs = []
+    for i in range(n_hubs):
+        lat, lon = draw(hub_coord)
+        row: dict[str, Any] = {
+            "hub_id": f"H{i}",
+            "lat": lat,
+            "lon": lon,
+            "fixed_cost": _money(draw, 0, 300),
+        }
+        if draw(st.booleans()):
+            row["throughput_capacity"] = _money(draw, 5, 80)
+        row["handling_cost"] = _money(draw, 0, 3)
+        row["opening_cost"] = _money(draw, 0, 50)
+        # hub 0 is a plain candidate from period 1, so every region has somewhere to turn
+        if i > 0 and forced_ok:
+            row["status"] = draw(
+                st.sampled_from(
+                    ["candidate", "candidate", "existing", "forced_open", "forced_closed"]
+                )
+            )
+            if row["status"] in ("candidate", "forced_open"):
+                row["open_from_period"] = draw(st.integers(1, periods))
+        hubs.append(row)
+    regions = []
+    for j in range(n_regions):
+        lat, lon = draw(coord)
+        regions.append({"region_id": f"R{j}", "lat": lat, "lon": lon})
+    products = [
+        {
+            "product_id": f"P{p}",
+            "unit_weight_kg": _money(draw, 1, 5),
+            "unit_volume": draw(st.sampled_from([0.5, 1.0, 2.0])),
+            "holding_cost": _money(draw, 0, 3),
+            "lost_sale_penalty": _money(draw, 5, 200),
+        }
+        for p in range(n_products)
+    ]
+    demand = [
+        {
+            "region_id": f"R{j}",
+            "product_id": f"P{p}",
+            "period": t,
+            "quantity": _money(draw, 0, 30),
+            "std": _money(draw, 0, 5),
+        }
+        for j in range(n_regions)
+        for p in range(n_products)
+        for t in range(1, periods + 1)
+    ]
+    tables: dict[str, list[dict[str, Any]]] = {
+        "hubs": hubs,
+        "regions": regions,
+        "products": products,
+        "demand": demand,
+        "modes": [
+            {
+                "mode_id": "road",
+                "leg": "both",
+                "cost_per_kg": draw(st.sampled_from([0.0, 0.5, 1.0])),
+                "cost_per_kg_km": draw(st.sampled_from([0.0, 0.002, 0.01])),
+                "speed_kmh": 60,
+                "co2_g_per_tkm": draw(st.sampled_from([0, 100, 1000])),
+            }
+        ],
+    }
+    if draw(st.booleans()):
+        lat, lon = draw(coord)
+        tables["sources"] = [{"source_id": "S0", "lat": lat, "lon": lon}]
+        tables["supply"] = [
+            {
+                "source_id": "S0",
+                "product_id": f"P{p}",
+                "capacity": _money(draw, 10, 100),
+                "unit_cost": _money(draw, 0, 10),
+            }
+            for p in range(n_products)
+        ]
+    if draw(st.booleans()):
+        tables["inventory"] = [
+            {"hub_id": "H0", "product_id": "P0", "quantity": _money(draw, 0, 20)}
+        ]
+
+    policy: dict[str, Any] = {
+        "single_sourcing": single,
+        "allow_closing": draw(st.booleans()),
+        "safety_stock": {"z": draw(st.sampled_from([0.0, 1.0, 1.65]))},
+        "carbon": {"price_per_t": _money(draw, 0, 200)},
+    }
+    if windows:
+        policy["default_delivery_window_hours"] = draw(st.sampled_from([2, 4, 8]))
+        if late_penalty is not None:
+            policy["late_penalty_per_unit"] = float(late_penalty)
+    if not any(h.get("status") in ("existing", "forced_open") for h in hubs) and draw(
+        st.booleans()
+    ):
+        policy["max_open_hubs"] = draw(st.integers(1, n_hubs))
+    blocks: dict[str, Any] = {"policy": policy}
+    if draw(st.booleans()):
+        blocks["campaigns"] = [
+            {"id": "promo", "periods": [periods], "uplift": draw(st.sampled_from([1.0, 1.5, 2.0]))}
+        ]
+    return tables, blocks

@@ -13,8 +13,8 @@ from helpers import write_scenario
 from typer.testing import CliRunner
 
 from hubopt.batch import collect_jobs, run_batch
+from hubopt.changes import HEADLINE_KPIS, LEAD_COLUMNS, TAIL_COLUMNS
 from hubopt.cli import app
-from hubopt.compare import HEADLINE_KPIS, LEAD_COLUMNS, TAIL_COLUMNS
 
 HUBS = [
     {"hub_id": "H1", "lat": 37.5, "lon": 127.0, "fixed_cost": 100, "throughput_capacity": 100},

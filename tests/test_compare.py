@@ -7,27 +7,15 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-import yaml
 from folium.plugins import DualMap
-from test_maps import write_tiny_scenario  # tests/ is on sys.path (rootdir conftest)
+from helpers import solve_pair
 from typer.testing import CliRunner
 
 from hubopt import compare, load_run
-from hubopt.api import Result, solve
+from hubopt.changes import hub_changes, lane_changes, tier_changes
 from hubopt.cli import app
-from hubopt.compare import hub_changes, lane_changes, tier_changes
 from hubopt.errors import InputError
-
-
-def solve_pair(folder: Path) -> tuple[Result, Result]:
-    """The tiny map scenario (H1 open) and the same with H1 closed (a far hub must open)."""
-    path_a = write_tiny_scenario(folder / "a")
-    path_b = write_tiny_scenario(folder / "b")
-    doc = yaml.safe_load(path_b.read_text(encoding="utf-8"))
-    doc["name"] = "tiny-h1-closed"
-    doc["whatif"] = [{"close_hubs": ["H1"]}]
-    path_b.write_text(yaml.safe_dump(doc, allow_unicode=True), encoding="utf-8")
-    return solve(path_a), solve(path_b)
+from hubopt.runs import write_run
 
 
 @pytest.fixture(scope="module")
@@ -35,7 +23,7 @@ def runs(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     """Run folders of the pair."""
     folder = tmp_path_factory.mktemp("compare")
     a, b = solve_pair(folder)
-    return a.write(folder / "run-a"), b.write(folder / "run-b")
+    return write_run(a, folder / "run-a"), write_run(b, folder / "run-b")
 
 
 def test_load_run_rebuilds_the_result(runs: tuple[Path, Path]) -> None:

@@ -24,12 +24,12 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
-from helpers import BACKENDS, write_scenario
+from helpers import BACKENDS, scenarios, write_scenario
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
-from test_backends_agree import scenarios
 
-from hubopt.api import Result, solve
+from hubopt.api import solve
+from hubopt.result import Result
 from hubopt.solvers import SolveStatus
 
 Case = tuple[dict[str, list[dict[str, Any]]], dict[str, Any]]

@@ -15,7 +15,7 @@ import pandas as pd
 import pytest
 from helpers import lanes, solve_verified, write_scenario
 
-from hubopt.api import Result
+from hubopt.result import Result
 from hubopt.solution import Solution
 from hubopt.verify import verify_solution
 

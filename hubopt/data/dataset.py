@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
+import logging
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -28,6 +29,8 @@ DEFAULT_MODE = {
     "max_distance_km": np.inf,
     "requires_lane": False,
 }
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -106,8 +109,10 @@ def read_tables(config: ScenarioConfig, yaml_label: str) -> Tables:
             check_tables(partial, config)
         except DataValidationError as cross:
             problems += cross.problems
-        except Exception:  # cross-checks on half-read tables may trip on NaN: the first list stands
-            pass
+        except (KeyError, ValueError, TypeError):
+            # Cross-checks on half-read tables may trip on missing columns or NaN ids; the
+            # problems already found stand, and are what the planner must fix first.
+            log.debug("cross-checks skipped on partly invalid tables", exc_info=True)
         raise DataValidationError(problems, "Invalid data")
     _add_default_tables(frames)
     tables = Tables(**frames, region_geometry=geometry, files=files)

@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 
 from hubopt.data.dataset import stream_mask
-from hubopt.geo import distance_matrix_km
+from hubopt.geo import distance_matrix_km, transit_hours
 from hubopt.scenario.scenario import Scenario
 from hubopt.scenario.schema import Policy
 
@@ -226,9 +226,11 @@ def _pairs(
     keep &= (pairs["distance_km"].to_numpy() <= mode_rows["max_distance_km"].to_numpy()) | pairs[
         "listed"
     ].to_numpy(dtype=bool)
-    speed = mode_rows["speed_kmh"].to_numpy(float)
-    handling = mode_rows["handling_hours"].to_numpy(float)
-    computed = pairs["distance_km"].to_numpy() / speed + handling
+    computed = transit_hours(
+        pairs["distance_km"].to_numpy(),
+        mode_rows["speed_kmh"].to_numpy(float),
+        mode_rows["handling_hours"].to_numpy(float),
+    )
     pairs["transit_hours"] = np.where(
         np.isnan(pairs["lane_transit"].to_numpy(float)),
         computed,

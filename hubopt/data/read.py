@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from hubopt.data.tables import TABLES, Column, TableSchema
+from hubopt.data.tables import Column, TableSchema
 from hubopt.errors import Problem
 
 log = logging.getLogger(__name__)
@@ -352,8 +352,3 @@ def _coerce_column(
             )
         )
     return pd.Series(numbers, index=series.index), problems
-
-
-def schema_for(table: str) -> TableSchema:
-    """Return the schema of ``table``."""
-    return TABLES[table]

@@ -19,11 +19,13 @@ from hubopt.diagnose.text import (
     Slack,
     count_text,
 )
+from hubopt.model.build import build_model
 from hubopt.model.matrix import MatrixModel
 from hubopt.model.network import stock_bound
 from hubopt.model.variables import open_bounds
 from hubopt.scenario.scenario import Scenario
 from hubopt.scenario.schema import SolverSettings
+from hubopt.solvers import get_backend
 
 log = logging.getLogger(__name__)
 
@@ -89,8 +91,6 @@ def elastic_relaxations(
     problem: ProblemData, scenario: Scenario, settings: SolverSettings | None = None
 ) -> list[Relaxation]:
     """Solve the elastic model; return the relaxations it needed, largest families first."""
-    from hubopt.model.build import build_model
-    from hubopt.solvers import get_backend
 
     elastic = elastic_problem(problem, scenario)
     model = build_model(elastic)

@@ -6,6 +6,7 @@ import logging
 
 from hubopt.diagnose.text import IIS_MAX_ROWS
 from hubopt.model.matrix import MatrixModel
+from hubopt.solvers.highs import lp_iis_rows
 
 log = logging.getLogger(__name__)
 
@@ -15,7 +16,6 @@ def iis_row_families(model: MatrixModel, time_limit_s: float = 20.0) -> list[str
     HiGHS (or its IIS) is unavailable or the model is too large to bother."""
     if model.n_rows > IIS_MAX_ROWS:
         return None
-    from hubopt.solvers.highs import lp_iis_rows
 
     rows = lp_iis_rows(model, time_limit_s)
     if rows is None:

@@ -13,8 +13,6 @@ from pydantic import BaseModel, ValidationError
 from hubopt.errors import Problem, ScenarioError
 from hubopt.scenario.schema import ScenarioConfig
 
-PATH_KEYS_OUTPUT = ("dir",)
-
 
 class _UniqueKeyLoader(yaml.SafeLoader):
     """PyYAML's safe loader, refusing a key repeated in one mapping (it keeps the last)."""
@@ -75,7 +73,7 @@ def deep_merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]
     return merged
 
 
-def _absolutise(doc: dict[str, Any], folder: Path, label: str) -> dict[str, Any]:
+def absolutise_paths(doc: dict[str, Any], folder: Path, label: str) -> dict[str, Any]:
     """Make the data and output paths of one file absolute, relative to that file."""
     doc = dict(doc)
     data = doc.get("data")
@@ -103,7 +101,7 @@ def resolve_extends(path: Path, _chain: tuple[Path, ...] = ()) -> tuple[dict[str
                 f"{path}, key 'extends'", "a chain of scenarios without cycles", f"a cycle {cycle}"
             )
         )
-    doc = _absolutise(read_yaml_mapping(path), path.parent, str(path))
+    doc = absolutise_paths(read_yaml_mapping(path), path.parent, str(path))
     parent = doc.pop("extends", None)
     if parent is None:
         return doc, [path]

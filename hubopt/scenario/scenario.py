@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -11,7 +10,7 @@ from typing import Any
 import yaml
 
 from hubopt.data.dataset import Tables, check_tables, horizon, read_tables
-from hubopt.scenario.load import load_config, validate_config
+from hubopt.scenario.load import absolutise_paths, load_config, validate_config
 from hubopt.scenario.schema import ScenarioConfig
 from hubopt.scenario.whatif import apply_whatifs
 
@@ -96,9 +95,7 @@ def load_scenario(path: str | Path) -> Scenario:
 
 def scenario_from_dict(doc: dict[str, Any], base_dir: str | Path = ".") -> Scenario:
     """Build a scenario from an in-memory mapping; data paths are relative to ``base_dir``."""
-    from hubopt.scenario.load import _absolutise
-
-    doc = _absolutise(doc, Path(base_dir).resolve(), "<dict>")
+    doc = absolutise_paths(doc, Path(base_dir).resolve(), "<dict>")
     return build_scenario(validate_config(doc, "<dict>"), "<dict>")
 
 
@@ -111,8 +108,3 @@ def build_scenario(
         config, tables = apply_whatifs(config, tables)
         check_tables(tables, config)
     return Scenario(config=config, tables=tables, path=path, files=files or [])
-
-
-def dump_json(obj: Any) -> str:
-    """JSON with stable key order (used for hashes and manifests)."""
-    return json.dumps(obj, sort_keys=True, default=str)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from hubopt.errors import SolverError
-from hubopt.solvers.base import SolverBackend, SolverOutput, SolveStatus
+from hubopt.solvers.base import SOLVED_STATUSES, SolverBackend, SolverOutput, SolveStatus
 from hubopt.solvers.highs import HighsBackend
 from hubopt.solvers.ortools_mb import OrToolsBackend
 from hubopt.solvers.pulp_cbc import PulpCbcBackend
@@ -40,6 +40,7 @@ def get_backend(name: str) -> SolverBackend:
 
 __all__ = [
     "BACKENDS",
+    "SOLVED_STATUSES",
     "SolveStatus",
     "SolverBackend",
     "SolverOutput",

@@ -37,6 +37,10 @@ class SolveStatus(StrEnum):
         return self in {SolveStatus.OPTIMAL, SolveStatus.FEASIBLE}
 
 
+SOLVED_STATUSES = frozenset({str(SolveStatus.OPTIMAL), str(SolveStatus.FEASIBLE)})
+"""Statuses (as text, as in manifests and comparison tables) that come with a plan."""
+
+
 @dataclass(frozen=True)
 class SolverOutput:
     """What a backend returns: status, solution vector, objective, bound, gap, timing, log."""

@@ -6,11 +6,11 @@ from pathlib import Path
 
 import pytest
 import yaml
-from test_compare import solve_pair  # tests/ is on sys.path (rootdir conftest)
-from test_maps import write_tiny_scenario
+from helpers import solve_pair, write_tiny_scenario
 
 from hubopt.batch import run_batch
 from hubopt.compare import compare_runs
+from hubopt.runs import write_run
 
 from .helpers import count_leaflet_layers
 
@@ -55,7 +55,9 @@ def test_compare_page_loads_sorts_and_charts(open_page, sweep_batch: Path) -> No
 def test_side_by_side_map_loads(open_page, tmp_path: Path) -> None:
     """The DualMap page: two synchronised Leaflet maps with layers, no JS errors."""
     a, b = solve_pair(tmp_path)
-    report = compare_runs(a.write(tmp_path / "a-run"), b.write(tmp_path / "b-run"), tmp_path / "c")
+    report = compare_runs(
+        write_run(a, tmp_path / "a-run"), write_run(b, tmp_path / "b-run"), tmp_path / "c"
+    )
     check = open_page(report["map"])
     counts = count_leaflet_layers(check.page)
     assert counts["maps"] == 2

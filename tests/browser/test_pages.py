@@ -5,9 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from test_maps import REGIONS, XSS, solve_tiny  # tests/ is on sys.path (rootdir conftest)
+from helpers import REGIONS, XSS, solve_tiny
 
-from hubopt.api import Result, solve
+from hubopt.api import solve
+from hubopt.result import Result
+from hubopt.runs import write_run
 
 from .helpers import count_leaflet_layers, layer_control_names
 
@@ -42,7 +44,7 @@ _OPEN_POPUPS_JS = """
 
 
 def _write_run(result: Result, folder: Path) -> Path:
-    return result.write(folder, force=True)
+    return write_run(result, folder, force=True)
 
 
 @pytest.fixture(scope="module")
@@ -136,7 +138,7 @@ def test_malicious_names_stay_text_in_map_and_report(open_page, xss_run: Path) -
 @pytest.fixture(scope="module")
 def korea_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Result, Path]:
     result = solve(KOREA_SMALL)
-    return result, result.write(tmp_path_factory.mktemp("korea") / "run")
+    return result, write_run(result, tmp_path_factory.mktemp("korea") / "run")
 
 
 def test_korea_small_pages(open_page, korea_run: tuple[Result, Path]) -> None:

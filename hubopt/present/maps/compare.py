@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import folium
 import numpy as np
@@ -11,8 +11,17 @@ import pandas as pd
 from branca.element import MacroElement
 from jinja2 import Template
 
-from hubopt.maps.elements import Legend, swatch
-from hubopt.maps.network import (
+from hubopt.kpis import TIER_ORDER
+from hubopt.present.format import (
+    TIER_COLORS,
+    UTILISATION_STEPS,
+    UTILISATION_TOP,
+    esc,
+    fmt_hours,
+    fmt_num,
+)
+from hubopt.present.maps.elements import Legend, swatch
+from hubopt.present.maps.network import (
     LineSpec,
     aggregate,
     build_name_table,
@@ -20,30 +29,15 @@ from hubopt.maps.network import (
     lines_layer,
     with_ends,
 )
-from hubopt.maps.regions import (
+from hubopt.present.maps.regions import (
     plain_title,
     region_campaigns,
     regions_layer,
     simplified_region_geometry,
     tier_colors,
 )
-from hubopt.maps.style import (
-    CANDIDATE,
-    OUTBOUND_COLOR,
-    UTILISATION_STEPS,
-    UTILISATION_TOP,
-    base_tiles,
-)
-from hubopt.review import (
-    TIER_COLORS,
-    TIER_ORDER,
-    esc,
-    fmt_hours,
-    fmt_num,
-)
-
-if TYPE_CHECKING:
-    from hubopt.api import Result
+from hubopt.present.maps.style import CANDIDATE, OUTBOUND_COLOR, base_tiles
+from hubopt.result import Result
 
 # ---- comparison of two plans -----------------------------------------------------------
 
@@ -56,6 +50,9 @@ TIER_WORSE = "#b2182b"
 def compare_map(
     result_a: Result,
     result_b: Result,
+    hubs: pd.DataFrame,
+    tiers: pd.DataFrame,
+    lanes: pd.DataFrame,
     simplify_tolerance_deg: float = 0.01,
     max_flow_lines: int = 300,
     top_lanes: int = 20,
@@ -71,15 +68,16 @@ def compare_map(
     Parameters
     ----------
     result_a, result_b:
-        Solved results (left and right); e.g. from :func:`hubopt.batch.load_run`.
+        Solved results (left and right); e.g. from :func:`hubopt.runs.load_run`.
+    hubs, tiers, lanes:
+        What changed from A to B: :func:`hubopt.changes.hub_changes`,
+        :func:`~hubopt.changes.tier_changes`, :func:`~hubopt.changes.lane_changes`.
     simplify_tolerance_deg, max_flow_lines, tiles:
         As in :func:`plan_map`.
     top_lanes:
         How many changed lanes to draw.
     """
     from folium.plugins import DualMap
-
-    from hubopt.compare import hub_changes, lane_changes, tier_changes
 
     for label, result in (("result_a", result_a), ("result_b", result_b)):
         if result.solution is None:
@@ -88,11 +86,7 @@ def compare_map(
                 f"Got status {result.status} instead."
             )
     dual = DualMap(tiles=None, control_scale=True)
-    changes = (
-        hub_changes(result_a, result_b),
-        tier_changes(result_a, result_b),
-        lane_changes(result_a, result_b, top_lanes),
-    )
+    changes = (hubs, tiers, lanes.head(top_lanes))
     for fmap, result, side in ((dual.m1, result_a, "A"), (dual.m2, result_b, "B")):
         base_tiles(tiles).add_to(fmap)
         for layer in _pane_layers(result, side, simplify_tolerance_deg, max_flow_lines, fmap):
@@ -226,7 +220,7 @@ def _compare_legend_html() -> str:
 
 
 class _PaneTitle(MacroElement):  # type: ignore[misc]
-    """A title box at the top centre of one pane (text already escaped)."""
+    """A title box in the bottom-right corner of one pane (text already escaped)."""
 
     _template = Template(
         "{% macro script(this, kwargs) %}"

@@ -1,19 +1,10 @@
-"""Colours, palettes and tile settings shared by the maps."""
+"""Map-only colours, palettes and tile settings (shared colour steps live in
+:mod:`hubopt.present.format`)."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 import folium
 
-if TYPE_CHECKING:
-    pass
-
-ON_TIME_STEPS = ((0.8, "#d73027"), (0.9, "#fc8d59"), (0.95, "#fee08b"), (0.99, "#91cf60"))
-ON_TIME_TOP = "#1a9850"
-NO_DATA = "#d9d9d9"
-UTILISATION_STEPS = ((0.5, "#2b8cbe"), (0.8, "#fdae61"), (0.95, "#f46d43"))
-UTILISATION_TOP = "#a50026"
 CANDIDATE = "#9e9e9e"
 OUTBOUND_COLOR = "#e6550d"
 INBOUND_COLOR = "#6a51a3"

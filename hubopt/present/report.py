@@ -7,94 +7,30 @@ comes from data goes through :func:`esc`.
 
 from __future__ import annotations
 
-import html
 import math
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import pandas as pd
 
-if TYPE_CHECKING:
-    from hubopt.api import Result
-
-TIER_ORDER = ("12h", "24h", "48h", "72h", "later", "none")
-TIER_COLORS = {
-    "12h": "#253494",
-    "24h": "#2c7fb8",
-    "48h": "#41b6c4",
-    "72h": "#a1dab4",
-    "later": "#ffffb2",
-    "none": "#d9d9d9",
-}
-PROMISE_HOURS = (12, 24, 48, 72)
-COST_LABELS = {
-    "fixed": "Hub fixed",
-    "opening": "Hub opening",
-    "closing": "Hub closing",
-    "supply": "Supply (purchase)",
-    "inbound_transport": "Inbound transport",
-    "outbound_transport": "Outbound transport",
-    "handling": "Handling",
-    "returns": "Returns",
-    "holding": "Holding stock",
-    "lost_sales": "Lost sales",
-    "late": "Late delivery",
-    "carbon": "Carbon price",
-}
-DASH = "–"
-
-
-# ---- escaping and number formats (shared with hubopt.maps) -----------------------------
-
-
-def esc(value: object) -> str:
-    """HTML-escape a data string; the result is also inert inside a JS template literal."""
-    text = html.escape("" if value is None else str(value), quote=True)
-    return text.replace("`", "&#96;").replace("$", "&#36;").replace("\\", "&#92;")
-
-
-def _finite(value: Any) -> float | None:
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        return None
-    return number if math.isfinite(number) else None
-
-
-def fmt_num(value: Any, digits: int = 0) -> str:
-    """``1234567.8`` -> ``1,234,568``; NaN/inf/None -> a dash."""
-    number = _finite(value)
-    return DASH if number is None else f"{number:,.{digits}f}"
-
-
-def fmt_pct(value: Any, digits: int = 1) -> str:
-    """A share as a percentage: ``0.9867`` -> ``98.7 %``."""
-    number = _finite(value)
-    return DASH if number is None else f"{100 * number:.{digits}f} %"
-
-
-def fmt_hours(value: Any) -> str:
-    """Hours with one decimal: ``11.72`` -> ``11.7 h``."""
-    number = _finite(value)
-    return DASH if number is None else f"{number:,.1f} h"
-
-
-def fmt_money(value: Any, currency: str = "") -> str:
-    """Compact money: ``5.03 bn KRW``, ``275.5 m``, ``12,345``."""
-    number = _finite(value)
-    if number is None:
-        return DASH
-    size = abs(number)
-    if size >= 1e9:
-        text = f"{number / 1e9:,.2f} bn"
-    elif size >= 1e6:
-        text = f"{number / 1e6:,.1f} m"
-    else:
-        text = f"{number:,.0f}"
-    return f"{text} {esc(currency)}".strip()
+from hubopt.kpis import PROMISE_HOURS, TIER_ORDER, open_periods_of, promise_table
+from hubopt.present.charts import cost_chart_svg, stacked_bar_svg
+from hubopt.present.format import (
+    DASH,
+    TIER_COLORS,
+    esc,
+    finite,
+    fmt_hours,
+    fmt_money,
+    fmt_num,
+    fmt_pct,
+    periods_text,
+    utilisation_color,
+)
+from hubopt.result import Result
 
 
 def _money_cell(value: Any, currency: str) -> str:
-    return f"<td class='n' title='{fmt_num(value)}'>{fmt_money(value, currency)}</td>"
+    return f"<td class='n' title='{fmt_num(value)}'>{esc(fmt_money(value, currency))}</td>"
 
 
 def currency_of(result: Result) -> str:
@@ -105,58 +41,6 @@ def currency_of(result: Result) -> str:
         if isinstance(value, str) and value:
             return value
     return ""
-
-
-# ---- charts (inline SVG) ---------------------------------------------------------------
-
-
-def cost_chart_svg(costs: pd.DataFrame, currency: str = "", width: int = 640) -> str:
-    """Horizontal bars of the cost components (non-zero ones), largest first, with values."""
-    rows = costs[costs["cost"].abs() > 1e-9].sort_values("cost", ascending=False)
-    if not len(rows):
-        return "<p class='muted'>No costs.</p>"
-    label_w, value_w, bar_h, gap = 150, 150, 20, 8
-    plot_w = width - label_w - value_w
-    top = float(rows["cost"].abs().max())
-    height = len(rows) * (bar_h + gap)
-    parts = [
-        f"<svg class='chart' role='img' aria-label='Cost by component' viewBox='0 0 {width} {height}' "
-        f"width='{width}' height='{height}' style='max-width:100%;height:auto'>"
-    ]
-    for i, row in enumerate(rows.itertuples()):
-        y = i * (bar_h + gap)
-        w = max(1.0, plot_w * abs(float(row.cost)) / top)
-        label = COST_LABELS.get(str(row.component), str(row.component))
-        share = f" · {fmt_pct(row.share)}" if "share" in rows.columns else ""
-        parts.append(
-            f"<text x='{label_w - 8}' y='{y + bar_h * 0.72:.1f}' text-anchor='end' class='lbl'>{esc(label)}</text>"
-            f"<rect x='{label_w}' y='{y}' width='{w:.1f}' height='{bar_h}' rx='3' fill='#2c7fb8'><title>{esc(label)}: {fmt_num(row.cost)}</title></rect>"
-            f"<text x='{label_w + w + 6:.1f}' y='{y + bar_h * 0.72:.1f}' class='val'>{fmt_money(row.cost, currency)}{share}</text>"
-        )
-    parts.append("</svg>")
-    return "".join(parts)
-
-
-def stacked_bar_svg(
-    values: list[float], colors: list[str], titles: list[str], width: int = 220, height: int = 14
-) -> str:
-    """One horizontal 100 % stacked bar."""
-    total = float(sum(values))
-    if total <= 0:
-        return ""
-    x = 0.0
-    parts = [
-        f"<svg class='stack' viewBox='0 0 {width} {height}' width='{width}' height='{height}'>"
-    ]
-    for value, color, title in zip(values, colors, titles, strict=True):
-        w = width * value / total
-        if w > 0:
-            parts.append(
-                f"<rect x='{x:.2f}' y='0' width='{w:.2f}' height='{height}' fill='{color}'><title>{title}</title></rect>"
-            )
-        x += w
-    parts.append("</svg>")
-    return "".join(parts)
 
 
 # ---- sections --------------------------------------------------------------------------
@@ -175,7 +59,7 @@ def _cards(headline: dict[str, Any], currency: str) -> str:
     cards = [
         (
             "Total cost",
-            fmt_money(headline.get("total_cost"), currency),
+            esc(fmt_money(headline.get("total_cost"), currency)),
             f"{fmt_num(headline.get('total_cost'))} {esc(currency)}".strip(),
         ),
         (
@@ -200,7 +84,7 @@ def _cards(headline: dict[str, Any], currency: str) -> str:
         ),
         (
             "Cost per unit",
-            fmt_money(headline.get("cost_per_unit_delivered"), currency),
+            esc(fmt_money(headline.get("cost_per_unit_delivered"), currency)),
             "total cost / units delivered",
         ),
     ]
@@ -211,18 +95,13 @@ def _cards(headline: dict[str, Any], currency: str) -> str:
     return f"<section class='cards'>{items}</section>"
 
 
-def _card_money(value: Any, currency: str) -> str:
-    text = fmt_money(value, "")
-    return f"{text}<small>{esc(currency)}</small>" if currency and text != DASH else text
-
-
 def _campaign_section(campaigns: pd.DataFrame, currency: str) -> str:
     if not len(campaigns):
         return "<p class='muted'>This scenario has no campaigns.</p>"
     rows = []
     for c in campaigns.itertuples():
         target = float(c.service_level_target)
-        met = _finite(c.on_time_rate) is not None and float(c.on_time_rate) + 1e-9 >= target
+        met = finite(c.on_time_rate) is not None and float(c.on_time_rate) + 1e-9 >= target
         badge = "<span class='ok'>met</span>" if met else "<span class='bad'>below</span>"
         name = esc(c.name) if str(c.name) != str(c.campaign_id) else ""
         label = f"<b>{esc(c.campaign_id)}</b>" + (
@@ -249,41 +128,6 @@ def _campaign_section(campaigns: pd.DataFrame, currency: str) -> str:
         "ROI",
     ]
     return _table(head, rows)
-
-
-def promise_table(regions: pd.DataFrame) -> pd.DataFrame:
-    """People (or demand units) per province that can be promised 12/24/48/72 h delivery.
-
-    Columns: ``group, basis, total`` and cumulative ``within_12h .. within_72h`` plus the
-    ``later`` and ``none`` counts; one row per ``sido`` (when present) and a total row.
-    """
-    basis = (
-        "population"
-        if "population" in regions.columns and regions["population"].notna().any()
-        else "demand_units"
-    )
-    weight = pd.to_numeric(regions[basis], errors="coerce").fillna(0.0)
-    group = (
-        regions["sido"].astype(str)
-        if "sido" in regions.columns
-        else pd.Series("All regions", index=regions.index)
-    )
-    frame = pd.DataFrame(
-        {"group": group, "tier": regions["tier"].astype(str), "w": weight.astype(float)}
-    )
-    wide = frame.groupby(["group", "tier"], sort=False)["w"].sum().unstack("tier", fill_value=0.0)
-    wide = wide.reindex(columns=list(TIER_ORDER), fill_value=0.0)
-    out = pd.DataFrame(index=wide.index)
-    out["total"] = wide.sum(axis=1)
-    for i, hours in enumerate(PROMISE_HOURS):
-        out[f"within_{hours}h"] = wide[list(TIER_ORDER[: i + 1])].sum(axis=1)
-    out["later"], out["none"] = wide["later"], wide["none"]
-    out = out.sort_values("total", ascending=False)
-    if len(out) > 1:
-        out.loc["Total"] = out.sum()
-    out = out.reset_index().rename(columns={"index": "group"})
-    out.insert(1, "basis", basis)
-    return out
 
 
 def _promise_section(regions: pd.DataFrame) -> str:
@@ -328,25 +172,6 @@ def _promise_section(regions: pd.DataFrame) -> str:
     return f"<p>Counts are {what} in regions whose fastest delivery from a hub open in the last period is within the promise.</p>{_table(head, rows, cls='promise')}<p class='legend'>{legend}</p>"
 
 
-def periods_text(periods: list[int]) -> str:
-    """``[1, 2, 3, 5]`` -> ``1–3, 5``."""
-    if not periods:
-        return "none"
-    runs: list[list[int]] = [[periods[0], periods[0]]]
-    for p in periods[1:]:
-        if p == runs[-1][1] + 1:
-            runs[-1][1] = p
-        else:
-            runs.append([p, p])
-    return ", ".join(f"{a}" if a == b else f"{a}–{b}" for a, b in runs)
-
-
-def open_periods_of(hub_periods: pd.DataFrame) -> dict[str, list[int]]:
-    """Hub id -> sorted periods in which it is open (from ``Solution.hubs``)."""
-    rows = hub_periods[hub_periods["open"] > 0]
-    return {str(h): sorted(int(p) for p in g) for h, g in rows.groupby("hub_id")["period"]}
-
-
 def _hub_section(
     hubs: pd.DataFrame, open_periods: dict[str, list[int]], local_names: dict[str, str]
 ) -> str:
@@ -356,9 +181,9 @@ def _hub_section(
         local = local_names.get(str(h.hub_id), "")
         about = " · ".join(esc(x) for x in (local, h.hub_id, h.status) if x)
         name = f"<b>{esc(h.name or h.hub_id)}</b><div class='muted'>{about}</div>"
-        util = _finite(h.throughput_utilisation)
+        util = finite(h.throughput_utilisation)
         meter = (
-            f"<span class='meter'><i style='width:{min(100.0, 100 * util):.0f}%;background:{_util_color(util)}'></i></span>"
+            f"<span class='meter'><i style='width:{min(100.0, 100 * util):.0f}%;background:{utilisation_color(util)}'></i></span>"
             if util is not None
             else ""
         )
@@ -387,18 +212,6 @@ def _hub_section(
         )
         note = f"<p class='muted'>Not opened ({len(unused)}): {names}.</p>"
     return _table(head, rows, numeric_from=2) + note
-
-
-def _util_color(value: float) -> str:
-    return (
-        "#2b8cbe"
-        if value < 0.5
-        else "#fdae61"
-        if value < 0.8
-        else "#f46d43"
-        if value < 0.95
-        else "#a50026"
-    )
 
 
 def _period_section(periods: pd.DataFrame) -> str:
@@ -511,7 +324,7 @@ def render_report(
     """
     config = result.scenario.config
     money = currency if currency is not None else currency_of(result)
-    gap = _finite(result.gap)
+    gap = finite(result.gap)
     facts = [
         f"Status {_status_badge(result)}",
         f"gap {fmt_pct(gap, 2) if gap is not None else DASH}",

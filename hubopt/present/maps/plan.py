@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 import folium
 import numpy as np
 
-from hubopt.maps.elements import DataAttribution, Legend, find_attribution, plan_legend_html
-from hubopt.maps.network import build_name_table, flow_layers, hub_marker_layers, source_layer
-from hubopt.maps.regions import (
+from hubopt.present.format import esc
+from hubopt.present.maps.elements import DataAttribution, Legend, find_attribution, plan_legend_html
+from hubopt.present.maps.network import (
+    build_name_table,
+    flow_layers,
+    hub_marker_layers,
+    source_layer,
+)
+from hubopt.present.maps.regions import (
     campaign_layers,
     on_time_colors,
     plain_title,
@@ -18,13 +22,8 @@ from hubopt.maps.regions import (
     simplified_region_geometry,
     tier_colors,
 )
-from hubopt.maps.style import base_tiles
-from hubopt.review import (
-    esc,
-)
-
-if TYPE_CHECKING:
-    from hubopt.api import Result
+from hubopt.present.maps.style import base_tiles
+from hubopt.result import Result
 
 
 def plan_map(
@@ -63,7 +62,7 @@ def plan_map(
     if result.solution is None:
         raise ValueError(f"no plan to map (status {result.status})")
     problem = result.problem
-    kpis = result.kpis  # computed on each access: once here
+    kpis = result.kpis
     regions = kpis.regions.reset_index(drop=True)
     coords = problem.regions.set_index("region_id")[["lat", "lon"]]
     regions[["lat", "lon"]] = coords.reindex(regions["region_id"]).to_numpy(float)

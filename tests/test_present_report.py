@@ -6,10 +6,12 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from test_maps import XSS, XSS_ESCAPED, solve_tiny
+from helpers import XSS, XSS_ESCAPED, solve_tiny
 
-from hubopt.api import Result
-from hubopt.review import esc, fmt_money, fmt_pct, periods_text, promise_table, render_report
+from hubopt.kpis import promise_table
+from hubopt.present.format import esc, fmt_money, fmt_pct, periods_text
+from hubopt.present.report import render_report
+from hubopt.result import Result
 
 
 @pytest.fixture(scope="module")

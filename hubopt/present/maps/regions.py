@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import math
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import folium
 import numpy as np
@@ -12,17 +12,19 @@ import pandas as pd
 import shapely
 from folium.utilities import JsCode
 
-from hubopt.maps.style import CAMPAIGN_COLORS, COORD_GRID_DEG, NO_DATA, ON_TIME_STEPS, ON_TIME_TOP
-from hubopt.review import (
+from hubopt.present.format import (
+    NO_DATA,
+    ON_TIME_STEPS,
+    ON_TIME_TOP,
     TIER_COLORS,
     esc,
     fmt_hours,
     fmt_num,
     fmt_pct,
+    step_color,
 )
-
-if TYPE_CHECKING:
-    from hubopt.api import Result
+from hubopt.present.maps.style import CAMPAIGN_COLORS, COORD_GRID_DEG
+from hubopt.result import Result
 
 
 def simplified_region_geometry(result: Result, tolerance: float) -> Any:
@@ -109,12 +111,6 @@ def popup_html(local: str, english: str, rows: list[tuple[str, str]]) -> str:
 
 def tier_colors(regions: pd.DataFrame) -> list[str]:
     return [TIER_COLORS.get(str(t), NO_DATA) for t in regions["tier"]]
-
-
-def step_color(value: float, steps: tuple[tuple[float, str], ...], top: str) -> str:
-    if not math.isfinite(value):
-        return NO_DATA
-    return next((color for limit, color in steps if value < limit), top)
 
 
 def on_time_colors(regions: pd.DataFrame) -> list[str]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import folium
 import pandas as pd
@@ -12,26 +12,20 @@ from branca.element import MacroElement
 from folium.utilities import JsCode
 from jinja2 import Template
 
-from hubopt.maps.regions import display_name, escaped_title, popup_html, step_color
-from hubopt.maps.style import (
-    CANDIDATE,
-    INBOUND_COLOR,
-    OUTBOUND_COLOR,
-    SUBGROUP_LINE_BUDGET,
+from hubopt.kpis import open_periods_of
+from hubopt.present.format import (
     UTILISATION_STEPS,
     UTILISATION_TOP,
-)
-from hubopt.review import (
     esc,
     fmt_num,
     fmt_pct,
-    open_periods_of,
     periods_text,
+    step_color,
 )
-
-if TYPE_CHECKING:
-    from hubopt.api import Result
-    from hubopt.solution import Solution
+from hubopt.present.maps.regions import display_name, escaped_title, popup_html
+from hubopt.present.maps.style import CANDIDATE, INBOUND_COLOR, OUTBOUND_COLOR, SUBGROUP_LINE_BUDGET
+from hubopt.result import Result
+from hubopt.solution import Solution
 
 
 class NameTable(MacroElement):  # type: ignore[misc]

@@ -17,21 +17,49 @@ Layout::
 from __future__ import annotations
 
 import json
+import math
 import os
 import platform
 import shutil
 import uuid
+from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import pandas as pd
+import yaml
 
-from hubopt.errors import OutputExistsError
-
-if TYPE_CHECKING:
-    from hubopt.api import Result
+from hubopt.data.problem import build_problem
+from hubopt.errors import InputError, OutputExistsError, Problem
+from hubopt.present.maps import plan_map
+from hubopt.present.report import render_report
+from hubopt.result import Result
+from hubopt.scenario.scenario import scenario_from_dict
+from hubopt.solution import Solution
+from hubopt.solvers import SolveStatus
+from hubopt.version import __version__
 
 MANIFEST = "manifest.json"
+FINISHED = frozenset({"optimal", "feasible", "infeasible"})
+"""Statuses a rerun of the same inputs would repeat, so ``--resume`` may skip them."""
+SOLUTION_TABLES = ("hubs", "flows", "inflows", "stock", "unmet", "assignments")
+
+
+def write_atomic(path: Path, write: Callable[[Path], object]) -> Path:
+    """Call ``write(tmp)`` on a hidden sibling file, then rename it over ``path``."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp-{uuid.uuid4().hex[:8]}")
+    try:
+        write(tmp)
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+    return path
+
+
+def write_text_atomic(path: Path, text: str) -> Path:
+    """Write a UTF-8 text file atomically (see :func:`write_atomic`)."""
+    return write_atomic(path, lambda tmp: tmp.write_text(text, encoding="utf-8"))
 
 
 def default_run_dir(result: Result) -> Path:
@@ -42,8 +70,6 @@ def default_run_dir(result: Result) -> Path:
 
 def manifest(result: Result) -> dict[str, Any]:
     """Provenance and outcome of a run."""
-    from hubopt import __version__
-
     scenario = result.scenario
     return {
         "hubopt_version": __version__,
@@ -98,11 +124,9 @@ def write_run_contents(result: Result, folder: Path) -> None:
         output = result.scenario.config.output
         files = []
         if output.map:
-            result.map().save(str(folder / "map.html"))
+            plan_map(result).save(str(folder / "map.html"))
             files.append("map.html")
         if output.report:
-            from hubopt.review import render_report
-
             (folder / "report.html").write_text(
                 render_report(result, map_file="map.html" if output.map else None), encoding="utf-8"
             )
@@ -170,14 +194,91 @@ def write_error(target: Path, error: BaseException, scenario: str | None = None)
     target = target.resolve()
     target.parent.mkdir(parents=True, exist_ok=True)
     path = target.parent / f"{target.name}.error.json"
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text(
-        json.dumps(
-            {"scenario": scenario, "error": type(error).__name__, "message": str(error)},
-            indent=2,
-            ensure_ascii=False,
-        ),
-        encoding="utf-8",
+    record = {"scenario": scenario, "error": type(error).__name__, "message": str(error)}
+    return write_text_atomic(path, json.dumps(record, indent=2, ensure_ascii=False))
+
+
+# ---- reading run folders back ----------------------------------------------------------
+
+
+def finished_manifest(run_dir: Path, input_hash: str) -> dict[str, Any] | None:
+    """The manifest of a finished run of exactly these inputs, else None."""
+    try:
+        manifest = json.loads((run_dir / "manifest.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    if manifest.get("input_hash") != input_hash or manifest.get("status") not in FINISHED:
+        return None
+    return dict(manifest)
+
+
+def read_headline(run_dir: Path) -> dict[str, Any]:
+    """The headline KPIs recorded in a run folder (empty when it has none)."""
+    try:
+        kpis = json.loads((run_dir / "kpis.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return dict(kpis.get("headline") or {})
+
+
+def load_run(run_dir: str | Path) -> Result:
+    """Rebuild a :class:`hubopt.result.Result` from a run folder (for comparison and maps).
+
+    The scenario is reloaded from ``scenario.resolved.yaml`` (its data files must still
+    exist), the plan from ``solution/*.parquet``, status and timings from the manifest.
+    The plan was verified when it was solved; it is not re-verified here.
+
+    Raises
+    ------
+    hubopt.errors.InputError
+        If the folder is not a run folder or its data files are gone.
+    """
+    folder = Path(run_dir)
+    manifest_path, resolved = folder / "manifest.json", folder / "scenario.resolved.yaml"
+    if not manifest_path.is_file() or not resolved.is_file():
+        raise InputError(
+            Problem(
+                str(folder), "a hubopt run folder", "no manifest.json or scenario.resolved.yaml"
+            ),
+            "Not a run folder",
+        )
+    manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+    doc = yaml.safe_load(resolved.read_text(encoding="utf-8"))
+    # Campaign what-ifs are already folded into `campaigns` in the resolved YAML.
+    doc["whatif"] = [
+        w for w in doc.get("whatif", []) if not {"set_campaign", "add_campaign"} & set(w)
+    ]
+    scenario = scenario_from_dict(doc, folder)
+    problem = build_problem(scenario)
+    solution = None
+    if (folder / "solution" / "flows.parquet").is_file():
+        tables = {
+            stem: pd.read_parquet(folder / "solution" / f"{stem}.parquet")
+            for stem in (*SOLUTION_TABLES, "costs")
+        }
+        costs = tables.pop("costs")
+        solution = Solution(
+            **tables, costs=dict(zip(costs["component"], costs["cost"].astype(float), strict=True))
+        )
+    return Result(
+        scenario=scenario,
+        problem=problem,
+        status=SolveStatus(manifest["status"]),
+        objective=_float(manifest.get("objective")),
+        bound=_float(manifest.get("bound")),
+        gap=_float(manifest.get("gap")),
+        solution=solution,
+        verification=None,
+        backend=str(manifest.get("backend", "")),
+        solver_version=str(manifest.get("solver_version", "")),
+        build_seconds=float(manifest.get("build_seconds") or 0.0),
+        solve_seconds=float(manifest.get("solve_seconds") or 0.0),
+        model_stats=dict(manifest.get("model") or {}),
+        started_at=str(manifest.get("started_at", "")),
+        finished_at=str(manifest.get("finished_at", "")),
+        diagnosis=list(manifest.get("diagnosis") or []),
     )
-    os.replace(tmp, path)
-    return path
+
+
+def _float(value: Any) -> float:
+    return math.nan if value is None else float(value)

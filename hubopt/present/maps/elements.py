@@ -5,30 +5,22 @@ from __future__ import annotations
 import itertools
 import re
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from branca.element import MacroElement
 from jinja2 import Template
 
-from hubopt.maps.style import (
-    CANDIDATE,
-    GENERIC_ATTRIBUTION,
-    INBOUND_COLOR,
+from hubopt.kpis import TIER_ORDER
+from hubopt.present.format import (
     ON_TIME_STEPS,
     ON_TIME_TOP,
-    OUTBOUND_COLOR,
+    TIER_COLORS,
     UTILISATION_STEPS,
     UTILISATION_TOP,
-)
-from hubopt.review import (
-    TIER_COLORS,
-    TIER_ORDER,
     esc,
     fmt_pct,
 )
-
-if TYPE_CHECKING:
-    from hubopt.api import Result
+from hubopt.present.maps.style import CANDIDATE, GENERIC_ATTRIBUTION, INBOUND_COLOR, OUTBOUND_COLOR
+from hubopt.result import Result
 
 # ---- legend and attribution ------------------------------------------------------------
 

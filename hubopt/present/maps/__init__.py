@@ -11,12 +11,12 @@ The plan map shows, as layers a reader switches in the layer control:
   period (hidden);
 - one outline per campaign around the regions in its scope.
 
-Every string that comes from data is HTML-escaped with :func:`hubopt.review.esc`.
+Every string that comes from data is HTML-escaped with :func:`hubopt.present.format.esc`.
 """
 
-from hubopt.maps.compare import compare_map
-from hubopt.maps.elements import Legend
-from hubopt.maps.plan import plan_map
-from hubopt.maps.style import GENERIC_ATTRIBUTION
+from hubopt.present.maps.compare import compare_map
+from hubopt.present.maps.elements import Legend
+from hubopt.present.maps.plan import plan_map
+from hubopt.present.maps.style import GENERIC_ATTRIBUTION
 
 __all__ = ["GENERIC_ATTRIBUTION", "Legend", "compare_map", "plan_map"]
