@@ -35,7 +35,7 @@ lint: $(STAMP)
 	$(BIN)/ruff check hubopt tests benchmarks
 	$(BIN)/ruff format --check hubopt tests benchmarks
 	$(BIN)/mypy hubopt
-	$(BIN)/lint-imports
+	$(BIN)/lint-imports --no-cache
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/run.py
