@@ -382,9 +382,8 @@ def compute_region_kpis(problem: ProblemData, solution: Solution) -> pd.DataFram
         else pd.Series(dtype=object)
     )
     out = pd.DataFrame({"region_id": regions["region_id"], "name": regions["name"]})
-    for extra in ("name_ko", "sido", "population"):
-        if extra in regions.columns:
-            out[extra] = regions[extra].to_numpy()
+    for extra in ("name_local", "province", "population"):
+        out[extra] = regions[extra].to_numpy()
     out = out.join(service, on="region_id")
     out[["demand_units", "delivered_units", "on_time_units"]] = out[
         ["demand_units", "delivered_units", "on_time_units"]
@@ -422,7 +421,7 @@ def promise_table(regions: pd.DataFrame) -> pd.DataFrame:
 
     ``regions`` is :attr:`Kpis.regions`. The weight is the regions table's optional
     ``population`` column when it has values, else the demand units; the group is its
-    optional ``sido`` column (province), else one group "All regions".
+    optional ``province`` column when it has values, else one group "All regions".
 
     Columns: ``group, basis, total`` and cumulative ``within_12h .. within_72h`` plus the
     ``later`` and ``none`` counts; one row per group and a ``Total`` row.
@@ -434,8 +433,8 @@ def promise_table(regions: pd.DataFrame) -> pd.DataFrame:
     )
     weight = pd.to_numeric(regions[basis], errors="coerce").fillna(0.0)
     group = (
-        regions["sido"].astype(str)
-        if "sido" in regions.columns
+        regions["province"].astype(str)
+        if has_provinces(regions)
         else pd.Series("All regions", index=regions.index)
     )
     frame = pd.DataFrame(
@@ -460,3 +459,10 @@ def open_periods_of(hub_periods: pd.DataFrame) -> dict[str, list[int]]:
     """Hub id -> sorted periods in which it is open (from ``Solution.hubs``)."""
     rows = hub_periods[hub_periods["open"] > 0]
     return {str(h): sorted(int(p) for p in g) for h, g in rows.groupby("hub_id")["period"]}
+
+
+def has_provinces(regions: pd.DataFrame) -> bool:
+    """Whether a regions table (or :attr:`Kpis.regions`) names a province for any region."""
+    return "province" in regions.columns and bool(
+        regions["province"].fillna("").astype(str).str.len().gt(0).any()
+    )

@@ -156,8 +156,8 @@ def write_tiny_scenario(folder: Path, xss: bool = False, geometry: bool = True) 
             {
                 "region_id": region_id,
                 "name": XSS if bad else name,
-                "name_ko": XSS if bad else name_ko,
-                "sido": XSS if bad else sido,
+                "name_local": XSS if bad else name_ko,
+                "province": XSS if bad else sido,
                 "population": population,
                 "lat": lat + 0.1,
                 "lon": lon + 0.1,
@@ -187,7 +187,7 @@ def write_tiny_scenario(folder: Path, xss: bool = False, geometry: bool = True) 
             {
                 "hub_id": "H1",
                 "name": XSS if xss else "Daejeon hub",
-                "name_ko": "대전 허브",
+                "name_local": "대전 허브",
                 "lat": 37.0,
                 "lon": 127.2,
                 "fixed_cost": 1000,
@@ -196,7 +196,7 @@ def write_tiny_scenario(folder: Path, xss: bool = False, geometry: bool = True) 
             {
                 "hub_id": "H2",
                 "name": "Busan hub",
-                "name_ko": "부산 허브",
+                "name_local": "부산 허브",
                 "lat": 35.2,
                 "lon": 128.9,
                 "fixed_cost": 1e9,
@@ -205,7 +205,7 @@ def write_tiny_scenario(folder: Path, xss: bool = False, geometry: bool = True) 
             {
                 "hub_id": "H3",
                 "name": "Gangneung hub",
-                "name_ko": "강릉 허브",
+                "name_local": "강릉 허브",
                 "lat": 37.75,
                 "lon": 128.9,
                 "fixed_cost": 1e9,

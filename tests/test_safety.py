@@ -73,7 +73,7 @@ def small_tables(label: str = "") -> dict[str, list[dict[str, Any]]]:
                 "name": f"Region {j} {label}",
                 "lat": 35.2 + j,
                 "lon": 127.5,
-                "sido": f"Do {label}",
+                "province": f"Do {label}",
             }
             for j in range(3)
         ],
@@ -277,9 +277,12 @@ def test_memory_guard_exit_code_2_and_nothing_written(tmp_path: Path) -> None:
 
 
 def test_time_limit_is_honoured() -> None:
-    """Korea (10 weeks, 250 regions) with a 1 s limit and gap 0 stops early with a plan."""
+    """Korea (10 weeks, 250 regions) with a 1 s limit and gap 0 stops on the limit, with a plan.
+
+    The proof is the solver's own stop reason (its log), not a wall-clock comparison.
+    """
     result = solve(KOREA, time_limit_s=1, mip_gap=0.0)
     assert result.status in {SolveStatus.FEASIBLE, SolveStatus.TIME_LIMIT}
-    assert result.solve_seconds < 15  # 1 s plus the solver's own wind-down, far from 100 s
+    assert "time limit reached" in result.solver_log.lower(), result.solver_log[-2000:]
     if result.status == SolveStatus.FEASIBLE:
         assert result.verification is not None and result.verification.ok

@@ -65,6 +65,15 @@ def _name() -> Column:
     return Column("name", "str", default="", description="Display name.")
 
 
+def _name_local() -> Column:
+    return Column(
+        "name_local",
+        "str",
+        default="",
+        description="Name in the local language or script, shown beside `name` on maps and pages.",
+    )
+
+
 HUB_STATUSES = ("candidate", "existing", "forced_open", "forced_closed")
 LEGS = ("inbound", "outbound", "both")
 
@@ -74,6 +83,7 @@ TABLES: dict[str, TableSchema] = {
         (
             Column("hub_id", "id", description="Hub id."),
             _name(),
+            _name_local(),
             _lat(),
             _lon(),
             Column(
@@ -129,8 +139,25 @@ TABLES: dict[str, TableSchema] = {
         (
             Column("region_id", "id", description="Region id."),
             _name(),
+            _name_local(),
             _lat(),
             _lon(),
+            Column(
+                "province",
+                "str",
+                default="",
+                description="First-level division (province, state); the delivery-promise "
+                "table groups regions by it and popups show it.",
+            ),
+            Column(
+                "population",
+                "float",
+                None,
+                0,
+                unit="people",
+                description="People living in the region; when given, the delivery-promise "
+                "table counts people instead of demand units.",
+            ),
         ),
         key=("region_id",),
         extra_columns_allowed=True,
@@ -181,7 +208,13 @@ TABLES: dict[str, TableSchema] = {
     ),
     "sources": TableSchema(
         "sources",
-        (Column("source_id", "id", description="Source id."), _name(), _lat(), _lon()),
+        (
+            Column("source_id", "id", description="Source id."),
+            _name(),
+            _name_local(),
+            _lat(),
+            _lon(),
+        ),
         key=("source_id",),
     ),
     "supply": TableSchema(

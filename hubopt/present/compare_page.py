@@ -3,8 +3,8 @@
 A sortable table (a few lines of inline JavaScript, no CDN) with deltas against the base
 (the first solved scenario), links to each run's report and map, and inline-SVG
 trade-off charts when a sweep varies parameters: cost vs on-time rate, cost vs CO2 and
-cost vs each numeric parameter. Every string from data goes through
-:func:`hubopt.present.format.esc`.
+cost vs each numeric parameter. Rendered from ``templates/compare.html.j2`` (Jinja2,
+autoescape on).
 """
 
 from __future__ import annotations
@@ -17,7 +17,8 @@ from typing import Any
 import pandas as pd
 
 from hubopt.present.charts import trade_off_charts
-from hubopt.present.format import esc, finite, fmt_value
+from hubopt.present.format import finite, fmt_value
+from hubopt.present.templating import render
 from hubopt.solvers import SOLVED_STATUSES as SOLVED
 
 
@@ -47,49 +48,6 @@ COLUMNS = (
     Column("solve_seconds", "Solve s", "num1"),
 )
 
-_CSS = """
-body{font:14px/1.45 -apple-system,'Segoe UI',Roboto,'Noto Sans KR',sans-serif;color:#222;
- margin:24px auto;max-width:1400px;padding:0 16px}
-h1{font-size:22px;margin:0 0 4px}h2{font-size:17px;margin:28px 0 8px}
-.sub{color:#666;margin:0 0 16px}
-table{border-collapse:collapse;font-size:13px;width:100%}
-th,td{padding:5px 8px;border-bottom:1px solid #e4e4e4;vertical-align:top}
-th{background:#f5f5f5;text-align:left;cursor:pointer;white-space:nowrap;position:sticky;top:0}
-th.sorted-asc::after{content:' ▲'}th.sorted-desc::after{content:' ▼'}
-td.n{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}
-tr.base td{background:#f3f8fd}
-.d{display:block;font-size:11px;color:#777}.d.up{color:#b2182b}.d.down{color:#2166ac}
-.badge{display:inline-block;padding:1px 7px;border-radius:9px;font-size:12px;color:#fff}
-.ok{background:#1a9850}.bad{background:#d73027}.warn{background:#f46d43}
-.err{color:#b2182b;max-width:380px;font-size:12px;white-space:pre-wrap}
-.charts{display:flex;flex-wrap:wrap;gap:18px}
-.chart{border:1px solid #e4e4e4;border-radius:6px;padding:6px}
-.chart h3{font-size:14px;margin:2px 6px 4px}
-a{color:#2166ac}
-"""
-
-_SORT_JS = """
-document.querySelectorAll('table.sortable').forEach(function (table) {
-  table.querySelectorAll('th').forEach(function (th, col) {
-    th.addEventListener('click', function () {
-      var asc = !th.classList.contains('sorted-asc');
-      table.querySelectorAll('th').forEach(function (h) { h.classList.remove('sorted-asc', 'sorted-desc'); });
-      th.classList.add(asc ? 'sorted-asc' : 'sorted-desc');
-      var body = table.tBodies[0];
-      var rows = Array.prototype.slice.call(body.rows);
-      rows.sort(function (a, b) {
-        var x = a.cells[col].getAttribute('data-v'), y = b.cells[col].getAttribute('data-v');
-        var nx = parseFloat(x), ny = parseFloat(y);
-        var r = (isNaN(nx) || isNaN(ny)) ? String(x).localeCompare(String(y)) : nx - ny;
-        if (isNaN(nx) !== isNaN(ny)) r = isNaN(nx) ? 1 : -1;
-        return asc ? r : -r;
-      });
-      rows.forEach(function (row) { body.appendChild(row); });
-    });
-  });
-});
-"""
-
 
 def render_compare_page(
     table: pd.DataFrame, title: str = "Scenario comparison", out_dir: Path | None = None
@@ -98,33 +56,69 @@ def render_compare_page(
     params = list(table.attrs.get("params") or [])
     solved = table[table["status"].isin(SOLVED)]
     base = solved.index[0] if len(solved) else None
-    failed = len(table) - len(solved)
-    summary = f"{len(table)} scenario(s): {len(solved)} solved, {failed} not solved."
-    if base is not None:
-        summary += f" Deltas are against the base <b>{esc(table.at[base, 'name'])}</b>."
-    body = [
-        f"<h1>{esc(title)}</h1>",
-        f"<p class='sub'>{summary}</p>",
-        _table_html(table, params, base, out_dir),
-    ]
-    charts = trade_off_charts(solved, params)
-    if charts:
-        body += ["<h2>Trade-offs</h2>", f"<div class='charts'>{''.join(charts)}</div>"]
-    return (
-        "<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>"
-        f"<title>{esc(title)}</title><style>{_CSS}</style></head><body>"
-        + "".join(body)
-        + f"<script>{_SORT_JS}</script></body></html>"
+    columns = [c for c in COLUMNS if c.key in table.columns]
+    return render(
+        "compare.html.j2",
+        title=title,
+        total=len(table),
+        solved=len(solved),
+        failed=len(table) - len(solved),
+        base_name=None if base is None else str(table.at[base, "name"]),
+        headers=["Scenario", "Status", *params, *(c.header for c in columns), "Pages", "Error"],
+        rows=[
+            _row(table, index, row, params, columns, base, out_dir)
+            for index, row in table.iterrows()
+        ],
+        trade_offs=trade_off_charts(solved, params),
     )
 
 
-# ---- table -----------------------------------------------------------------------------
+def _row(
+    table: pd.DataFrame,
+    index: Any,
+    row: pd.Series,
+    params: list[str],
+    columns: list[Column],
+    base: Any,
+    out_dir: Path | None,
+) -> dict[str, Any]:
+    status = str(row["status"])
+    error = str(row.get("error") or "")
+    cells = []
+    for column in columns:
+        value = row.get(column.key)
+        number = finite(value)
+        delta, direction = (
+            _delta(column, value, table.at[base, column.key])
+            if base is not None and index != base
+            else ("", "")
+        )
+        cells.append(
+            {
+                "text": fmt_value(column.kind, value),
+                "sort": "" if number is None else repr(number),
+                "delta": delta,
+                "direction": direction,
+            }
+        )
+    return {
+        "name": str(row["name"]),
+        "status": status,
+        "status_kind": "ok" if status in SOLVED else ("warn" if status == "time_limit" else "bad"),
+        "params": ["" if (v := row.get(p)) is None or v != v else v for p in params],
+        "cells": cells,
+        "links": _links(row, out_dir),
+        "error": error,
+        "error_short": error if len(error) <= 400 else error[:397] + "...",
+        "base": index == base,
+    }
 
 
-def _delta(column: Column, value: Any, base_value: Any) -> str:
+def _delta(column: Column, value: Any, base_value: Any) -> tuple[str, str]:
+    """The change against the base as text, and ``up`` or ``down`` (empty when none)."""
     now, then = finite(value), finite(base_value)
     if column.delta is None or now is None or then is None or now == then:
-        return ""
+        return "", ""
     change = now - then
     if column.delta == "rel":
         text = f"{change / abs(then):+.1%}" if then else f"{change:+,.0f}"
@@ -133,19 +127,15 @@ def _delta(column: Column, value: Any, base_value: Any) -> str:
     else:
         text = f"{change:+,.1f}"
     if not any(ch in "123456789" for ch in text):
-        return ""  # rounds to zero: no delta worth showing
-    return f"<span class='d {'up' if change > 0 else 'down'}'>{esc(text)}</span>"
+        return "", ""  # rounds to zero: no delta worth showing
+    return text, "up" if change > 0 else "down"
 
 
-def _badge(status: str) -> str:
-    kind = "ok" if status in SOLVED else ("warn" if status == "time_limit" else "bad")
-    return f"<span class='badge {kind}'>{esc(status)}</span>"
-
-
-def _links(row: pd.Series, out_dir: Path | None) -> str:
+def _links(row: pd.Series, out_dir: Path | None) -> list[tuple[str, str]]:
+    """(label, href) of the run's report and map, relative to the page when possible."""
     run_dir = row.get("run_dir")
     if not isinstance(run_dir, str) or not run_dir:
-        return ""
+        return []
     folder = Path(run_dir)
     links = []
     for page in ("report.html", "map.html"):
@@ -154,46 +144,5 @@ def _links(row: pd.Series, out_dir: Path | None) -> str:
             if out_dir is not None:
                 with contextlib.suppress(ValueError):
                     href = href.relative_to(out_dir.resolve())
-            links.append(f"<a href='{esc(href.as_posix())}'>{page.split('.')[0]}</a>")
-    return " · ".join(links)
-
-
-def _table_html(table: pd.DataFrame, params: list[str], base: Any, out_dir: Path | None) -> str:
-    columns = [c for c in COLUMNS if c.key in table.columns]
-    head = ["Scenario", "Status", *[esc(p) for p in params], *[c.header for c in columns]]
-    head += ["Pages", "Error"]
-    rows = []
-    for index, row in table.iterrows():
-        cells = [
-            f"<td data-v='{esc(row['name'])}'>{esc(row['name'])}</td>",
-            f"<td data-v='{esc(row['status'])}'>{_badge(str(row['status']))}</td>",
-        ]
-        for param in params:
-            value = row.get(param)
-            shown = "" if value is None or value != value else value
-            cells.append(f"<td class='n' data-v='{esc(shown)}'>{esc(shown)}</td>")
-        for column in columns:
-            value = row.get(column.key)
-            number = finite(value)
-            delta = (
-                _delta(column, value, table.at[base, column.key])
-                if base is not None and index != base
-                else ""
-            )
-            sort_value = "" if number is None else repr(number)
-            cells.append(
-                f"<td class='n' data-v='{sort_value}'>{esc(fmt_value(column.kind, value))}{delta}</td>"
-            )
-        cells.append(f"<td data-v=''>{_links(row, out_dir)}</td>")
-        error = str(row.get("error") or "")
-        short = error if len(error) <= 400 else error[:397] + "..."
-        cells.append(
-            f"<td class='err' data-v='{esc(short)}' title='{esc(error)}'>{esc(short)}</td>"
-        )
-        style = " class='base'" if index == base else ""
-        rows.append(f"<tr{style}>{''.join(cells)}</tr>")
-    header = "".join(f"<th>{h}</th>" for h in head)
-    return (
-        f"<table class='sortable' id='comparison'><thead><tr>{header}</tr></thead>"
-        f"<tbody>{''.join(rows)}</tbody></table>"
-    )
+            links.append((page.split(".")[0], href.as_posix()))
+    return links

@@ -294,9 +294,9 @@ def build_regions() -> gpd.GeoDataFrame:
         {
             "region_id": src["code"].astype(str),
             "name": src["name_en"],
-            "name_ko": src["name_ko"],
-            "sido": src["sido_name_en"],
-            "sido_ko": src["sido_name_ko"],
+            "name_local": src["name_ko"],
+            "province": src["sido_name_en"],
+            "province_local": src["sido_name_ko"],
             "population": src["population"].astype(int),
             "lat": lat,
             "lon": lon,
@@ -312,7 +312,16 @@ def write_regions(regions: gpd.GeoDataFrame, path: Path) -> None:
     for row in regions.itertuples(index=False):
         props = {
             k: getattr(row, k)
-            for k in ("region_id", "name", "name_ko", "sido", "sido_ko", "population", "lat", "lon")
+            for k in (
+                "region_id",
+                "name",
+                "name_local",
+                "province",
+                "province_local",
+                "population",
+                "lat",
+                "lon",
+            )
         }
         props["population"] = int(props["population"])
         props["lat"], props["lon"] = float(props["lat"]), float(props["lon"])
@@ -347,7 +356,7 @@ def build_hubs() -> pd.DataFrame:
             {
                 "hub_id": hub_id,
                 "name": name,
-                "name_ko": name_ko,
+                "name_local": name_ko,
                 "lat": lat,
                 "lon": lon,
                 "fixed_cost": round(fixed, -5),
@@ -392,15 +401,15 @@ def build_products() -> pd.DataFrame:
 
 def regional_factors(regions: pd.DataFrame, product_id: str) -> np.ndarray:
     """Climate and online-propensity factor of each region for one product."""
-    climate = regions["sido"].map(lambda s: COLD.get(s, MILD.get(s, 1.0))).to_numpy(dtype=float)
-    online = regions["sido"].map(lambda s: ONLINE.get(s, 0.95)).to_numpy(dtype=float)
+    climate = regions["province"].map(lambda s: COLD.get(s, MILD.get(s, 1.0))).to_numpy(dtype=float)
+    online = regions["province"].map(lambda s: ONLINE.get(s, 0.95)).to_numpy(dtype=float)
     return (1.0 + CLIMATE_WEIGHT[product_id] * (climate - 1.0)) * online
 
 
 def build_demand(regions: pd.DataFrame, rng: np.random.Generator) -> pd.DataFrame:
     """Weekly demand per region, product, period and channel (base demand, before uplift)."""
     pop = regions["population"].to_numpy(dtype=float)
-    metro = regions["sido"].isin(METRO_SIDO).to_numpy()
+    metro = regions["province"].isin(METRO_SIDO).to_numpy()
     frames = []
     for p in PRODUCTS:
         if p.mix > 0:
@@ -411,7 +420,7 @@ def build_demand(regions: pd.DataFrame, rng: np.random.Generator) -> pd.DataFram
             qty = weekly[:, None] * np.asarray(p.season)[None, :] * noise
             express_share = np.where(metro, EXPRESS_SHARE, 0.0)
         else:
-            in_scope = regions["sido"].isin(LTD_SIDO).to_numpy()
+            in_scope = regions["province"].isin(LTD_SIDO).to_numpy()
             hype = rng.uniform(0.8, 1.2, size=len(regions))
             weight = np.where(in_scope, pop * hype, 0.0)
             qty = np.zeros((len(regions), PERIODS))
@@ -451,7 +460,7 @@ def small_demand(demand: pd.DataFrame) -> pd.DataFrame:
 
 def build_sources() -> pd.DataFrame:
     return pd.DataFrame(
-        SOURCES, columns=["source_id", "name", "name_ko", "lat", "lon"]
+        SOURCES, columns=["source_id", "name", "name_local", "lat", "lon"]
     ).sort_values("source_id")
 
 

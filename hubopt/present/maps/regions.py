@@ -18,6 +18,7 @@ from hubopt.present.format import (
     ON_TIME_TOP,
     TIER_COLORS,
     esc,
+    finite,
     fmt_hours,
     fmt_num,
     fmt_pct,
@@ -47,7 +48,7 @@ def simplified_region_geometry(result: Result, tolerance: float) -> Any:
 def display_name(row: pd.Series) -> tuple[str, str]:
     """(local name, English name) of a hub or region row."""
     english = str(row.get("name") or "") or str(row.get("region_id", row.get("hub_id", "")))
-    local = row.get("name_ko")
+    local = row.get("name_local")
     local_text = str(local) if isinstance(local, str) and local and local != english else ""
     return local_text, english
 
@@ -67,9 +68,10 @@ def _region_rows(
 ) -> list[tuple[str, str | None]]:
     """Popup rows (label, escaped value or None) of one region; labels depend on columns only."""
     rows: list[tuple[str, str | None]] = [("Region id", esc(row["region_id"]))]
-    if "sido" in row.index:
-        rows.append(("Province", esc(row["sido"]) if isinstance(row["sido"], str) else None))
-    if "population" in row.index:
+    province = row.get("province")
+    if isinstance(province, str) and province:
+        rows.append(("Province", esc(province)))
+    if finite(row.get("population")) is not None:
         rows.append(("Population", fmt_num(row["population"])))
     fastest = str(row["fastest_hub_id"] or "")
     rows += [
