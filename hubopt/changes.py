@@ -9,6 +9,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from typing import Any
 
@@ -16,8 +17,19 @@ import pandas as pd
 
 from hubopt.kpis import TIER_ORDER
 from hubopt.result import Result
+from hubopt.solvers import SOLVED_STATUSES
 
-LEAD_COLUMNS = ("name", "status", "objective", "gap", "solve_seconds", "build_seconds")
+LEAD_COLUMNS = (
+    "name",
+    "status",
+    "objective",
+    "gap",
+    "gap_money",
+    "cost_delta_vs_base",
+    "within_solver_gap",
+    "solve_seconds",
+    "build_seconds",
+)
 HEADLINE_KPIS = (
     "total_cost",
     "cost_per_unit_delivered",
@@ -72,11 +84,68 @@ def param_names(rows: Sequence[dict[str, Any]]) -> list[str]:
     return names
 
 
+def gap_money(objective: Any, bound: Any) -> float | None:
+    """How far above the proven lower bound a plan may be, in money (None when unknown)."""
+    try:
+        value, low = float(objective), float(bound)
+    except (TypeError, ValueError):
+        return None
+    if not (math.isfinite(value) and math.isfinite(low)):
+        return None
+    return max(0.0, value - low)
+
+
+def within_solver_gap(
+    objective_a: Any, bound_a: Any, objective_b: Any, bound_b: Any
+) -> tuple[float | None, bool | None]:
+    """The cost difference B − A, and whether it is smaller than the two plans' combined gap.
+
+    Each plan's true optimum lies between its bound and its objective, so a difference
+    smaller than ``gap_money(A) + gap_money(B)`` may be solver noise rather than a real
+    effect of the scenario change. ``(None, None)`` when either plan lacks a finite bound.
+    """
+    gap_a, gap_b = gap_money(objective_a, bound_a), gap_money(objective_b, bound_b)
+    if gap_a is None or gap_b is None:
+        return None, None
+    delta = float(objective_b) - float(objective_a)
+    return delta, bool(abs(delta) < gap_a + gap_b)
+
+
+def gap_marks(frame: pd.DataFrame) -> pd.DataFrame:
+    """Per row: ``gap_money``, ``cost_delta_vs_base`` and ``within_solver_gap``.
+
+    The base is the first solved row (as on the comparison page); the base row itself and
+    unsolved rows get no delta and no mark.
+    """
+    solved = frame["status"].isin(SOLVED_STATUSES)
+    empty = [None] * len(frame)
+    out = pd.DataFrame(
+        {"gap_money": empty, "cost_delta": empty, "within": empty}, index=frame.index, dtype=object
+    )
+    out["gap_money"] = [
+        gap_money(o, b) for o, b in zip(frame["objective"], frame["bound"], strict=True)
+    ]
+    if solved.any():
+        base = frame.index[solved.to_numpy()][0]
+        for index in frame.index[solved.to_numpy()]:
+            if index == base:
+                continue
+            delta, within = within_solver_gap(
+                frame.at[base, "objective"],
+                frame.at[base, "bound"],
+                frame.at[index, "objective"],
+                frame.at[index, "bound"],
+            )
+            out.at[index, "cost_delta"], out.at[index, "within"] = delta, within
+    return out
+
+
 def comparison_table(rows: Sequence[dict[str, Any]]) -> pd.DataFrame:
     """Rows -> a DataFrame with a stable column order; ``attrs["params"]`` lists parameters.
 
     Columns: :data:`LEAD_COLUMNS`, the parameters, :data:`HEADLINE_KPIS` (and any other
-    headline KPI), then :data:`TAIL_COLUMNS`.
+    headline KPI), then :data:`TAIL_COLUMNS`. ``gap_money``, ``cost_delta_vs_base`` and
+    ``within_solver_gap`` come from :func:`gap_marks`.
     """
     params = param_names(rows)
     flat = []
@@ -89,7 +158,12 @@ def comparison_table(rows: Sequence[dict[str, Any]]) -> pd.DataFrame:
     extra = [c for c in frame.columns if c not in known and c not in TAIL_COLUMNS]
     columns = [*known, *extra, *TAIL_COLUMNS]
     frame = frame.reindex(columns=columns)
-    frame["error"] = frame["error"].fillna("").astype(str)
+    marks = gap_marks(frame)
+    for column, mark in zip(
+        ("gap_money", "cost_delta_vs_base", "within_solver_gap"), marks.columns, strict=True
+    ):
+        frame[column] = marks[mark].astype(object)
+    frame["error"] = [e if isinstance(e, str) else "" for e in frame["error"]]
     frame.attrs["params"] = params
     return frame
 

@@ -20,6 +20,7 @@ from rich.table import Table
 
 from hubopt.api import solve
 from hubopt.batch import SOLVED, run_batch
+from hubopt.changes import gap_money
 from hubopt.compare import compare_runs
 from hubopt.data.problem import build_problem
 from hubopt.errors import HubOptError, InputError
@@ -80,10 +81,20 @@ def _fail(error: BaseException, as_json: bool) -> int:
     return code
 
 
+def _gap_text(result: Any) -> str:
+    """The gap in per cent and in money: how far from proven optimal the plan may be."""
+    money = gap_money(result.objective, result.bound)
+    if money is None or not math.isfinite(result.gap):
+        return "-"
+    if str(result.status) == "optimal":
+        return f"{result.gap:.2%}: proven optimal (within {fmt_num(money)} of the bound)"
+    return f"{result.gap:.2%}: at most {fmt_num(money)} above the optimum"
+
+
 def _headline_table(result: Any, run_dir: Path | None) -> Table:
     table = Table(title=f"{result.scenario.name}: {result.status}", show_header=False)
     table.add_row("objective", f"{result.objective:,.0f}")
-    table.add_row("gap", f"{result.gap:.2%}" if math.isfinite(result.gap) else "-")
+    table.add_row("gap", _gap_text(result))
     table.add_row("solver", f"{result.backend} ({result.solver_version})")
     table.add_row("build / solve", f"{result.build_seconds:.1f} s / {result.solve_seconds:.1f} s")
     if result.solution is not None:
@@ -377,6 +388,17 @@ def compare_command(
         _emit_json({"status": "ok", "exit_code": EXIT_OK, **report})
     else:
         table = Table(title=f"{report['a']} → {report['b']}", show_header=False)
+        delta = report["cost_delta"]
+        if delta is not None:
+            combined = report["gap_money_a"] + report["gap_money_b"]
+            verdict = (
+                "within the solver gap: may be solver noise, not a real difference"
+                if report["within_solver_gap"]
+                else "larger than the solver gap"
+            )
+            table.add_row(
+                "cost B − A", f"{delta:+,.0f} (combined gap {fmt_num(combined)}: {verdict})"
+            )
         for key in ("hubs_opened", "hubs_closed", "regions_tier_changed", "lanes_changed"):
             table.add_row(key.replace("_", " "), str(report[key]))
         for key in ("map", "page", "out"):

@@ -17,10 +17,12 @@ import pandas as pd
 
 from hubopt.changes import (
     comparison_table,
+    gap_money,
     hub_changes,
     lane_changes,
     result_row,
     tier_changes,
+    within_solver_gap,
 )
 from hubopt.present.compare_page import render_compare_page
 from hubopt.present.maps import compare_map
@@ -122,9 +124,14 @@ def compare_runs(
         write_atomic(folder / "changes" / f"{stem}.csv", partial(frame.to_csv, index=False))
     dual = compare_map(a, b, hubs=hubs, tiers=tiers, lanes=lanes)
     map_path = write_atomic(folder / "compare_map.html", lambda p: dual.save(str(p)))
+    delta, within = within_solver_gap(a.objective, a.bound, b.objective, b.bound)
     return {
         "a": a.scenario.name,
         "b": b.scenario.name,
+        "cost_delta": delta,
+        "gap_money_a": gap_money(a.objective, a.bound),
+        "gap_money_b": gap_money(b.objective, b.bound),
+        "within_solver_gap": within,
         "hubs_opened": int((hubs["change"] == "opened").sum()),
         "hubs_closed": int((hubs["change"] == "closed").sum()),
         "regions_tier_changed": len(tiers),

@@ -94,3 +94,7 @@ def test_cli_compare_writes_map_page_and_changes(runs: tuple[Path, Path], tmp_pa
         assert (out / name).is_file(), name
     html = (out / "compare_map.html").read_text(encoding="utf-8")
     assert ".sync(" in html and "What changed" in html
+    a, b = load_run(runs[0]), load_run(runs[1])
+    assert payload["cost_delta"] == pytest.approx(b.objective - a.objective)
+    combined = (a.objective - a.bound) + (b.objective - b.bound)
+    assert payload["within_solver_gap"] is (abs(b.objective - a.objective) < combined)

@@ -1,7 +1,8 @@
 """``compare.html``: the batch comparison page, one self-contained HTML file.
 
 A sortable table (a few lines of inline JavaScript, no CDN) with deltas against the base
-(the first solved scenario), links to each run's report and map, and inline-SVG
+(the first solved scenario) — a cost difference smaller than the two plans' combined gap
+is marked "within solver gap" — links to each run's report and map, and inline-SVG
 trade-off charts when a sweep varies parameters: cost vs on-time rate, cost vs CO2 and
 cost vs each numeric parameter. Rendered from ``templates/compare.html.j2`` (Jinja2,
 autoescape on).
@@ -45,6 +46,7 @@ COLUMNS = (
     Column("throughput_utilisation", "Hub utilisation", "pct", "pp"),
     Column("inventory_turnover", "Turnover", "num1", "abs"),
     Column("gap", "Gap", "pct"),
+    Column("gap_money", "Gap (money)", "money"),
     Column("solve_seconds", "Solve s", "num1"),
 )
 
@@ -93,12 +95,14 @@ def _row(
             if base is not None and index != base
             else ("", "")
         )
+        within = column.key == "total_cost" and row.get("within_solver_gap") is True
         cells.append(
             {
                 "text": fmt_value(column.kind, value),
                 "sort": "" if number is None else repr(number),
                 "delta": delta,
                 "direction": direction,
+                "note": "within solver gap" if within else "",
             }
         )
     return {
