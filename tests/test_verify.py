@@ -282,7 +282,7 @@ def test_verifier_accepts_hub_at_region_centroid(tmp_path: Path) -> None:
     """A hub at the very point of its region is 0 km away: transport priced per kg-km
     costs 0, so the plan (fixed 0, objective 0) must verify.
 
-    Engine bug: ``verify._gc_km`` uses the spherical law of cosines, which returns
+    Engine bug (fixed): ``verify.legs.gc_km`` used the spherical law of cosines, which returns
     ~9.5e-5 km for two identical points (arccos near 1 loses precision); x circuity 1.25 x
     0.01 per kg-km x 10 kg x 1000 units = 0.012 > the 1e-4 tolerance, so a correct plan
     raises VerificationError. Any hub placed in a region's centroid with km-priced modes
