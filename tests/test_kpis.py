@@ -10,8 +10,8 @@ import numpy as np
 import pytest
 from helpers import lanes, solve_verified, write_scenario
 
-from hubopt.result import Result
 from hubopt.kpis import Kpis, compute_kpis, weighted_quantile
+from hubopt.result import Result
 
 LANE = ["from_id", "to_id", "cost_per_unit", "transit_hours", "distance_km"]
 
