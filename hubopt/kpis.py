@@ -36,6 +36,9 @@ TIERS = ((12.0, "12h"), (24.0, "24h"), (48.0, "48h"), (72.0, "72h"))
 PROMISE_HOURS = tuple(int(limit) for limit, _ in TIERS)
 TIER_ORDER = (*(label for _, label in TIERS), "later", "none")
 
+# Cost components a campaign shares with the rest of the network, by outbound volume.
+SHARED_COMPONENTS = ("fixed", "opening", "closing", "inbound_transport", "holding")
+
 
 @dataclass(frozen=True)
 class Kpis:
@@ -249,37 +252,11 @@ def compute_hub_kpis(problem: ProblemData, solution: Solution) -> pd.DataFrame:
     return out.reset_index()
 
 
-def _period_costs(problem: ProblemData, solution: Solution) -> pd.DataFrame:
-    """Network costs per period that campaigns share by volume."""
-    hubs = problem.hubs.set_index("hub_id")
-    h = solution.hubs
-    fixed = (
-        (h["open"] * hubs["fixed_cost"].reindex(h["hub_id"]).to_numpy()).groupby(h["period"]).sum()
-    )
-    events = (
-        (
-            h["opened"] * hubs["opening_cost"].reindex(h["hub_id"]).to_numpy()
-            + h["closed"] * hubs["closing_cost"].reindex(h["hub_id"]).to_numpy()
-        )
-        .groupby(h["period"])
-        .sum()
-    )
-    inbound = solution.inflows.groupby("period")["transport_cost"].sum()
-    holding_unit = problem.products.set_index("product_id")["holding_cost"]
-    holding = (
-        (solution.stock["quantity"] * holding_unit.reindex(solution.stock["product_id"]).to_numpy())
-        .groupby(solution.stock["period"])
-        .sum()
-    )
-    idx = pd.RangeIndex(1, problem.periods + 1, name="period")
-    return pd.DataFrame(
-        {
-            "shared_cost": fixed.reindex(idx, fill_value=0)
-            + events.reindex(idx, fill_value=0)
-            + inbound.reindex(idx, fill_value=0)
-            + holding.reindex(idx, fill_value=0)
-        }
-    )
+def _shared_costs(problem: ProblemData, solution: Solution) -> pd.Series:
+    """Per period, the network costs campaigns share by volume, from the solution's cost table."""
+    table = solution.period_costs
+    shared = table[table["component"].isin(SHARED_COMPONENTS)].groupby("period")["cost"].sum()
+    return shared.reindex(pd.RangeIndex(1, problem.periods + 1, name="period"), fill_value=0.0)
 
 
 def _flow_m3(problem: ProblemData, flows: pd.DataFrame) -> pd.Series:
@@ -293,7 +270,7 @@ def compute_campaign_kpis(problem: ProblemData, solution: Solution) -> pd.DataFr
     flows = solution.flows
     m3 = _flow_m3(problem, flows)
     period_m3 = m3.groupby(flows["period"]).sum()
-    shared = _period_costs(problem, solution)["shared_cost"]
+    shared = _shared_costs(problem, solution)
     carbon = problem.policy.carbon.price_per_t
     margin_unit = problem.products.set_index("product_id")["unit_margin"]
     for c in problem.campaigns.itertuples():

@@ -7,7 +7,8 @@ Layout::
     RUN/
       manifest.json            versions, input hashes, seed, times, status, gap, verification
       scenario.resolved.yaml   the scenario after `extends` (what-ifs listed, paths absolute)
-      solution/*.parquet|csv   hubs, flows, inflows, stock, unmet, assignments, costs
+      solution/*.parquet|csv   hubs, flows, inflows, stock, unmet, assignments,
+                               costs (component totals), period_costs
       kpis.json, kpis/*.csv    headline + KPI tables
       diagnosis.json           reasons, when infeasible
       solver.log               the solver's log
@@ -35,14 +36,13 @@ from hubopt.present.maps import plan_map
 from hubopt.present.report import render_report
 from hubopt.result import Result
 from hubopt.scenario.scenario import scenario_from_dict
-from hubopt.solution import Solution
+from hubopt.solution import PLAN_TABLES, solution_from_tables
 from hubopt.solvers import SolveStatus
 from hubopt.version import __version__
 
 MANIFEST = "manifest.json"
 FINISHED = frozenset({"optimal", "feasible", "infeasible"})
 """Statuses a rerun of the same inputs would repeat, so ``--resume`` may skip them."""
-SOLUTION_TABLES = ("hubs", "flows", "inflows", "stock", "unmet", "assignments")
 
 
 def write_atomic(path: Path, write: Callable[[Path], object]) -> Path:
@@ -253,13 +253,9 @@ def load_run(run_dir: str | Path) -> Result:
     solution = None
     if (folder / "solution" / "flows.parquet").is_file():
         tables = {
-            stem: pd.read_parquet(folder / "solution" / f"{stem}.parquet")
-            for stem in (*SOLUTION_TABLES, "costs")
+            stem: pd.read_parquet(folder / "solution" / f"{stem}.parquet") for stem in PLAN_TABLES
         }
-        costs = tables.pop("costs")
-        solution = Solution(
-            **tables, costs=dict(zip(costs["component"], costs["cost"].astype(float), strict=True))
-        )
+        solution = solution_from_tables(problem, tables)
     return Result(
         scenario=scenario,
         problem=problem,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import numpy as np
@@ -29,6 +30,9 @@ COST_COMPONENTS = (
     "carbon",
 )
 
+# The plan tables of a Solution, in field order (every field but the cost table).
+PLAN_TABLES = ("hubs", "flows", "inflows", "stock", "unmet", "assignments")
+
 
 @dataclass(frozen=True)
 class Solution:
@@ -55,8 +59,11 @@ class Solution:
         quantity, penalty_cost``.
     assignments:
         Single sourcing: ``region_id, hub_id`` (empty otherwise).
-    costs:
-        Objective by component (money), see :data:`COST_COMPONENTS`.
+    period_costs:
+        The objective broken down once, when the plan is decoded: ``period, component,
+        cost`` (money), one row per period and component of :data:`COST_COMPONENTS`, zeros
+        included. Every other cost figure (:attr:`costs`, :attr:`objective`, the KPIs) is
+        a sum over this table; see :func:`compute_period_costs`.
     """
 
     hubs: pd.DataFrame
@@ -65,16 +72,23 @@ class Solution:
     stock: pd.DataFrame
     unmet: pd.DataFrame
     assignments: pd.DataFrame
-    costs: dict[str, float]
+    period_costs: pd.DataFrame
+
+    @property
+    def costs(self) -> dict[str, float]:
+        """Objective by component over the horizon (money), in :data:`COST_COMPONENTS` order."""
+        totals = self.period_costs.groupby("component")["cost"].sum()
+        return {name: float(totals.get(name, 0.0)) for name in COST_COMPONENTS}
 
     @property
     def objective(self) -> float:
         """Total cost (sum of the components)."""
-        return float(sum(self.costs.values()))
+        return float(self.period_costs["cost"].sum())
 
     def tables(self) -> dict[str, pd.DataFrame]:
-        """Every table by file stem, for writing."""
-        costs = pd.DataFrame({"component": list(self.costs), "cost": list(self.costs.values())})
+        """Every table by file stem, for writing: the plan, ``costs`` (component totals)
+        and ``period_costs``."""
+        costs = self.costs
         return {
             "hubs": self.hubs,
             "flows": self.flows,
@@ -82,7 +96,8 @@ class Solution:
             "stock": self.stock,
             "unmet": self.unmet,
             "assignments": self.assignments,
-            "costs": costs,
+            "costs": pd.DataFrame({"component": list(costs), "cost": list(costs.values())}),
+            "period_costs": self.period_costs,
         }
 
 
@@ -120,32 +135,74 @@ def decode_solution(problem: ProblemData, model: MatrixModel, x: np.ndarray) -> 
                 "hub_id": problem.hubs["hub_id"].to_numpy()[ah[chosen]],
             }
         ).sort_values(["region_id", "hub_id"], ignore_index=True)
-    hubs = problem.hubs
-    costs = {
-        "fixed": float(open_ @ np.repeat(hubs["fixed_cost"].to_numpy(float), problem.periods)),
-        "opening": float(opened @ np.repeat(hubs["opening_cost"].to_numpy(float), problem.periods)),
-        "closing": float(closed @ np.repeat(hubs["closing_cost"].to_numpy(float), problem.periods))
-        if "closed" in model.var_blocks
-        else 0.0,
-        "supply": float(inflows["supply_cost"].sum()),
-        "inbound_transport": float(inflows["transport_cost"].sum()),
-        "outbound_transport": float(flows["transport_cost"].sum()),
-        "handling": float(flows["handling_cost"].sum()),
-        "returns": float(flows["return_cost"].sum()),
-        "holding": float(stock @ problem.products["holding_cost"].to_numpy(float)[p]),
-        "lost_sales": float(unmet_table["penalty_cost"].sum()),
-        "late": float(flows["late_cost"].sum()),
-        "carbon": problem.policy.carbon.price_per_t
-        * float(flows["co2_t"].sum() + inflows["co2_t"].sum()),
+    stock_table = stock_table[stock > 0].reset_index(drop=True)
+    period_costs = compute_period_costs(problem, hub_rows, flows, inflows, stock_table, unmet_table)
+    return Solution(hub_rows, flows, inflows, stock_table, unmet_table, assignments, period_costs)
+
+
+def solution_from_tables(problem: ProblemData, tables: Mapping[str, pd.DataFrame]) -> Solution:
+    """A :class:`Solution` from its written tables (a run folder read back).
+
+    Only the plan tables (:data:`PLAN_TABLES`) are read; the cost table is recomputed
+    from them with :func:`compute_period_costs`, so a run folder written before
+    ``period_costs`` existed reads back the same way.
+    """
+    plan = {stem: tables[stem] for stem in PLAN_TABLES}
+    period_costs = compute_period_costs(
+        problem, plan["hubs"], plan["flows"], plan["inflows"], plan["stock"], plan["unmet"]
+    )
+    return Solution(**plan, period_costs=period_costs)
+
+
+def compute_period_costs(
+    problem: ProblemData,
+    hubs: pd.DataFrame,
+    flows: pd.DataFrame,
+    inflows: pd.DataFrame,
+    stock: pd.DataFrame,
+    unmet: pd.DataFrame,
+) -> pd.DataFrame:
+    """The objective by period and component, from the decoded plan tables (money).
+
+    fixed = open x fixed_cost, opening = opened x opening_cost and closing = closed x
+    closing_cost from the hub rows; supply and inbound transport from the inflow rows;
+    outbound transport, handling, returns and late from the flow rows; holding =
+    end-of-period stock x holding_cost; lost sales from the unmet rows; carbon = carbon
+    price x CO2 t of the flow and inflow rows. Each cost lands in the period of its row.
+    Returns ``period, component, cost``, period-major, components in
+    :data:`COST_COMPONENTS` order, zero rows included.
+    """
+    hub_data = problem.hubs.set_index("hub_id").reindex(hubs["hub_id"])
+    holding_unit = problem.products.set_index("product_id")["holding_cost"]
+    parts: dict[str, pd.Series] = {
+        name: (hubs[column] * hub_data[f"{name}_cost"].to_numpy(float))
+        .groupby(hubs["period"])
+        .sum()
+        for name, column in (("fixed", "open"), ("opening", "opened"), ("closing", "closed"))
     }
-    return Solution(
-        hub_rows,
-        flows,
-        inflows,
-        stock_table[stock > 0].reset_index(drop=True),
-        unmet_table,
-        assignments,
-        costs,
+    parts["supply"] = inflows.groupby("period")["supply_cost"].sum()
+    parts["inbound_transport"] = inflows.groupby("period")["transport_cost"].sum()
+    for name, column in (
+        ("outbound_transport", "transport_cost"),
+        ("handling", "handling_cost"),
+        ("returns", "return_cost"),
+        ("late", "late_cost"),
+    ):
+        parts[name] = flows.groupby("period")[column].sum()
+    holding = stock["quantity"] * holding_unit.reindex(stock["product_id"]).to_numpy(float)
+    parts["holding"] = holding.groupby(stock["period"]).sum()
+    parts["lost_sales"] = unmet.groupby("period")["penalty_cost"].sum()
+    co2 = pd.concat([flows[["period", "co2_t"]], inflows[["period", "co2_t"]]])
+    parts["carbon"] = problem.policy.carbon.price_per_t * co2.groupby("period")["co2_t"].sum()
+    periods = pd.RangeIndex(1, problem.periods + 1, name="period")
+    wide = pd.DataFrame(
+        {name: parts[name].reindex(periods, fill_value=0.0) for name in COST_COMPONENTS},
+        index=periods,
+    ).astype(float)
+    return (
+        wide.melt(ignore_index=False, var_name="component", value_name="cost")
+        .reset_index()
+        .sort_values("period", kind="stable", ignore_index=True)
     )
 
 

@@ -319,7 +319,7 @@ def scenarios(draw: st.DrawFn) -> tuple[dict[str, list[dict[str, Any]]], dict[st
     n_products = draw(st.integers(1, 2))
     periods = draw(st.integers(1, 3))
     # Hubs sit on odd, regions on even hundredths of a degree: never at the same point,
-    # which the verifier's distance formula gets wrong (see test_verifier, centroid).
+    # which the verifier's distance formula gets wrong (see test_verify, centroid).
     grid = st.tuples(st.integers(1750, 1900), st.integers(6325, 6475))
     hub_coord = grid.map(lambda c: ((2 * c[0] + 1) / 100, (2 * c[1] + 1) / 100))
     coord = grid.map(lambda c: (2 * c[0] / 100, 2 * c[1] / 100))

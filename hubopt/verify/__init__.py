@@ -1,0 +1,15 @@
+"""The independent verifier: every constraint family and the objective, recomputed from
+the raw scenario tables and the solution's decisions with pandas, never from the model's
+arrays or matrix nor the solution's cost table. A violation is a bug in hubopt, never a
+result.
+
+One ``check_<family>`` per constraint family, mirroring ``hubopt/model/``: ``flow.py``
+(demand, stock balance, safety stock, supply, campaign service), ``network.py``
+(throughput, storage, linking, hub counts, statuses, events and closing, budget, single
+sourcing, carbon cap), ``arcs.py`` (arcs and windows) and ``objective.py``; ``plan.py``
+holds the recomputed context and ``verification.py`` runs them all.
+"""
+
+from hubopt.verify.verification import FAMILIES, Verification, verify_solution
+
+__all__ = ["FAMILIES", "Verification", "verify_solution"]

@@ -1,0 +1,223 @@
+"""The plan under verification: the solution's decisions joined with everything the checks
+need, recomputed from the scenario's raw tables (demand after campaign uplift, windows,
+arc geometry and unit costs, supply rows, the open/closed grid).
+
+Only the solution's decisions are read: quantities, hubs open, stock, unmet demand. Its
+derived columns (distances, transit hours, costs, CO2, on-time flags) and its cost table
+are never trusted; they are what the checks compare against.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from hubopt.scenario.scenario import Scenario
+from hubopt.scenario.schema import Policy
+from hubopt.solution import Solution
+from hubopt.verify.legs import recompute_legs
+
+STREAM_KEY = ["region_id", "product_id", "period", "channel"]
+BALANCE_KEY = ["hub_id", "product_id", "period"]
+
+# The decision columns read from the solution's flow and inflow tables.
+FLOW_DECISIONS = ["hub_id", "region_id", "product_id", "period", "channel", "mode_id", "quantity"]
+INFLOW_DECISIONS = ["source_id", "hub_id", "product_id", "period", "mode_id", "quantity"]
+
+
+def tolerance(value: np.ndarray | float) -> np.ndarray | float:
+    """Absolute slack allowed around ``value``: 1e-4 plus 1e-6 relative."""
+    return 1e-4 + 1e-6 * np.abs(value)
+
+
+def label(key: tuple[object, ...]) -> str:
+    """An index key as the user wrote it, e.g. ``('S1', 'P', 1)`` (numpy scalars unwrapped)."""
+    return str(tuple(k.item() if isinstance(k, np.generic) else k for k in key))
+
+
+@dataclass(frozen=True)
+class Plan:
+    """A solution with its recomputed context.
+
+    Attributes
+    ----------
+    scenario, solution:
+        What is verified.
+    streams:
+        Demand rows after uplift: ``STREAM_KEY`` + ``demand, sigma, campaign_id,
+        window_hours`` (units, hours).
+    flows:
+        The solution's outbound decisions + recomputed ``distance_km, transit_hours,
+        unit_cost, co2_t_per_unit``, the arc-rule flags, the stream's ``demand, sigma,
+        campaign_id, window_hours`` and ``late`` (transit beyond the window).
+    inflows:
+        The solution's inbound decisions + the same recomputed leg columns (zeros under
+        free replenishment) and ``supply_unit_cost``.
+    open:
+        Hub x period grid of the open flags (every scenario hub, periods 1..T).
+    """
+
+    scenario: Scenario
+    solution: Solution
+    streams: pd.DataFrame
+    flows: pd.DataFrame
+    inflows: pd.DataFrame
+    open: pd.DataFrame
+
+    @property
+    def policy(self) -> Policy:
+        """The scenario's policy block."""
+        return self.scenario.config.policy
+
+    @property
+    def hubs(self) -> pd.DataFrame:
+        """The scenario's hub rows indexed by ``hub_id``, in :attr:`open` row order."""
+        return self.scenario.tables.hubs.set_index("hub_id").reindex(self.open.index)
+
+    def open_before(self) -> np.ndarray:
+        """Hub x period: open at the end of the previous period (existing hubs before 1)."""
+        existing = np.where(self.hubs["status"].to_numpy() == "existing", 1.0, 0.0)
+        o = self.open.to_numpy()
+        return np.concatenate([existing[:, None], o[:, :-1]], axis=1)
+
+    def is_open(self, hub_ids: pd.Series, periods: pd.Series) -> np.ndarray:
+        """Whether each (hub, period) is open in the plan (unknown hubs count as closed)."""
+        stacked = self.open.stack()
+        keys = pd.MultiIndex.from_arrays([hub_ids.to_numpy(), periods.to_numpy()])
+        return stacked.reindex(keys).fillna(0.0).to_numpy() > 0.5
+
+    def grid(self) -> pd.MultiIndex:
+        """Every (hub, product, period) of the scenario, hub-major."""
+        t = self.scenario.tables
+        return pd.MultiIndex.from_product(
+            [t.hubs["hub_id"], t.products["product_id"], range(1, self.scenario.periods + 1)],
+            names=BALANCE_KEY,
+        )
+
+    def on_grid(self, frame: pd.DataFrame) -> pd.Series:
+        """``frame``'s quantity summed per (hub, product, period) over :meth:`grid`."""
+        return frame.groupby(BALANCE_KEY)["quantity"].sum().reindex(self.grid(), fill_value=0.0)
+
+
+def build_plan(scenario: Scenario, solution: Solution) -> Plan:
+    """Join the solution's decisions with their recomputed context (see :class:`Plan`)."""
+    streams = recompute_streams(scenario)
+    periods = range(1, scenario.periods + 1)
+    open_grid = (
+        solution.hubs.pivot_table(index="hub_id", columns="period", values="open", aggfunc="max")
+        .reindex(index=scenario.tables.hubs["hub_id"], columns=periods)
+        .fillna(0.0)
+        .astype(float)
+    )
+    return Plan(
+        scenario=scenario,
+        solution=solution,
+        streams=streams,
+        flows=_outbound(scenario, solution, streams),
+        inflows=_inbound(scenario, solution),
+        open=open_grid,
+    )
+
+
+def _outbound(scenario: Scenario, solution: Solution, streams: pd.DataFrame) -> pd.DataFrame:
+    flows = solution.flows[FLOW_DECISIONS].reset_index(drop=True)
+    legs = recompute_legs(
+        scenario,
+        flows.rename(columns={"hub_id": "from", "region_id": "to"}),
+        ("hubs", "hub_id"),
+        ("regions", "region_id"),
+        "outbound",
+    )
+    info = streams.set_index(STREAM_KEY)[["demand", "sigma", "campaign_id", "window_hours"]]
+    info = info.reindex(pd.MultiIndex.from_frame(flows[STREAM_KEY])).reset_index(drop=True)
+    out = pd.concat([flows, legs, info], axis=1)
+    out["late"] = out["transit_hours"].to_numpy() > out["window_hours"].to_numpy(float) + 1e-6
+    return out
+
+
+def _inbound(scenario: Scenario, solution: Solution) -> pd.DataFrame:
+    inflows = solution.inflows[INFLOW_DECISIONS].reset_index(drop=True)
+    if not len(scenario.tables.sources):
+        zeros = pd.DataFrame(
+            0.0,
+            index=inflows.index,
+            columns=["distance_km", "transit_hours", "unit_cost", "co2_t_per_unit"],
+        )
+        flags = pd.DataFrame(
+            False, index=inflows.index, columns=["bad_leg", "forbidden", "needs_lane", "too_far"]
+        )
+        return pd.concat([inflows, zeros, flags], axis=1).assign(supply_unit_cost=0.0)
+    legs = recompute_legs(
+        scenario,
+        inflows.rename(columns={"source_id": "from", "hub_id": "to"}),
+        ("sources", "source_id"),
+        ("hubs", "hub_id"),
+        "inbound",
+    )
+    out = pd.concat([inflows, legs], axis=1)
+    keys = pd.MultiIndex.from_frame(inflows[["source_id", "product_id", "period"]])
+    out["supply_unit_cost"] = supply_rows(scenario)["unit_cost"].reindex(keys).to_numpy(float)
+    return out
+
+
+def supply_rows(scenario: Scenario) -> pd.DataFrame:
+    """The supply table indexed by (source, product, period); a blank period means every
+    period (a row with its own period wins)."""
+    sup = scenario.tables.supply
+    every = (
+        sup[sup["period"].isna()]
+        .drop(columns="period")
+        .merge(pd.DataFrame({"period": range(1, scenario.periods + 1)}), how="cross")
+    )
+    rows = pd.concat([sup[sup["period"].notna()].astype({"period": int}), every])
+    rows = rows.drop_duplicates(["source_id", "product_id", "period"])
+    return rows.set_index(["source_id", "product_id", "period"])
+
+
+def recompute_streams(scenario: Scenario) -> pd.DataFrame:
+    """Demand after uplift, with campaign and window, recomputed from the config.
+
+    A demand row belongs to the first campaign whose regions, products, periods and
+    channels all match; its window is the campaign's, else the channel's, else the
+    policy default, else unbounded.
+    """
+    t, config = scenario.tables, scenario.config
+    demand = t.demand.copy()
+    demand["campaign_id"] = ""
+    demand["uplift"] = 1.0
+    regions = t.regions
+    for c in config.campaigns:
+        mask = pd.Series(True, index=demand.index)
+        if isinstance(c.regions, dict):
+            ok = pd.Series(True, index=regions.index)
+            for attr, values in c.regions.items():
+                ok &= regions[attr].astype(str).isin([str(v) for v in values])
+            mask &= demand["region_id"].isin(regions.loc[ok, "region_id"])
+        elif isinstance(c.regions, list):
+            mask &= demand["region_id"].isin(c.regions)
+        for key, col in (
+            ("products", "product_id"),
+            ("periods", "period"),
+            ("channels", "channel"),
+        ):
+            values = getattr(c, key)
+            if values != "all":
+                mask &= demand[col].isin(values)
+        mask &= demand["campaign_id"] == ""
+        demand.loc[mask, "campaign_id"] = c.id
+        demand.loc[mask, "uplift"] = c.uplift
+    demand["demand"] = demand["quantity"] * demand["uplift"]
+    demand["sigma"] = demand["std"] * demand["uplift"]
+    channel_window = t.channels.set_index("channel_id")["delivery_window_hours"]
+    window = demand["channel"].map(channel_window).astype(float)
+    if config.policy.default_delivery_window_hours is not None:
+        window = window.fillna(config.policy.default_delivery_window_hours)
+    own_window = {
+        c.id: c.delivery_window_hours for c in config.campaigns if c.delivery_window_hours
+    }
+    own = demand["campaign_id"].map(own_window).astype(float)
+    demand["window_hours"] = own.fillna(window).fillna(math.inf)
+    return demand

@@ -1,0 +1,177 @@
+"""KPIs against answers worked out by hand on a small verified plan.
+
+The scenario is solved once (HiGHS, exact); every KPI asserted here is derived in the
+fixture's docstring, so a change in a KPI definition fails a test that says which.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from helpers import lanes, solve_verified, write_scenario
+
+from hubopt.kpis import Kpis, compute_kpis, weighted_quantile
+from hubopt.result import Result
+
+LANE = ["from_id", "to_id", "cost_per_unit", "transit_hours", "distance_km"]
+
+
+@pytest.fixture(scope="module")
+def plan(tmp_path_factory: pytest.TempPathFactory) -> Result:
+    """One hub H1 (fixed 10 per period), two periods of 7 days. Product P: 500 kg, 1 m3,
+    holding 1, margin 10. Per period R1 wants 10 (x1.5 campaign uplift = 15), R2 10 (std
+    2), R3 1. Lanes from H1: R1 cost 1, 10 h, 100 km; R2 cost 2, 30 h, 200 km; R3 cost 3,
+    50 h, 300 km; all within the 72 h window. Source S1 supplies free, 50 km away, no
+    transport cost. Road emits 100 g/t-km. Safety stock z = 1: H1 holds 1 x 2 = 2 units at
+    the end of each period. Campaign ``promo`` on R1: spend 50.
+
+    Plan: ships 26 per period (52 in all); inflow 28 then 26 (54 in all); stock 2 and 2.
+    Costs: fixed 2 x 10 = 20; outbound transport 2 x (15 x 1 + 10 x 2 + 1 x 3) = 76;
+    holding 2 x 2 x 1 = 4; total 100.
+    """
+    path = write_scenario(
+        tmp_path_factory.mktemp("kpis"),
+        {
+            "hubs": [{"hub_id": "H1", "lat": 37.5, "lon": 127.0, "fixed_cost": 10}],
+            "regions": [{"region_id": r, "lat": 37.6, "lon": 127.1} for r in ("R1", "R2", "R3")],
+            "products": [
+                {
+                    "product_id": "P",
+                    "unit_weight_kg": 500,
+                    "unit_volume": 1,
+                    "holding_cost": 1,
+                    "unit_margin": 10,
+                }
+            ],
+            "demand": [
+                {"region_id": r, "product_id": "P", "period": t, "quantity": q, "std": s}
+                for t in (1, 2)
+                for r, q, s in (("R1", 10, 0), ("R2", 10, 2), ("R3", 1, 0))
+            ],
+            "sources": [{"source_id": "S1", "lat": 37.5, "lon": 127.0}],
+            "supply": [{"source_id": "S1", "product_id": "P"}],
+            "modes": [{"mode_id": "road", "leg": "both", "speed_kmh": 60, "co2_g_per_tkm": 100}],
+            "lanes": lanes(
+                [
+                    ("H1", "R1", 1, 10, 100),
+                    ("H1", "R2", 2, 30, 200),
+                    ("H1", "R3", 3, 50, 300),
+                    ("S1", "H1", 0, 1, 50),
+                ],
+                LANE,
+            ),
+        },
+        campaigns=[{"id": "promo", "regions": ["R1"], "uplift": 1.5, "spend": 50}],
+        policy={
+            "default_delivery_window_hours": 72,
+            "period_days": 7,
+            "safety_stock": {"z": 1.0},
+        },
+    )
+    result = solve_verified(path, "highs")
+    assert result.objective == pytest.approx(100)
+    return result
+
+
+@pytest.fixture(scope="module")
+def kpis(plan: Result) -> Kpis:
+    """The plan's KPIs."""
+    assert plan.solution is not None
+    return compute_kpis(plan.problem, plan.solution)
+
+
+def test_cost_headline_and_components(kpis: Kpis) -> None:
+    """Total 100 = fixed 20 + outbound transport 76 + holding 4; cost per unit 100 / 52;
+    each component's share is its cost / 100."""
+    assert kpis.headline["total_cost"] == pytest.approx(100)
+    assert kpis.headline["cost_per_unit_delivered"] == pytest.approx(100 / 52)
+    costs = kpis.costs.set_index("component")
+    assert costs.loc["fixed", "cost"] == pytest.approx(20)
+    assert costs.loc["outbound_transport", "cost"] == pytest.approx(76)
+    assert costs.loc["holding", "cost"] == pytest.approx(4)
+    assert costs.loc["outbound_transport", "share"] == pytest.approx(0.76)
+    assert costs["cost"].sum() == pytest.approx(100)
+
+
+def test_service_rates(kpis: Kpis) -> None:
+    """Demand 2 x (15 + 10 + 1) = 52, all delivered within 72 h: fill and on-time rates 1."""
+    h = kpis.headline
+    assert h["demand_units"] == pytest.approx(52)
+    assert h["delivered_units"] == pytest.approx(52)
+    assert h["fill_rate"] == pytest.approx(1.0)
+    assert h["on_time_rate"] == pytest.approx(1.0)
+
+
+def test_delivery_hours_mean_and_p95(kpis: Kpis) -> None:
+    """Units by transit: 30 at 10 h, 20 at 30 h, 2 at 50 h. Mean = (300 + 600 + 100) / 52
+    = 19.23 h. P95: the cumulative share reaches 50 / 52 = 0.96 >= 0.95 at 30 h, so P95 is
+    30 h (not the 50 h maximum)."""
+    assert kpis.headline["mean_delivery_hours"] == pytest.approx(1000 / 52)
+    assert kpis.headline["p95_delivery_hours"] == pytest.approx(30)
+
+
+def test_tonne_km_and_co2(kpis: Kpis) -> None:
+    """Outbound t-km = 0.5 t x (30 x 100 + 20 x 200 + 2 x 300) = 3800; inbound = 54 units
+    x 0.5 t x 50 km = 1350; total 5150 t-km. CO2 = 5150 x 100 g / 1e6 = 0.515 t, i.e.
+    0.515 x 1000 / 52 kg per delivered unit."""
+    assert kpis.headline["tonne_km"] == pytest.approx(5150)
+    assert kpis.headline["co2_t"] == pytest.approx(0.515)
+    assert kpis.headline["co2_kg_per_unit"] == pytest.approx(515 / 52)
+
+
+def test_inventory_turnover_and_days_of_cover(kpis: Kpis) -> None:
+    """Average stock = (2 + 2) / 2 = 2 units. Turnover = 52 shipped / 2 = 26 turns. Days of
+    cover = 2 / (52 / 2 periods / 7 days) = 14 / 26 = 0.538 days; the same for H1 alone."""
+    h = kpis.headline
+    assert h["average_stock_units"] == pytest.approx(2)
+    assert h["inventory_turnover"] == pytest.approx(26)
+    assert h["days_of_cover"] == pytest.approx(14 / 26)
+    hub = kpis.hubs.set_index("hub_id").loc["H1"]
+    assert hub["inventory_turnover"] == pytest.approx(26)
+    assert hub["days_of_cover"] == pytest.approx(14 / 26)
+    assert hub["throughput_m3"] == pytest.approx(52)
+
+
+def test_campaign_logistics_cost(kpis: Kpis) -> None:
+    """Campaign promo: 30 units (2 x 15). Own costs: transport 30 x 1 = 30. Shared per
+    period: fixed 10 + holding 2 = 12 (no opening, closing or inbound cost), of which promo
+    takes its outbound m3 share 15 / 26. Logistics = 30 + 2 x 12 x 15 / 26 = 570 / 13
+    = 43.85; per unit 570 / 13 / 30."""
+    row = kpis.campaigns.set_index("campaign_id").loc["promo"]
+    assert row["units"] == pytest.approx(30)
+    assert row["delivered_units"] == pytest.approx(30)
+    assert row["logistics_cost"] == pytest.approx(570 / 13)
+    assert row["logistics_cost_per_unit"] == pytest.approx(570 / 13 / 30)
+
+
+def test_promotion_roi(kpis: Kpis) -> None:
+    """Margin = 30 x 10 = 300, spend 50, logistics 570 / 13. ROI = (300 - 50 - 570/13) /
+    (50 + 570/13) = 2680 / 1220 = 134 / 61 = 2.197."""
+    row = kpis.campaigns.set_index("campaign_id").loc["promo"]
+    assert row["margin"] == pytest.approx(300)
+    assert row["spend"] == pytest.approx(50)
+    assert row["roi"] == pytest.approx(134 / 61)
+
+
+def test_period_table(kpis: Kpis) -> None:
+    """Each period: one hub open, 26 units wanted and delivered on time, 2 in stock."""
+    assert kpis.periods["open_hubs"].tolist() == [1, 1]
+    assert kpis.periods["delivered_units"].tolist() == pytest.approx([26, 26])
+    assert kpis.periods["stock_units"].tolist() == pytest.approx([2, 2])
+    assert kpis.periods["on_time_rate"].tolist() == pytest.approx([1, 1])
+
+
+@pytest.mark.parametrize(
+    ("values", "weights", "q", "expected"),
+    [
+        ([10.0, 30.0, 50.0], [30.0, 20.0, 2.0], 0.95, 30.0),
+        ([10.0, 30.0, 50.0], [30.0, 20.0, 2.0], 0.97, 50.0),
+        ([10.0, 30.0], [1.0, 1.0], 0.5, 10.0),
+    ],
+)
+def test_weighted_quantile(
+    values: list[float], weights: list[float], q: float, expected: float
+) -> None:
+    """Inverted CDF: the smallest value whose cumulative weight share reaches q (30/52 and
+    50/52 = 0.96 straddle 0.95; 0.97 needs the last value; exactly 0.5 stops at the first)."""
+    assert weighted_quantile(np.array(values), np.array(weights), q) == expected

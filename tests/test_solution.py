@@ -1,0 +1,114 @@
+"""The decoded cost table: one row per period and component, summing to the objective the
+solver reports and the independent verifier recomputes; the totals and the written tables
+derive from it, and a run folder's tables rebuild it."""
+
+from __future__ import annotations
+
+import pytest
+from helpers import lanes, solve_verified, write_scenario
+
+from hubopt.api import Result
+from hubopt.solution import COST_COMPONENTS, PLAN_TABLES, solution_from_tables
+from hubopt.verify import verify_solution
+
+
+@pytest.fixture(scope="module")
+def switched(tmp_path_factory: pytest.TempPathFactory) -> Result:
+    """Demand 10 per period at R1 over two periods, closing allowed. H1 existing (fixed 10,
+    closing 3) serves at 2 per unit; H2 (fixed 1, opening 4) may open from period 2 and
+    serves at 1 per unit.
+
+    Period 1: only H1: fixed 10 + transport 20 = 30. Period 2: keeping H1 costs 10 + 20 =
+    30; switching costs closing 3 + opening 4 + fixed 1 + transport 10 = 18, so H1 closes
+    and H2 opens. Objective 48."""
+    hub = {"lat": 37.5, "lon": 127.0}
+    path = write_scenario(
+        tmp_path_factory.mktemp("switched"),
+        {
+            "hubs": [
+                {"hub_id": "H1", **hub, "fixed_cost": 10, "closing_cost": 3, "status": "existing"},
+                {"hub_id": "H2", **hub, "fixed_cost": 1, "opening_cost": 4, "open_from_period": 2},
+            ],
+            "regions": [{"region_id": "R1", "lat": 37.6, "lon": 127.1}],
+            "products": [{"product_id": "P"}],
+            "demand": [
+                {"region_id": "R1", "product_id": "P", "period": t, "quantity": 10} for t in (1, 2)
+            ],
+            "lanes": lanes(
+                [("H1", "R1", 2), ("H2", "R1", 1)], ["from_id", "to_id", "cost_per_unit"]
+            ),
+        },
+        policy={"allow_closing": True},
+    )
+    return solve_verified(path, "highs")
+
+
+def cost_cells(result: Result) -> dict[tuple[int, str], float]:
+    """The non-zero cells of the solution's cost table, by (period, component)."""
+    assert result.solution is not None
+    table = result.solution.period_costs
+    table = table[table["cost"].abs() > 1e-9]
+    return {(int(p), str(c)): float(v) for p, c, v in table.itertuples(index=False)}
+
+
+def test_cost_table_by_period(switched: Result) -> None:
+    """Period 1: fixed 10 + outbound 20; period 2: fixed 1, opening 4, closing 3, outbound
+    10; every other cell is zero."""
+    assert cost_cells(switched) == pytest.approx(
+        {
+            (1, "fixed"): 10,
+            (1, "outbound_transport"): 20,
+            (2, "fixed"): 1,
+            (2, "opening"): 4,
+            (2, "closing"): 3,
+            (2, "outbound_transport"): 10,
+        }
+    )
+
+
+def test_cost_table_shape(switched: Result) -> None:
+    """One row per period and component, period-major, components in the documented order."""
+    assert switched.solution is not None
+    table = switched.solution.period_costs
+    assert list(table.columns) == ["period", "component", "cost"]
+    assert table["period"].tolist() == [1] * 12 + [2] * 12
+    assert table["component"].tolist() == list(COST_COMPONENTS) * 2
+
+
+def test_period_costs_sum_to_objective_and_verifier(switched: Result) -> None:
+    """Sum of the cost table = the solver's objective (48) = the verifier's recomputation;
+    the component totals are the table's column sums."""
+    solution = switched.solution
+    assert solution is not None
+    total = float(solution.period_costs["cost"].sum())
+    assert total == pytest.approx(48)
+    assert switched.objective == pytest.approx(total)
+    assert solution.objective == pytest.approx(total)
+    assert verify_solution(switched.scenario, solution).objective == pytest.approx(total)
+    assert solution.costs == pytest.approx(
+        {name: 0.0 for name in COST_COMPONENTS}
+        | {"fixed": 11, "opening": 4, "closing": 3, "outbound_transport": 30}
+    )
+
+
+def test_written_tables_carry_totals_and_periods(switched: Result) -> None:
+    """``tables()`` writes the plan, the component totals (``costs``) and the cost table."""
+    assert switched.solution is not None
+    tables = switched.solution.tables()
+    assert list(tables) == [*PLAN_TABLES, "costs", "period_costs"]
+    totals = tables["costs"].set_index("component")["cost"]
+    assert totals["fixed"] == pytest.approx(11)
+    assert totals.sum() == pytest.approx(48)
+
+
+def test_solution_from_tables_rebuilds_the_cost_table(switched: Result) -> None:
+    """Reading back only the plan tables recomputes the same cost table."""
+    solution = switched.solution
+    assert solution is not None
+    rebuilt = solution_from_tables(switched.problem, solution.tables())
+    assert rebuilt.period_costs["cost"].to_numpy() == pytest.approx(
+        solution.period_costs["cost"].to_numpy()
+    )
+    assert rebuilt.period_costs[["period", "component"]].equals(
+        solution.period_costs[["period", "component"]]
+    )
