@@ -14,7 +14,6 @@ from typer.testing import CliRunner
 from hubopt import compare, load_run
 from hubopt.changes import hub_changes, lane_changes, tier_changes
 from hubopt.cli import app
-from hubopt.errors import InputError
 from hubopt.runs import write_run
 
 
@@ -24,27 +23,6 @@ def runs(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     folder = tmp_path_factory.mktemp("compare")
     a, b = solve_pair(folder)
     return write_run(a, folder / "run-a"), write_run(b, folder / "run-b")
-
-
-def test_load_run_rebuilds_the_result(runs: tuple[Path, Path]) -> None:
-    """A run folder reads back into a Result with the same plan, objective and KPIs."""
-    run_a, _ = runs
-    result = load_run(run_a)
-    manifest = json.loads((run_a / "manifest.json").read_text())
-    assert str(result.status) == manifest["status"] == "optimal"
-    assert result.objective == pytest.approx(manifest["objective"])
-    assert result.solution is not None
-    assert result.solution.objective == pytest.approx(result.objective)
-    stored = json.loads((run_a / "kpis.json").read_text())["headline"]
-    for key, value in stored.items():
-        if value is not None:
-            assert result.kpis.headline[key] == pytest.approx(value), key
-
-
-def test_load_run_refuses_other_folders(tmp_path: Path) -> None:
-    """A folder without a manifest is an input error."""
-    with pytest.raises(InputError, match="run folder"):
-        load_run(tmp_path)
 
 
 def test_what_changed_tables(runs: tuple[Path, Path]) -> None:

@@ -7,10 +7,11 @@ fixture's docstring, so a change in a KPI definition fails a test that says whic
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import pytest
-from helpers import lanes, solve_verified, write_scenario
+from helpers import lanes, solve_tiny, solve_verified, write_scenario
 
-from hubopt.kpis import Kpis, compute_kpis, weighted_quantile
+from hubopt.kpis import Kpis, compute_kpis, promise_table, weighted_quantile
 from hubopt.result import Result
 
 LANE = ["from_id", "to_id", "cost_per_unit", "transit_hours", "distance_km"]
@@ -175,3 +176,38 @@ def test_weighted_quantile(
     """Inverted CDF: the smallest value whose cumulative weight share reaches q (30/52 and
     50/52 = 0.96 straddle 0.95; 0.97 needs the last value; exactly 0.5 stops at the first)."""
     assert weighted_quantile(np.array(values), np.array(weights), q) == expected
+
+
+# ---- the delivery-promise table ----------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def tiny_map(tmp_path_factory: pytest.TempPathFactory) -> Result:
+    """The tiny three-province scenario of the map tests (populations 150k, 170k, 400k)."""
+    return solve_tiny(tmp_path_factory.mktemp("tiny-promise"))
+
+
+def test_promise_table_counts_people_cumulatively(tiny_map: Result) -> None:
+    """Population within 12/24/48/72 h per province, cumulative, with a total row."""
+    table = promise_table(tiny_map.kpis.regions).set_index("group")
+    assert table["basis"].iloc[0] == "population"
+    assert table.loc["Seoul", "within_12h"] == 150_000
+    assert table.loc["Busan", "within_12h"] == 0
+    assert table.loc["Busan", "within_24h"] == 400_000
+    assert table.loc["Total", "within_12h"] == 320_000
+    assert table.loc["Total", "within_72h"] == table.loc["Total", "total"] == 720_000
+
+
+def test_promise_table_without_provinces_uses_demand() -> None:
+    """Without ``province``/``population`` columns the table has one row of demand units."""
+    regions = pd.DataFrame({"tier": ["12h", "48h", "none"], "demand_units": [10.0, 5.0, 2.0]})
+    table = promise_table(regions)
+    assert list(table["group"]) == ["All regions"]
+    row = table.iloc[0]
+    assert (row["basis"], row["within_12h"], row["within_24h"], row["within_48h"]) == (
+        "demand_units",
+        10,
+        10,
+        15,
+    )
+    assert (row["none"], row["total"]) == (2, 17)

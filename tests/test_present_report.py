@@ -6,13 +6,11 @@ from __future__ import annotations
 import dataclasses
 from pathlib import Path
 
-import pandas as pd
 import pytest
 from bs4 import BeautifulSoup
-from helpers import XSS, XSS_ESCAPED, solve_tiny
+from helpers import XSS, solve_tiny
 
-from hubopt.kpis import promise_table
-from hubopt.present.format import esc, fmt_money, fmt_num, fmt_pct, periods_text
+from hubopt.present.format import fmt_num, fmt_pct
 from hubopt.present.report import render_report
 from hubopt.result import Result
 from hubopt.solvers import SolveStatus
@@ -89,48 +87,6 @@ def test_gap_is_shown_in_money(tiny: Result) -> None:
     )
     header = parse(render_report(feasible, currency="KRW")).select_one("header").get_text()
     assert "gap 1.00 %" in header and "at most 10,000 KRW above optimal" in header
-
-
-def test_promise_table_counts_people_cumulatively(tiny: Result) -> None:
-    """Population within 12/24/48/72 h per province, cumulative, with a total row."""
-    table = promise_table(tiny.kpis.regions).set_index("group")
-    assert table["basis"].iloc[0] == "population"
-    assert table.loc["Seoul", "within_12h"] == 150_000
-    assert table.loc["Busan", "within_12h"] == 0
-    assert table.loc["Busan", "within_24h"] == 400_000
-    assert table.loc["Total", "within_12h"] == 320_000
-    assert table.loc["Total", "within_72h"] == table.loc["Total", "total"] == 720_000
-
-
-def test_promise_table_without_provinces_uses_demand() -> None:
-    """Without ``province``/``population`` columns the table has one row of demand units."""
-    regions = pd.DataFrame({"tier": ["12h", "48h", "none"], "demand_units": [10.0, 5.0, 2.0]})
-    table = promise_table(regions)
-    assert list(table["group"]) == ["All regions"]
-    row = table.iloc[0]
-    assert (row["basis"], row["within_12h"], row["within_24h"], row["within_48h"]) == (
-        "demand_units",
-        10,
-        10,
-        15,
-    )
-    assert (row["none"], row["total"]) == (2, 17)
-
-
-def test_money_and_share_formats() -> None:
-    """Numbers read like a planner writes them."""
-    assert fmt_money(5_029_397_598.9, "KRW") == "5.03 bn KRW"
-    assert fmt_money(275_473_864.0) == "275.5 m"
-    assert fmt_money(12_345.4) == "12,345"
-    assert fmt_money(float("nan")) == "–"
-    assert fmt_pct(0.98676) == "98.7 %"
-    assert periods_text([1, 2, 3, 5, 7, 8]) == "1–3, 5, 7–8"
-
-
-def test_escape_is_safe_in_html_and_js_template_literals() -> None:
-    """Markup, quotes, backticks, ``${`` and backslashes are all neutralised."""
-    assert esc(XSS) == XSS_ESCAPED
-    assert esc("a`${x}`\\'\"") == "a&#96;&#36;{x}&#96;&#92;&#x27;&quot;"
 
 
 def test_data_names_are_escaped_in_the_report(tmp_path: Path) -> None:

@@ -1,0 +1,40 @@
+"""Number formats, escaping and colours (hubopt.present.format)."""
+
+from __future__ import annotations
+
+import math
+
+from helpers import XSS, XSS_ESCAPED
+
+from hubopt.present.format import (
+    NO_DATA,
+    esc,
+    fmt_hours,
+    fmt_money,
+    fmt_pct,
+    periods_text,
+    utilisation_color,
+)
+
+
+def test_money_and_share_formats() -> None:
+    """Numbers read like a planner writes them."""
+    assert fmt_money(5_029_397_598.9, "KRW") == "5.03 bn KRW"
+    assert fmt_money(275_473_864.0) == "275.5 m"
+    assert fmt_money(12_345.4) == "12,345"
+    assert fmt_money(float("nan")) == "–"
+    assert fmt_pct(0.98676) == "98.7 %"
+    assert periods_text([1, 2, 3, 5, 7, 8]) == "1–3, 5, 7–8"
+
+
+def test_escape_is_safe_in_html_and_js_template_literals() -> None:
+    """Markup, quotes, backticks, ``${`` and backslashes are all neutralised."""
+    assert esc(XSS) == XSS_ESCAPED
+    assert esc("a`${x}`\\'\"") == "a&#96;&#36;{x}&#96;&#92;&#x27;&quot;"
+
+
+def test_hours_and_colours() -> None:
+    """Hours keep one decimal; utilisation colours step at 50/80/95 %; NaN is grey."""
+    assert fmt_hours(11.72) == "11.7 h"
+    assert utilisation_color(0.2) == "#2b8cbe" and utilisation_color(0.97) == "#a50026"
+    assert utilisation_color(math.nan) == NO_DATA
