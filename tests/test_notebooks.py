@@ -1,4 +1,4 @@
-"""The notebooks under notebooks/ execute top to bottom without errors."""
+"""The notebooks under notebooks/ execute top to bottom and are committed without outputs."""
 
 from __future__ import annotations
 
@@ -9,16 +9,32 @@ import pytest
 from nbclient import NotebookClient
 
 NOTEBOOKS = sorted((Path(__file__).resolve().parents[1] / "notebooks").glob("*.ipynb"))
+EXPECTED = {"01-quickstart", "02-what-if", "03-campaign-review", "04-bring-your-own-data"}
 
 
 def test_there_are_notebooks() -> None:
-    """The walkthrough exists (a missing folder must not pass silently)."""
-    assert NOTEBOOKS, "no notebooks found under notebooks/"
+    """The numbered notebooks exist (a missing folder or file must not pass silently)."""
+    assert EXPECTED <= {p.stem for p in NOTEBOOKS}, f"found {[p.name for p in NOTEBOOKS]}"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
+def test_notebook_is_committed_without_outputs(path: Path) -> None:
+    """No code cell carries outputs or an execution count (strip them before committing)."""
+    notebook = nbformat.read(path, as_version=4)
+    dirty = [
+        index
+        for index, cell in enumerate(notebook.cells)
+        if cell.cell_type == "code" and (cell.get("outputs") or cell.get("execution_count"))
+    ]
+    assert not dirty, (
+        f"{path.name}: cells {dirty} hold outputs; strip them, e.g. "
+        f"jupyter nbconvert --clear-output --inplace {path.name}"
+    )
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
 def test_notebook_executes(path: Path) -> None:
-    """Every cell runs; the notebook asserts its own plan is verified."""
+    """Every cell runs; the notebook shows that its plan passed the independent verifier."""
     notebook = nbformat.read(path, as_version=4)
     client = NotebookClient(
         notebook,
@@ -31,4 +47,4 @@ def test_notebook_executes(path: Path) -> None:
         o for cell in notebook.cells if cell.cell_type == "code" for o in cell.get("outputs", [])
     ]
     assert not [o for o in outputs if o.get("output_type") == "error"]
-    assert any("verified" in str(o.get("data", {})) for o in outputs)
+    assert any("'verified': True" in str(o.get("data", {})) for o in outputs)

@@ -40,17 +40,27 @@ RegionFilter = Literal["all"] | list[str] | dict[str, list[str]]
 class DataPaths(Block):
     """Paths of the data tables, relative to the YAML file that declares them."""
 
-    hubs: str | None = None
-    regions: str | None = None
-    products: str | None = None
-    demand: str | None = None
-    sources: str | None = None
-    supply: str | None = None
-    inventory: str | None = None
-    modes: str | None = None
-    lanes: str | None = None
-    channels: str | None = None
-    vehicles: str | None = None
+    hubs: str | None = Field(default=None, description="Hubs table (required).")
+    regions: str | None = Field(
+        default=None, description="Regions table or GeoJSON/GeoPackage (required)."
+    )
+    products: str | None = Field(default=None, description="Products table (required).")
+    demand: str | None = Field(default=None, description="Demand table (required).")
+    sources: str | None = Field(
+        default=None, description="Sources table; absent = hubs are replenished freely."
+    )
+    supply: str | None = Field(
+        default=None, description="Supply per source, product and period (with sources)."
+    )
+    inventory: str | None = Field(default=None, description="Stock on hand at the start.")
+    modes: str | None = Field(default=None, description="Transport modes; absent = one road mode.")
+    lanes: str | None = Field(
+        default=None, description="Lane overrides: distance, transit, cost, or forbidden arcs."
+    )
+    channels: str | None = Field(
+        default=None, description="Sales channels: windows, return rates and costs."
+    )
+    vehicles: str | None = Field(default=None, description="Vehicle fleet for delivery routes.")
 
 
 class Campaign(Block):
@@ -132,8 +142,10 @@ class Policy(Block):
         default="auto",
         description="Hub-open linking rows: per stream (strong), region-period, hub-period, or auto by size.",
     )
-    safety_stock: SafetyStock = Field(default_factory=SafetyStock)
-    carbon: Carbon = Field(default_factory=Carbon)
+    safety_stock: SafetyStock = Field(
+        default_factory=SafetyStock, description="Safety stock held at hubs."
+    )
+    carbon: Carbon = Field(default_factory=Carbon, description="Carbon price and cap.")
 
 
 class Backend(StrEnum):
@@ -175,19 +187,23 @@ class OutputSettings(Block):
 class ScaleDemand(Block):
     """Multiply demand (and its std) in a scope by a factor."""
 
-    regions: RegionFilter = "all"
-    products: list[str] | Literal["all"] = "all"
-    periods: list[Annotated[int, Field(ge=1)]] | Literal["all"] = "all"
-    channels: list[str] | Literal["all"] = "all"
-    factor: float = Field(ge=0)
+    regions: RegionFilter = Field(default="all", description="Regions in scope.")
+    products: list[str] | Literal["all"] = Field(default="all", description="Products in scope.")
+    periods: list[Annotated[int, Field(ge=1)]] | Literal["all"] = Field(
+        default="all", description="Periods in scope (1..T)."
+    )
+    channels: list[str] | Literal["all"] = Field(default="all", description="Channels in scope.")
+    factor: float = Field(ge=0, description="Multiplier of quantity and std (1.3 = +30 %).")
 
 
 class ScaleCapacity(Block):
     """Multiply hub capacities (throughput and/or storage) by a factor."""
 
-    hubs: list[str] | Literal["all"] = "all"
-    throughput: float | None = Field(default=None, ge=0)
-    storage: float | None = Field(default=None, ge=0)
+    hubs: list[str] | Literal["all"] = Field(default="all", description="Hubs in scope.")
+    throughput: float | None = Field(
+        default=None, ge=0, description="Multiplier of throughput capacity."
+    )
+    storage: float | None = Field(default=None, ge=0, description="Multiplier of storage capacity.")
 
     @model_validator(mode="after")
     def _one_factor(self) -> ScaleCapacity:
@@ -203,11 +219,15 @@ class ScaleCost(Block):
     ``cost_per_unit``; it is either one factor or a mapping ``mode_id -> factor``.
     """
 
-    transport: float | dict[str, float] | None = None
-    fixed: float | None = Field(default=None, ge=0)
-    handling: float | None = Field(default=None, ge=0)
-    holding: float | None = Field(default=None, ge=0)
-    supply: float | None = Field(default=None, ge=0)
+    transport: float | dict[str, float] | None = Field(
+        default=None, description="Factor on transport costs, or {mode_id: factor}."
+    )
+    fixed: float | None = Field(
+        default=None, ge=0, description="Factor on hubs' fixed, opening and closing costs."
+    )
+    handling: float | None = Field(default=None, ge=0, description="Factor on handling costs.")
+    holding: float | None = Field(default=None, ge=0, description="Factor on holding costs.")
+    supply: float | None = Field(default=None, ge=0, description="Factor on supply unit costs.")
 
     @field_validator("transport")
     @classmethod
@@ -221,15 +241,25 @@ class ScaleCost(Block):
 class WhatIf(Block):
     """One what-if operation; exactly one key is set."""
 
-    scale_demand: ScaleDemand | None = None
-    open_hubs: list[str] | None = None
-    close_hubs: list[str] | None = None
-    scale_capacity: ScaleCapacity | None = None
-    scale_cost: ScaleCost | None = None
+    scale_demand: ScaleDemand | None = Field(
+        default=None, description="Multiply demand in a scope."
+    )
+    open_hubs: list[str] | None = Field(
+        default=None, description="Hub ids set to status forced_open."
+    )
+    close_hubs: list[str] | None = Field(
+        default=None, description="Hub ids set to status forced_closed."
+    )
+    scale_capacity: ScaleCapacity | None = Field(
+        default=None, description="Multiply hub capacities."
+    )
+    scale_cost: ScaleCost | None = Field(default=None, description="Multiply cost components.")
     set_campaign: dict[str, Any] | None = Field(
         default=None, description="{id: CAMPAIGN, FIELD: VALUE, ...}: change a campaign."
     )
-    add_campaign: Campaign | None = None
+    add_campaign: Campaign | None = Field(
+        default=None, description="A new campaign (same keys as `campaigns[]`)."
+    )
 
     @model_validator(mode="after")
     def _exactly_one(self) -> WhatIf:
@@ -250,14 +280,16 @@ class ScenarioConfig(Block):
     """A whole scenario file (after `extends` has been merged)."""
 
     name: str = Field(min_length=1, description="Scenario name (used for run folders).")
-    description: str | None = None
+    description: str | None = Field(default=None, description="Free text, shown in the report.")
     currency: str | None = Field(default=None, description="Money unit shown in reports, e.g. KRW.")
-    data: DataPaths
-    campaigns: list[Campaign] = Field(default_factory=list)
-    policy: Policy = Field(default_factory=Policy)
-    whatif: list[WhatIf] = Field(default_factory=list)
-    solver: SolverSettings = Field(default_factory=SolverSettings)
-    output: OutputSettings = Field(default_factory=OutputSettings)
+    data: DataPaths = Field(description="Paths of the data tables.")
+    campaigns: list[Campaign] = Field(default_factory=list, description="Promotions.")
+    policy: Policy = Field(default_factory=Policy, description="Network and service policy.")
+    whatif: list[WhatIf] = Field(
+        default_factory=list, description="What-if operations, applied in order after loading."
+    )
+    solver: SolverSettings = Field(default_factory=SolverSettings, description="Solver settings.")
+    output: OutputSettings = Field(default_factory=OutputSettings, description="What a run writes.")
 
     @model_validator(mode="after")
     def _unique_campaigns(self) -> ScenarioConfig:
