@@ -155,13 +155,14 @@ def _help_of(command: Any) -> str:
 
 def render_markdown() -> str:
     """The whole CLI reference page as Markdown."""
-    commands = [(c.name or c.callback.__name__, c) for c in app.registered_commands]
+    commands = [(c.name or c.callback.__name__, c) for c in app.registered_commands if c.callback]
     lines = [HEADER, _cell(app.info.help if isinstance(app.info.help, str) else ""), ""]
     lines += ["| command | what it does |", "|---|---|"]
     lines += [f"| [`{name}`](#hubopt-{name}) | {_help_of(c)} |" for name, c in commands]
     lines.append("")
     for name, command in commands:
-        lines += render_command(name, command.callback, _help_of(command))
+        if command.callback is not None:
+            lines += render_command(name, command.callback, _help_of(command))
     lines.append(FOOTER)
     return "\n".join(lines).rstrip("\n") + "\n"
 
