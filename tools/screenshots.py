@@ -1,7 +1,10 @@
 """Regenerate the README screenshots (docs/img/map.png, docs/img/report.png) in a real browser.
 
-    .venv/bin/python tools/screenshots.py                      # solve the Korea demo, then shoot
-    .venv/bin/python tools/screenshots.py --run out/korea-winter-2026   # reuse a run folder
+    .venv/bin/python tools/screenshots.py                     # solve korea-small, then shoot
+    .venv/bin/python tools/screenshots.py --run out/korea-small   # reuse a run folder
+
+The default is the 3-week Korea cut (`scenarios/korea/korea-small.yaml`): it solves to
+its 1 % gap in under a minute, so the pictures show a proven plan on any machine.
 
 Pages are opened exactly as the browser tests open them (tests/browser/conftest.py): the
 run folder is served on 127.0.0.1, folium's CDN scripts and styles come from the local
@@ -29,7 +32,7 @@ from tests.browser import assets  # noqa: E402
 from tests.browser.conftest import CHROMIUM, PageCheck, _LocalServer, _route_handler  # noqa: E402
 
 LAUNCH_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
-DEMO = ROOT / "scenarios" / "korea" / "korea.yaml"
+DEMO = ROOT / "scenarios" / "korea" / "korea-small.yaml"
 MAX_BYTES = 400_000
 
 
