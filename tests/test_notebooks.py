@@ -27,8 +27,8 @@ def test_notebook_is_committed_without_outputs(path: Path) -> None:
         if cell.cell_type == "code" and (cell.get("outputs") or cell.get("execution_count"))
     ]
     assert not dirty, (
-        f"{path.name}: cells {dirty} hold outputs; strip them, e.g. "
-        f"jupyter nbconvert --clear-output --inplace {path.name}"
+        f"{path.name}: cells {dirty} hold outputs; clear them before committing "
+        "(Jupyter: Edit > Clear Outputs of All Cells, then save)"
     )
 
 
