@@ -14,6 +14,8 @@ load     handing the Korea matrix to HiGHS: highspy passModel (hubopt's `highs`)
          OR-Tools ModelBuilder fill_model_from_sparse_data (`ortools-highs`).
 linking  Korea full: HiGHS root LP time with the per-period linking rows (auto) vs the
          strong per-stream form (each capped by --lp-limit seconds).
+forecast ``hubopt forecast`` on the Korea order history (250 regions x 6 products x 3
+         years) vs reading it and forecasting by seasonal naive alone (benchmarks/forecast.py).
 """
 
 from __future__ import annotations
@@ -32,6 +34,8 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+
+from forecast import bench_forecast  # noqa: E402  (benchmarks/forecast.py)
 
 from hubopt.api import solve  # noqa: E402
 from hubopt.data.problem import build_problem  # noqa: E402
@@ -238,6 +242,7 @@ def main() -> None:
         rows += bench_load("korea-small" if args.quick else "korea")
         if not args.quick:
             rows += bench_linking(args.lp_limit)
+        rows += bench_forecast()
     args.out.mkdir(parents=True, exist_ok=True)
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
     path = args.out / f"bench-{stamp}.json"

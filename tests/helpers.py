@@ -12,6 +12,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import yaml
 from hypothesis import strategies as st
@@ -430,3 +431,64 @@ def scenarios(draw: st.DrawFn) -> tuple[dict[str, list[dict[str, Any]]], dict[st
             {"id": "promo", "periods": [periods], "uplift": draw(st.sampled_from([1.0, 1.5, 2.0]))}
         ]
     return tables, blocks
+
+
+# ---- forecast: synthetic order history with known seasonality, trend and uplift --------
+
+
+def synthetic_truth(
+    base: float, t: np.ndarray, trend: float = 0.10, amplitude: float = 0.6, peak: int = 6
+) -> np.ndarray:
+    """Expected weekly units at period index ``t``: ``base * (1 + trend)^(t/52) *
+    (1 + amplitude * cos(2 pi (t - peak) / 52))``."""
+    return base * (1 + trend) ** (t / 52) * (1 + amplitude * np.cos(2 * np.pi * (t - peak) / 52))
+
+
+SYNTHETIC_START = pd.Timestamp("2023-01-02")  # a Monday: period index 0
+SYNTHETIC_UPLIFT = {"North": 1.5, "South": 1.2}
+SYNTHETIC_CAMPAIGN_WEEKS = range(108, 112)  # "promo" in year 3 -> next year: t = 160..163
+
+
+def synthetic_history(
+    n_regions: int = 8,
+    products: Sequence[str] = ("COAT", "SCARF"),
+    weeks: int = 156,
+    seed: int = 0,
+) -> tuple[pd.DataFrame, pd.DataFrame, dict[tuple[str, str], float]]:
+    """Weekly history (Poisson around :func:`synthetic_truth`) and a regions table.
+
+    Regions R01..Rnn alternate between provinces North and South; base levels 150-500
+    units a week. Weeks 108-111 are campaign ``promo`` with uplift 1.5 (North) and 1.2
+    (South). Returns (history, regions, base level per (region, product)).
+    """
+    rng = np.random.default_rng(seed)
+    t = np.arange(weeks)
+    dates = (SYNTHETIC_START + pd.to_timedelta(7 * t, unit="D")).strftime("%Y-%m-%d")
+    regions = pd.DataFrame(
+        {
+            "region_id": [f"R{i + 1:02d}" for i in range(n_regions)],
+            "lat": [36.0 + 0.1 * i for i in range(n_regions)],
+            "lon": [127.0 + 0.1 * i for i in range(n_regions)],
+            "province": ["North" if i % 2 == 0 else "South" for i in range(n_regions)],
+        }
+    )
+    rows, bases = [], {}
+    for region, province in zip(regions["region_id"], regions["province"], strict=True):
+        for product in products:
+            base = float(rng.uniform(150, 500))
+            bases[(region, product)] = base
+            mean = synthetic_truth(base, t)
+            flagged = np.isin(t, SYNTHETIC_CAMPAIGN_WEEKS)
+            mean[flagged] *= SYNTHETIC_UPLIFT[province]
+            rows.append(
+                pd.DataFrame(
+                    {
+                        "region_id": region,
+                        "product_id": product,
+                        "date": dates,
+                        "quantity": rng.poisson(mean),
+                        "campaign_id": np.where(flagged, "promo", ""),
+                    }
+                )
+            )
+    return pd.concat(rows, ignore_index=True), regions, bases

@@ -4,7 +4,10 @@ Features per (series, period): week or month of the year, region, group (provinc
 product as categories, the campaign flag of the period and of the same period a year
 before, and lags of one season (``y[t-s]``, its neighbours, ``y[t-2s]``). Targets and
 lags are divided by the series' mean over the last season before the origin, so one
-model serves large and small series alike; the prediction is scaled back. Because every
+model serves large and small series alike. The target is the change against the anchor
+``mean(y[t-s-1], y[t-s], y[t-s+1])`` (same weeks last year): trees cannot extrapolate
+levels above those seen in training, but year-on-year changes stay in range, so growth
+carries on. The prediction is anchor + change, scaled back. Because every
 lag is at least one season old, the horizon may be up to one season without recursion.
 """
 
@@ -80,6 +83,7 @@ def _features(
     with warnings.catch_warnings(), np.errstate(all="ignore"):
         warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN rows: mean is NaN
         mean_last_year = np.nanmean(np.stack([lag(season + d) for d in range(0, season, 4)]), 0)
+        anchor = np.nanmean(window[1:4], axis=0)
     return pd.DataFrame(
         {
             "series": ss,
@@ -99,6 +103,7 @@ def _features(
             "lag_season_next": window[1],
             "lag_two_seasons": lag(2 * season),
             "season_mean_last_year": mean_last_year,
+            "anchor": anchor,
         }
     )
 
@@ -135,8 +140,9 @@ def gbm_forecast(
     train = _features(
         values, campaign, period_of_year, codes, scale, np.arange(season, origin), season
     )
-    target = values[train["series"].to_numpy(), train["t"].to_numpy()] / scale[train["series"]]
-    keep = np.isfinite(target) & train["lag_season"].notna().to_numpy()
+    level = values[train["series"].to_numpy(), train["t"].to_numpy()] / scale[train["series"]]
+    target = level - train["anchor"].to_numpy()
+    keep = np.isfinite(target)
     train, target = train[keep], target[keep]
     if len(train) < 50:
         return out
@@ -171,6 +177,7 @@ def gbm_forecast(
         season,
     )
     predicted = np.asarray(model.predict(test[list(FEATURES)])).reshape(n_series, horizon)
-    predicted = np.clip(predicted, 0.0, None) * scale[:, None]
+    anchor = test["anchor"].to_numpy().reshape(n_series, horizon)
+    predicted = np.clip(np.nan_to_num(anchor) + predicted, 0.0, None) * scale[:, None]
     out[rows] = predicted[rows]
     return out

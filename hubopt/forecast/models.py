@@ -170,9 +170,10 @@ def pooled_share(
 ) -> np.ndarray:
     """Each series' share of its group x product total times the total's forecast.
 
-    The total is forecast by ETS (``params[k]`` for key k), or by seasonal naive when it
-    has less than two seasons, or by its recent mean when it has less than one. The share
-    is the series' part of the total over the last season (or what there is of it).
+        The total is forecast by ETS (``params[k]`` for key k), or by seasonal naive when it
+        has less than two seasons, or by its recent mean when it has less than one. The share
+        is the series' part of the total over the last season, counting only the periods
+    since the series started.
     """
     totals, codes = group_totals(values, keys)
     total_fc = np.empty((len(totals), horizon))
@@ -185,7 +186,9 @@ def pooled_share(
         else:
             total_fc[k] = np.mean(observed[-season:]) if len(observed) else 0.0
     window = slice(max(0, values.shape[1] - season), values.shape[1])
+    # share over the periods the series was selling, so a new series is not diluted
+    active = ~np.isnan(values[:, window])
     own = np.nansum(values[:, window], axis=1)
-    total_window = np.nansum(totals[:, window], axis=1)[codes]
+    total_window = np.where(active, np.nan_to_num(totals[codes][:, window]), 0.0).sum(axis=1)
     share = np.divide(own, total_window, out=np.zeros_like(own), where=total_window > 0)
     return share[:, None] * np.nan_to_num(total_fc[codes])

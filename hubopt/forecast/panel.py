@@ -69,7 +69,7 @@ def season_length(freq: str) -> int:
         raise DataValidationError(
             [Problem("--freq", "a pandas frequency such as W-MON or MS", repr(freq))]
         ) from err
-    base = offset.name.split("-")[0]
+    base = offset.rule_code.split("-")[0]
     if base not in SEASON_LENGTH or offset.n != 1:
         raise DataValidationError(
             [
@@ -107,8 +107,8 @@ def build_panel(history: pd.DataFrame, freq: str, groups: pd.Series | None = Non
         .sort_values(["region_id", "product_id"])
         .reset_index(drop=True)
     )
-    group_of = groups if groups is not None else pd.Series(dtype=object)
-    series["group"] = series["region_id"].map(group_of).fillna("all").astype(str)
+    group_of = groups.to_dict() if groups is not None else {}
+    series["group"] = [str(group_of.get(r, "all")) for r in series["region_id"]]
     s_idx = pd.MultiIndex.from_frame(series[["region_id", "product_id"]]).get_indexer(
         pd.MultiIndex.from_frame(frame[["region_id", "product_id"]])
     )

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import tempfile
 from pathlib import Path
 
 from hubopt.forecast.forecast import Forecast
@@ -16,8 +15,7 @@ def write_demand(forecast: Forecast, path: str | Path) -> Path:
     """Write the demand table as CSV (atomically: temp file + rename)."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=".demand-", suffix=".csv", dir=path.parent)
-    os.close(fd)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     try:
         forecast.demand.to_csv(tmp, index=False, float_format="%.6g")
         os.replace(tmp, path)
