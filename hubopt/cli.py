@@ -438,7 +438,7 @@ def forecast_command(
     ] = None,
     group: Annotated[
         str, typer.Option("--group", help="Regions column grouping regions (provinces).")
-    ] = "sido",
+    ] = "province",
     report_dir: Annotated[
         Path | None,
         typer.Option(

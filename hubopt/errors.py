@@ -107,3 +107,11 @@ class OutputExistsError(HubOptError):
     """The output folder holds another scenario's results; use --force to replace them."""
 
     exit_code = 2
+
+
+class HubOptWarning(UserWarning):
+    """Base class of hubopt's warnings."""
+
+
+class ForecastWarning(HubOptWarning):
+    """`hubopt forecast` used a fallback: short or intermittent series (named), no backtest."""

@@ -14,7 +14,8 @@ import pytest
 import yaml
 from helpers import synthetic_history
 
-from hubopt.data.read import coerce_table, read_raw_table, schema_for
+from hubopt.data.read import coerce_table, read_raw_table
+from hubopt.data.tables import TABLES
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
@@ -60,7 +61,7 @@ def test_demand_file_passes_the_scenario_demand_contract(cli_run) -> None:
     folder, payload = cli_run
     raw, problems = read_raw_table(folder / "demand.csv", "demand.csv", "demand")
     assert raw is not None and not problems
-    frame, problems = coerce_table(raw, schema_for("demand"))
+    frame, problems = coerce_table(raw, TABLES["demand"])
     assert not problems
     assert list(raw.frame.columns) == [
         "region_id",

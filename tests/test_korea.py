@@ -77,3 +77,50 @@ def test_small_variant_solves_verified_with_targets_met() -> None:
     for cid in ("winter-sale", "ltd-launch"):
         assert campaigns.at[cid, "on_time_rate"] >= campaigns.at[cid, "service_level_target"] - 1e-9
     assert result.kpis.headline["open_hubs_max"] <= result.scenario.config.policy.max_open_hubs
+
+
+def test_history_generator_reproduces_the_committed_history(tmp_path: Path) -> None:
+    """history/generate_history.py (seeded, gzip without timestamp) rewrites
+    history/orders.csv.gz byte for byte."""
+    out = tmp_path / "orders.csv.gz"
+    subprocess.run(
+        [sys.executable, str(KOREA / "history" / "generate_history.py"), "--out", str(out)],
+        check=True,
+        capture_output=True,
+    )
+    assert out.read_bytes() == (KOREA / "history" / "orders.csv.gz").read_bytes()
+
+
+@pytest.mark.slow
+def test_forecast_variant_demand_is_the_forecast_of_the_history(tmp_path: Path) -> None:
+    """korea-forecast.yaml's forecast/demand.csv is exactly what `hubopt forecast` makes
+    from history/orders.csv.gz (the command in the YAML's header)."""
+    out = tmp_path / "demand.csv"
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "hubopt.cli",
+            "forecast",
+            str(KOREA / "history" / "orders.csv.gz"),
+            "--horizon",
+            "10",
+            "--start",
+            "2026-11-02",
+            "--regions",
+            str(KOREA / "data" / "regions.geojson"),
+            "--out",
+            str(out),
+        ],
+        check=True,
+        capture_output=True,
+    )
+    assert out.read_bytes() == (KOREA / "forecast" / "demand.csv").read_bytes()
+
+
+@pytest.mark.slow
+def test_forecast_variant_solves_verified() -> None:
+    """korea-forecast.yaml (demand and std from the forecast) solves to a verified plan."""
+    result = solve(KOREA / "korea-forecast.yaml")
+    assert result.status in (SolveStatus.OPTIMAL, SolveStatus.FEASIBLE)
+    assert result.verification is not None and result.verification.ok

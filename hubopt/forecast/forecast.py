@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from hubopt.errors import DataValidationError, HubOptWarning, Problem
+from hubopt.errors import DataValidationError, ForecastWarning, Problem
 from hubopt.forecast.backtest import (
     MODELS,
     Backtest,
@@ -40,10 +40,6 @@ DEMAND_COLUMNS = ["region_id", "product_id", "period", "quantity", "std", "chann
 MAX_NAMED = 20
 # progress(stage, units done since the last call, total units)
 Progress = Callable[[str, int, int], None]
-
-
-class ForecastWarning(HubOptWarning):
-    """A series was forecast by a fallback (short or intermittent history)."""
 
 
 @dataclass(frozen=True)
@@ -108,7 +104,7 @@ def forecast_demand(
     freq: str = "W-MON",
     start: str | pd.Timestamp | None = None,
     regions: str | Path | pd.DataFrame | Collection[str] | None = None,
-    group_column: str = "sido",
+    group_column: str = "province",
     folds: int = 3,
     intermittent_share: float = 0.5,
     gbm: GbmSettings | None = None,
@@ -135,7 +131,7 @@ def forecast_demand(
         history rows of other regions are errors. Groups (provinces) drive the pooled
         model and the report; without them every region is in group ``all``.
     group_column:
-        The regions column that groups regions (``sido`` in the Korea demo).
+        The regions column that groups regions (``province`` in the Korea demo: the 17 sido).
     folds:
         Rolling-origin backtest folds (each ``horizon`` periods long).
     intermittent_share:

@@ -27,7 +27,7 @@ class Panel:
     Attributes
     ----------
     series:
-        One row per series: ``region_id, product_id, group`` (the region group, e.g. sido).
+        One row per series: ``region_id, product_id, group`` (the region group, e.g. province).
     starts:
         The start date of each history period (length ``n_periods``).
     values:
@@ -95,7 +95,7 @@ def period_start(dates: pd.Series | pd.DatetimeIndex, freq: str) -> pd.DatetimeI
 def build_panel(history: pd.DataFrame, freq: str, groups: pd.Series | None = None) -> Panel:
     """Aggregate validated history (see :func:`read_history`) to a :class:`Panel`.
 
-    ``groups`` maps region_id to its group (e.g. sido); regions missing from it, or all
+    ``groups`` maps region_id to its group (e.g. province); regions missing from it, or all
     regions when it is None, fall in group ``"all"``.
     """
     season = season_length(freq)

@@ -1,6 +1,6 @@
 """Generate the Korea demo order history: 3 years of weekly orders, 250 regions x 6 products.
 
-Reads ``../data/regions.geojson`` (ids, sido, population), ``../data/products.csv`` and
+Reads ``../data/regions.geojson`` (ids, province, population), ``../data/products.csv`` and
 ``../data/demand.csv`` (the 2026/27 season's base demand per region and product, which
 anchors each series' level and express share) and writes ``orders.csv.gz``: one row per
 region, product, week (dated on its Monday) and channel, ``campaign_id`` on the rows of
@@ -13,7 +13,7 @@ What is in it (the forecast should find these):
   set at Christmas, the heater in January), summer troughs near zero for heaters;
 - regional seasonality: Gangwon's ski season (Dec-Feb, x1.35 on jackets, thermal inner
   and boots) and Jeju's tourism peaks (spring x1.25, July-August x1.4, not heaters);
-- growth per sido: Sejong +15 %/year, Gyeonggi-do +8 %, others +4 %;
+- growth per province: Sejong +15 %/year, Gyeonggi-do +8 %, others +4 %;
 - ``winter-sale-2024`` (weeks of 25 Nov - 9 Dec 2024, all regions, regular products,
   uplift 1.7) and ``winter-sale-2025`` (weeks of 24 Nov - 15 Dec 2025, uplift 1.9 in
   Seoul, Incheon and Gyeonggi-do, 1.6 elsewhere);
@@ -29,6 +29,7 @@ no timestamp, so two runs give byte-identical files. Run::
 
 from __future__ import annotations
 
+import argparse
 import gzip
 import io
 import json
@@ -72,23 +73,26 @@ def season_index(product: str, week_of_year: np.ndarray) -> np.ndarray:
     return floor + (1 - floor) * wave**power
 
 
-def regional_index(sido: str, product: str, week_of_year: np.ndarray) -> np.ndarray:
+def regional_index(province: str, product: str, week_of_year: np.ndarray) -> np.ndarray:
     """Gangwon's ski season and Jeju's tourism peaks."""
     out = np.ones(len(week_of_year))
-    if sido == "Gangwon-do" and product in {"PADDED-JACKET", "THERMAL-INNER", "WINTER-BOOTS"}:
+    if province == "Gangwon-do" and product in {"PADDED-JACKET", "THERMAL-INNER", "WINTER-BOOTS"}:
         ski = (week_of_year >= 48.5) | (week_of_year < 9.5)
         out[ski] *= 1.35
-    if sido == "Jeju-do" and product != "HEATER-MINI":
+    if province == "Jeju-do" and product != "HEATER-MINI":
         out[(week_of_year >= 13.5) & (week_of_year < 20.5)] *= 1.25
         out[(week_of_year >= 28.5) & (week_of_year < 34.5)] *= 1.4
     return out
 
 
 def main() -> None:
-    """Write orders.csv.gz and print a summary."""
+    """Write orders.csv.gz (or ``--out FILE``) and print a summary."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--out", type=Path, default=OUT, help="file to write")
+    out = parser.parse_args().out
     rng = np.random.default_rng(2026)
     features = json.loads((DATA / "regions.geojson").read_text(encoding="utf-8"))["features"]
-    regions = pd.DataFrame([f["properties"] for f in features])[["region_id", "sido"]]
+    regions = pd.DataFrame([f["properties"] for f in features])[["region_id", "province"]]
     regions["region_id"] = regions["region_id"].astype(str)
     demand = pd.read_csv(DATA / "demand.csv", dtype={"region_id": str})
     products = sorted(pd.read_csv(DATA / "products.csv")["product_id"])
@@ -105,8 +109,8 @@ def main() -> None:
         .sum()
     )
     frames = []
-    for region, sido in regions.itertuples(index=False):
-        growth = (1 + GROWTH.get(sido, 0.04)) ** years_to_season
+    for region, province in regions.itertuples(index=False):
+        growth = (1 + GROWTH.get(province, 0.04)) ** years_to_season
         for product in products:
             total = float(totals.get((region, product), 0.0))
             if total <= 0:
@@ -117,13 +121,13 @@ def main() -> None:
                 mean[weeks.isin(pd.DatetimeIndex(SNEAKER_DROPS))] = 0.6 * total / 2
             else:
                 level = (total / 10) / season_index(product, season_woy).mean()
-                mean = level * season_index(product, woy) * regional_index(sido, product, woy)
+                mean = level * season_index(product, woy) * regional_index(province, product, woy)
             mean = mean * growth
             campaign = np.full(len(weeks), "", dtype=object)
             if product != "LTD-SNEAKER":
                 for name, dates, by_sido, default in CAMPAIGNS:
                     on = weeks.isin(pd.DatetimeIndex(dates))
-                    mean[on] *= by_sido.get(sido, default)
+                    mean[on] *= by_sido.get(province, default)
                     campaign[on] = name
             noisy = rng.poisson(mean * rng.gamma(1 / 0.08**2, 0.08**2, len(weeks)))
             fast = rng.binomial(noisy, share_express)
@@ -148,13 +152,14 @@ def main() -> None:
     )
     buffer = io.StringIO()
     history.to_csv(buffer, index=False)
-    with OUT.open("wb") as raw, gzip.GzipFile(fileobj=raw, mode="wb", mtime=0, filename="") as fh:
+    out.parent.mkdir(parents=True, exist_ok=True)
+    with out.open("wb") as raw, gzip.GzipFile(fileobj=raw, mode="wb", mtime=0, filename="") as fh:
         fh.write(buffer.getvalue().encode("utf-8"))
     weekly = history.groupby("date")["quantity"].sum()
     print(
-        f"{OUT.name}: {len(history):,} rows, {history['region_id'].nunique()} regions, "
+        f"{out.name}: {len(history):,} rows, {history['region_id'].nunique()} regions, "
         f"{history['product_id'].nunique()} products, {len(weeks)} weeks "
-        f"({weeks[0]:%Y-%m-%d} .. {weeks[-1]:%Y-%m-%d}), {OUT.stat().st_size / 1e6:.1f} MB"
+        f"({weeks[0]:%Y-%m-%d} .. {weeks[-1]:%Y-%m-%d}), {out.stat().st_size / 1e6:.1f} MB"
     )
     print(
         f"units/week: min {weekly.min():,.0f}, median {weekly.median():,.0f}, max {weekly.max():,.0f}"
