@@ -8,6 +8,9 @@ The public API for scripts and notebooks::
 
     table = run_batch(["scenarios/korea/sweep-window-uplift.yaml"], out="out/sweep", workers=2)
     table, dual_map = compare(["out/sweep/RUN_A", "out/sweep/RUN_B"])
+
+    forecast = forecast_demand("orders.csv.gz", horizon=10, regions="regions.geojson")
+    forecast.demand, forecast.accuracy_by_product, forecast.uplift, forecast.campaigns_yaml
 """
 
 from hubopt.api import solve
@@ -20,6 +23,7 @@ from hubopt.errors import (
     ScenarioError,
     VerificationError,
 )
+from hubopt.forecast import Forecast, forecast_demand
 from hubopt.present.maps import compare_map, plan_map
 from hubopt.result import Result
 from hubopt.runs import load_run, write_run
@@ -29,6 +33,7 @@ from hubopt.version import __version__
 
 __all__ = [
     "DataValidationError",
+    "Forecast",
     "HubOptError",
     "InputError",
     "Result",
@@ -41,6 +46,7 @@ __all__ = [
     "compare",
     "compare_map",
     "compare_runs",
+    "forecast_demand",
     "load_run",
     "load_scenario",
     "plan_map",
