@@ -7,7 +7,9 @@ history before it. Errors are ``forecast - actual`` on the campaign-cleaned hist
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import warnings
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import numpy as np
@@ -29,6 +31,14 @@ class Backtest:
     origins: tuple[int, ...]
     forecasts: dict[str, np.ndarray]
     actuals: np.ndarray
+
+
+@contextmanager
+def _quiet() -> Iterator[None]:
+    """Silence numpy's warnings for all-NaN slices (series without backtest cells)."""
+    with warnings.catch_warnings(), np.errstate(all="ignore"):
+        warnings.simplefilter("ignore", RuntimeWarning)
+        yield
 
 
 def fold_origins(n_periods: int, horizon: int, folds: int, min_origin: int) -> list[int]:
@@ -58,7 +68,7 @@ def wape(
     errors: np.ndarray, actuals: np.ndarray, axis: int | tuple[int, ...] | None = None
 ) -> np.ndarray:
     """Weighted absolute percentage error: sum |forecast - actual| / sum actual."""
-    with np.errstate(all="ignore"):
+    with _quiet():
         return np.nansum(np.abs(errors), axis=axis) / np.nansum(actuals, axis=axis)
 
 
@@ -101,14 +111,14 @@ def error_std(errors: np.ndarray, forecast: np.ndarray, products: np.ndarray) ->
     (Poisson noise).
     """
     n, _, horizon = errors.shape
-    with np.errstate(all="ignore"):
+    with _quiet():
         rmse = np.sqrt(np.nanmean(errors**2, axis=(1, 2)))
         relative = errors / rmse[:, None, None]
     std = np.full((n, horizon), np.nan)
     poisson = np.sqrt(np.clip(forecast, 0, None))
     for product in np.unique(products):
         rows = products == product
-        with np.errstate(all="ignore"):
+        with _quiet():
             profile = np.sqrt(np.nanmean(relative[rows] ** 2, axis=(0, 1)))
             profile = np.where(np.isfinite(profile), profile, 1.0)
             std[rows] = rmse[rows, None] * profile[None, :]

@@ -32,7 +32,8 @@ def suggest_campaigns(
         "# Suggested by `hubopt forecast` from past campaigns in the history.",
         "# Add delivery_window_hours, service_level and spend; edit uplifts as marketing plans.",
     ]
-    groups_rows = uplift[(uplift["group"] != ALL_GROUPS) & np.isfinite(uplift["uplift"])]
+    estimated = pd.to_numeric(uplift["uplift"], errors="coerce").notna()
+    groups_rows = uplift[(uplift["group"] != ALL_GROUPS) & estimated]
     if groups_rows.empty:
         return "# No campaigns flagged in the history (campaign_id column).\ncampaigns: []\n"
     lines: list[str] = []

@@ -174,9 +174,17 @@ def forecast_demand(
     cleaned = estimate_uplift(panel, seed=seed)
     values = cleaned.baseline_values
     eligible, reasons, messages = _eligibility(panel, values, steps, intermittent_share)
+    messages += [
+        f"campaign {c}: no year of history before it, so its uplift is not estimated and "
+        "its periods stay in the history as sold"
+        for c in cleaned.skipped
+    ]
     keys = panel.series["group"] + "\x1f" + panel.series["product_id"]
-    origins = fold_origins(panel.n_periods, steps, folds, min_origin=2 * season)
-    first_origin = origins[0] if origins else panel.n_periods
+    # ETS needs two years before an origin; the other models one (ETS is then NaN there)
+    origins = fold_origins(panel.n_periods, steps, folds, min_origin=season + 1)
+    # smoothing parameters from the history before the first backtest origin (no
+    # look-ahead), unless that is under two years: then from all of it
+    first_origin = origins[0] if origins and origins[0] >= 2 * season else panel.n_periods
     products = panel.series["product_id"]
     product_totals, product_of = group_totals(values[:, :first_origin], products)
     tick = _ticker(progress, len(product_totals) + 3 * (len(origins) + 1))
@@ -196,7 +204,8 @@ def forecast_demand(
         stage = "final fit" if origin == panel.n_periods else f"backtest origin {origin}"
         cut = values[:, :origin]
         out = {
-            "seasonal_naive": np.where(eligible[:, None], seasonal_naive(cut, h, season), np.nan),
+            # every series: it is also the yardstick of the backtest report
+            "seasonal_naive": seasonal_naive(cut, h, season),
             "ets": ets_all(cut, h, season, series_params, rows),
         }
         tick(stage + " (ETS)", 1)
@@ -232,7 +241,7 @@ def forecast_demand(
     if not origins:
         messages.append(
             f"history of {panel.n_periods} periods is too short for a backtest "
-            f"(needs {2 * season + steps}); std is the Poisson approximation sqrt(quantity)"
+            f"(needs {season + 1 + steps}); std is the Poisson approximation sqrt(quantity)"
         )
     for message in messages:
         warnings.warn(message, ForecastWarning, stacklevel=2)

@@ -46,6 +46,7 @@ class UpliftResult:
 
     table: pd.DataFrame
     baseline_values: np.ndarray
+    skipped: tuple[str, ...] = ()  # campaigns without a year of history before them
 
 
 def estimate_uplift(panel: Panel, seed: int = 0) -> UpliftResult:
@@ -59,12 +60,14 @@ def estimate_uplift(panel: Panel, seed: int = 0) -> UpliftResult:
     first_seen = {c: int(np.argwhere(flags == c)[:, 1].min()) for c in ids}
     rows = []
     pending: list[tuple[np.ndarray, np.ndarray, float]] = []
+    skipped: list[str] = []
     for c in sorted(ids, key=lambda c: (first_seen[c], c)):
         cells = flags == c
         start = first_seen[c]
         pre = min(longest_pre, start - season)
         if pre < 1:
-            continue  # no year-earlier baseline in the history
+            skipped.append(c)  # no year-earlier baseline in the history
+            continue
         window = slice(start - pre, start)
         window_ly = slice(start - pre - season, start - season)
         lagged = np.full_like(work, np.nan)
@@ -109,7 +112,7 @@ def estimate_uplift(panel: Panel, seed: int = 0) -> UpliftResult:
             work[s] = block
         pending.clear()
     table = pd.DataFrame(rows, columns=UPLIFT_COLUMNS)
-    return UpliftResult(table, work)
+    return UpliftResult(table, work, tuple(skipped))
 
 
 def _estimate(
