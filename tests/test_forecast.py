@@ -274,3 +274,32 @@ def test_forecast_demand_validates_and_solves_as_a_scenario(tmp_path: Path, synt
         ]
         expected = float((demand["quantity"] * np.array(factor)).sum())
         assert result.solution.flows["quantity"].sum() == pytest.approx(expected, rel=1e-6)
+
+
+def test_monthly_periods_aggregate_weekly_history() -> None:
+    """--freq MS sums the weekly rows into calendar months (36 of them): period 1 starts
+    on the first of the month after the history, and the forecast of a month is about 4.3
+    weeks of demand (within 15 % of the truth's monthly sum)."""
+    history, regions, bases = synthetic_history(n_regions=2, products=("COAT",), seed=4)
+    forecast = forecast_demand(
+        history, 2, freq="MS", regions=regions, group_column="province", gbm=FAST_GBM
+    )
+    assert str(forecast.periods["start"].iloc[0]) == "2026-01-01"
+    january = forecast.demand[forecast.demand["period"] == 1]["quantity"].sum()
+    weeks = pd.date_range("2026-01-01", "2026-01-31")
+    t = ((weeks - pd.Timestamp("2023-01-02")).days.to_numpy()) / 7
+    truth = sum(synthetic_truth(base, t).sum() / 7 for base in bases.values())
+    assert january == pytest.approx(truth, rel=0.15)
+
+
+def test_campaign_without_a_year_before_it_is_warned() -> None:
+    """A campaign in the first year has no year-earlier baseline: no estimate, a warning
+    saying so, and no crash."""
+    history, regions, _ = synthetic_history(n_regions=2, products=("COAT",), seed=6)
+    early = history["date"] < "2023-03-01"
+    history.loc[early, "campaign_id"] = "launch-2023"
+    with pytest.warns(ForecastWarning, match="campaign launch-2023: no year of history"):
+        forecast = forecast_demand(
+            history, 4, regions=regions, group_column="province", gbm=FAST_GBM
+        )
+    assert "launch-2023" not in set(forecast.uplift["campaign_id"])
