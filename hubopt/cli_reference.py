@@ -28,7 +28,9 @@ Generated from the typer application in `hubopt/cli.py` by
 `hubopt.cli_reference.render_markdown()` (a test fails when this page is stale):
 `python -m hubopt.cli_reference > docs/cli.md`.
 
-`batch` and `compare` are described in [batch.md](batch.md); what-ifs and sweeps in
+`batch` and `compare` are described in [batch.md](batch.md); `forecast` (order history
+-> demand with std, backtest report, campaign uplift) in [forecast.md](forecast.md);
+what-ifs and sweeps in
 [whatif.md](whatif.md); the scenario file in [scenario-reference.md](scenario-reference.md);
 error messages and the bad-input catalogue in [errors.md](errors.md); what to do when a
 run fails in [troubleshooting.md](troubleshooting.md).
