@@ -2,112 +2,112 @@
 
 Every scenario is isolated: an invalid, infeasible, crashing or time-limited scenario
 becomes a row with its status and error, and the others finish. Each scenario that
-loads writes ``OUT/<name>/`` (a run folder, see :mod:`hubopt.runs`) or
-``OUT/<name>.error.json``; the batch writes ``OUT/comparison.csv``,
-``OUT/comparison.parquet`` and ``OUT/compare.html`` (see :mod:`hubopt.compare`).
+loads writes ``OUT/<name>/`` (a run folder, see :mod:`hubopt.report`) or
+``OUT/<name>.error.json``; the batch writes ``OUT/comparison.parquet``,
+``OUT/compare.html`` and, last, ``OUT/comparison.csv`` (see :mod:`hubopt.compare`).
 
-Workers run :func:`run_job`, an importable top-level function, so the default process
-pool (``spawn``) and Dask workers can both call it. Dask workers must see OUT and the
-scenario files at the same paths (a shared filesystem).
+Scenarios are resolved here, on the client: every path (scenario file, ``extends``
+chain, tables, ``--out``) is absolute in the job a worker receives, and with
+``ship_data`` the tables travel with it. Each job runs :func:`hubopt.worker.run_job`
+(a child process per scenario, see there) in a local thread or on a Dask worker
+(:mod:`hubopt.cluster`). The rows are then *reconciled* with the run folders: a scenario
+whose future was lost (a dead worker, a lost scheduler) but whose run folder of this
+batch is complete is reported from its manifest.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import json
 import logging
-import multiprocessing
 import os
 import time
+import uuid
 from collections.abc import Callable, Iterable
-from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
-from concurrent.futures.process import BrokenProcessPool
-from dataclasses import dataclass, field
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from pathlib import Path
-from typing import Any
 
 import pandas as pd
 
-from hubopt.api import solve
 from hubopt.changes import comparison_row, comparison_table
+from hubopt.cluster import run_dask
 from hubopt.compare import write_comparison
-from hubopt.errors import HubOptError, InputError, Problem, ScenarioError
-from hubopt.result import Result
-from hubopt.runs import finished_manifest, read_headline, write_error, write_run
+from hubopt.errors import HubOptError, InputError, Problem
+from hubopt.runs import FINISHED, read_manifest, remove_staging, write_atomic, write_files
 from hubopt.scenario.load import resolve_extends
-from hubopt.scenario.scenario import Scenario, load_scenario
-from hubopt.scenario.sweep import SweepPoint, is_sweep_file, load_point, load_sweep, safe_name
-from hubopt.solvers import SOLVED_STATUSES
+from hubopt.scenario.sweep import is_sweep_file, load_sweep, safe_name
+from hubopt.worker import (
+    CRASHED,
+    SOLVED,
+    BatchJob,
+    JobSettings,
+    Row,
+    failed_row,
+    installed_versions,
+    job_base,
+    lease_path,
+    run_job,
+    wall_limit,
+)
 
 log = logging.getLogger(__name__)
 
-SOLVED = SOLVED_STATUSES
-INVALID, CRASHED = "invalid_input", "crashed"
+__all__ = ["SOLVED", "BatchJob", "collect_jobs", "run_batch"]
+
+LOST = "lost"
 YAML_SUFFIXES = (".yaml", ".yml")
-Row = dict[str, Any]
+SHIP_LIMIT_BYTES = int(os.environ.get("HUBOPT_SHIP_DATA_MAX_BYTES", 256 * 2**20))
+LEASE_STALE_S = 15.0  # a lease not refreshed for this long belongs to a dead process
 
 
-@dataclass(frozen=True)
-class BatchJob:
-    """One scenario of a batch: a scenario file or an expanded sweep point.
-
-    Attributes
-    ----------
-    name:
-        Scenario name; the run folder is ``OUT/<name>``.
-    source:
-        The file it came from.
-    path:
-        The scenario file (None for sweep points).
-    point:
-        The sweep point (None for scenario files).
-    error:
-        A problem found while collecting (unreadable file, bad sweep, duplicate name).
-    """
-
-    name: str
-    source: str
-    path: Path | None = None
-    point: SweepPoint | None = None
-    error: str | None = None
-    params: dict[str, Any] = field(default_factory=dict)
+# ---- collecting (on the client) ---------------------------------------------------------
 
 
-# ---- collecting ------------------------------------------------------------------------
-
-
-def collect_jobs(paths: Iterable[str | Path]) -> list[BatchJob]:
+def collect_jobs(paths: Iterable[str | Path], ship_data: bool = False) -> list[BatchJob]:
     """Scenario files, folders of them (``*.yaml``, ``*.yml``, not recursive) and sweep files.
 
-    A file that cannot be read becomes a job carrying its error; a repeated name too.
+    Relative paths are taken from the current directory; each job carries its scenario
+    document with every path absolute (and, with ``ship_data``, its tables' bytes). A
+    file that cannot be read becomes a job carrying its error; a repeated name too.
     """
     files: list[Path] = []
-    for given in map(Path, paths):
+    for given in (Path(p).absolute() for p in paths):
         if given.is_dir():
             files += sorted(p for p in given.iterdir() if p.suffix.lower() in YAML_SUFFIXES)
         else:
             files.append(given)
     jobs: list[BatchJob] = []
     for file in files:
+        jobs += _jobs_of(file)
+    jobs = _flag_duplicates(jobs)
+    return [_with_tables(job) for job in jobs] if ship_data else jobs
+
+
+def _jobs_of(file: Path) -> list[BatchJob]:
+    source = str(file)
+    try:
         if is_sweep_file(file):
-            try:
-                points = load_sweep(file)
-            except HubOptError as err:
-                jobs.append(BatchJob(file.stem, str(file), error=str(err)))
-                continue
-            jobs += [BatchJob(p.name, str(file), point=p, params=p.params) for p in points]
-            continue
-        try:
-            doc, _ = resolve_extends(file)
-            name = str(doc.get("name") or file.stem)
-        except HubOptError as err:
-            jobs.append(BatchJob(file.stem, str(file), path=file, error=str(err)))
-            continue
-        jobs.append(BatchJob(_folder_name(name), str(file), path=file))
-    return _flag_duplicates(jobs)
-
-
-def _folder_name(name: str) -> str:
-    return safe_name(name)
+            return [
+                BatchJob(
+                    p.name,
+                    source,
+                    doc=p.doc,
+                    label=f"{file} [{p.name}]",
+                    files=tuple(map(str, p.files)),
+                    path=source,
+                    params=p.params,
+                )
+                for p in load_sweep(file)
+            ]
+        doc, chain = resolve_extends(file)
+    except HubOptError as err:
+        return [BatchJob(file.stem, source, error=str(err))]
+    name = safe_name(str(doc.get("name") or file.stem))
+    return [
+        BatchJob(
+            name, source, doc=doc, label=source, files=tuple(map(str, chain)), path=str(chain[-1])
+        )
+    ]
 
 
 def _flag_duplicates(jobs: list[BatchJob]) -> list[BatchJob]:
@@ -125,119 +125,27 @@ def _flag_duplicates(jobs: list[BatchJob]) -> list[BatchJob]:
     return out
 
 
-# ---- one job (runs in a worker process) ------------------------------------------------
-
-
-def run_job(
-    job: BatchJob,
-    out_dir: str,
-    time_limit_s: float | None,
-    resume: bool,
-    threads: int | None = None,
-) -> Row:
-    """Load, solve and write one scenario; never raises for the scenario's own failures.
-
-    ``threads`` caps the solver threads of scenarios that leave ``solver.threads`` at 0
-    (all cores), so parallel workers do not oversubscribe the machine; it is not part of
-    the input hash. Returns the comparison row (see :func:`hubopt.compare.comparison_row`).
-    """
-    start = time.perf_counter()
-    target = Path(out_dir) / job.name
-    base = {"name": job.name, "source": job.source, "params": job.params}
-    if job.error is not None:
-        return _failed(base, INVALID, job.error, start)
-    try:
-        scenario = _load(job, time_limit_s)
-    except InputError as err:
-        _record_error(target, err, job.name)
-        return _failed(base, INVALID, str(err), start)
-    except Exception as err:  # a bug while loading: report it, let the others finish
-        log.debug("loading %s failed", job.name, exc_info=True)
-        _record_error(target, err, job.name)
-        return _failed(base, "error", f"{type(err).__name__}: {err}", start)
-    input_hash = scenario.input_hash()
-    if resume:
-        previous = finished_manifest(target, input_hash)
-        if previous is not None:
-            row = comparison_row(base, previous, read_headline(target))
-            return row | {"run_dir": str(target), "skipped": True, "input_hash": input_hash}
-    try:
-        result = _solve_and_write(scenario, target, time_limit_s, threads)
-    except Exception as err:
-        log.debug("solving %s failed", job.name, exc_info=True)
-        _record_error(target, err, job.name)
-        return _failed(base, "error", f"{type(err).__name__}: {err}", start, input_hash)
-    headline = result.kpis.headline if result.solution is not None else {}
-    row = comparison_row(base, result.summary(), headline)
-    row["error"] = _status_message(result)
-    return row | {
-        "wall_seconds": round(time.perf_counter() - start, 3),
-        "run_dir": str(target),
-        "skipped": False,
-        "input_hash": input_hash,
+def _with_tables(job: BatchJob) -> BatchJob:
+    """The job with its table files' bytes (``--ship-data``), within the size limit."""
+    data = (job.doc or {}).get("data")
+    if job.error is not None or not isinstance(data, dict):
+        return job
+    tables = {
+        key: (path, Path(path).read_bytes())
+        for key, path in data.items()
+        if isinstance(path, str) and Path(path).is_file()  # a missing one fails on the worker
     }
-
-
-def _load(job: BatchJob, time_limit_s: float | None) -> Scenario:
-    if job.point is not None:
-        scenario = load_point(job.point)
-    elif job.path is not None:
-        scenario = load_scenario(job.path)
-        if scenario.name != job.name:  # folder-safe name differs from the YAML name
-            config = scenario.config.model_copy(update={"name": job.name})
-            scenario = dataclasses.replace(scenario, config=config)
-    else:
-        raise ScenarioError(Problem(job.source, "a scenario file or sweep point", "nothing"))
-    if time_limit_s is not None:
-        solver = scenario.config.solver.model_copy(update={"time_limit_s": float(time_limit_s)})
-        scenario = dataclasses.replace(
-            scenario, config=scenario.config.model_copy(update={"solver": solver})
+    size = sum(len(content) for _, content in tables.values())
+    if size > SHIP_LIMIT_BYTES:
+        problem = Problem(
+            f"{job.label}, key 'data'",
+            f"at most {SHIP_LIMIT_BYTES / 2**20:g} MB of tables to ship with --ship-data "
+            "(HUBOPT_SHIP_DATA_MAX_BYTES)",
+            f"{size / 2**20:.1f} MB",
+            "Put the tables on a filesystem the workers share and drop --ship-data.",
         )
-    return scenario
-
-
-def _solve_and_write(
-    scenario: Scenario, target: Path, time_limit_s: float | None, threads: int | None
-) -> Result:
-    if scenario.config.solver.threads:
-        threads = None  # the scenario asked for a thread count: keep it
-    result = solve(scenario, time_limit_s=time_limit_s, threads=threads)
-    write_run(result, target, force=True)
-    stale = target.parent / f"{target.name}.error.json"
-    stale.unlink(missing_ok=True)
-    return result
-
-
-def _status_message(result: Result) -> str:
-    status = str(result.status)
-    if status in SOLVED:
-        return ""
-    if status == "infeasible":
-        reasons = "; ".join(result.diagnosis[:3])
-        return f"infeasible: {reasons}" if reasons else "infeasible"
-    if status == "time_limit":
-        limit = result.scenario.config.solver.time_limit_s
-        return f"no feasible solution within the time limit ({limit:g} s)"
-    return result.message or status
-
-
-def _failed(
-    base: Row, status: str, message: str, start: float, input_hash: str | None = None
-) -> Row:
-    return base | {
-        "status": status,
-        "error": message,
-        "wall_seconds": round(time.perf_counter() - start, 3),
-        "skipped": False,
-        "input_hash": input_hash,
-    }
-
-
-def _record_error(target: Path, error: BaseException, name: str) -> None:
-    try:
-        write_error(target, error, name)
-    except OSError:
-        log.warning("could not write the error file of %s", name, exc_info=True)
+        return dataclasses.replace(job, error=str(InputError(problem)))
+    return dataclasses.replace(job, tables=tables)
 
 
 # ---- running many ----------------------------------------------------------------------
@@ -253,6 +161,10 @@ def run_batch(
     time_limit_s: float | None = None,
     on_start: Callable[[list[BatchJob]], None] | None = None,
     on_row: Callable[[Row], None] | None = None,
+    threads_per_solve: int | None = None,
+    scenario_timeout_s: float | None = None,
+    worker_timeout_s: float = 60.0,
+    ship_data: bool = False,
 ) -> pd.DataFrame:
     """Run many scenarios and write their run folders and the comparison files.
 
@@ -264,155 +176,239 @@ def run_batch(
         Batch folder: one run folder per scenario plus ``comparison.csv``,
         ``comparison.parquet`` and ``compare.html``.
     workers:
-        Local worker processes (default: CPU count, at most the number of scenarios);
-        ``0`` runs in this process (no isolation from crashes; for debugging).
+        Scenarios solved at once locally (default: CPU count, at most the number of
+        scenarios); ``0`` solves in this process, one after the other (debugging: no
+        crash isolation and no wall-clock limit).
     dask_scheduler:
         Address of a Dask scheduler (``tcp://host:8786``); runs the jobs there.
     dask_local:
         Start a local Dask cluster with this many single-threaded worker processes.
     resume:
-        Skip scenarios whose run folder holds a finished run of the same inputs.
+        Skip scenarios whose run folder holds a finished run of the same inputs, and
+        remove the staging folders an interrupted batch left behind.
     time_limit_s:
         Solver time limit for every scenario (overrides the YAML).
     on_start, on_row:
-        Callbacks: the jobs once collected, and each row as it finishes (progress).
+        Callbacks: the jobs once collected, and each row as it is settled (progress).
+    threads_per_solve:
+        Solver threads of scenarios that leave ``solver.threads`` at 0 (default: the
+        cores of the machine divided by the scenarios it solves at once).
+    scenario_timeout_s:
+        Wall-clock limit per scenario, enforced by killing its process (default: twice
+        the solver time limit plus 300 s; 0: none).
+    worker_timeout_s:
+        Dask: give up (:class:`hubopt.errors.NoWorkersError`) after this long without a
+        worker.
+    ship_data:
+        Dask: send the tables with each scenario and the run folders back (no shared
+        filesystem needed).
 
     Returns
     -------
     pandas.DataFrame
-        One row per scenario, in input order (see :func:`hubopt.compare.comparison_table`).
+        One row per scenario, in input order (see :func:`hubopt.compare.comparison_table`);
+        ``attrs["incident"]`` describes a lost scheduler or vanished workers, if any.
     """
     if dask_scheduler and dask_local:
         raise ValueError("give either 'dask_scheduler' or 'dask_local', not both")
-    if workers is not None and workers < 0:
-        raise ValueError(f"The 'workers' parameter of run_batch must be >= 0. Got {workers}.")
-    jobs = collect_jobs(paths)
-    out_dir = Path(out).resolve()
+    for label, value in (("workers", workers), ("threads_per_solve", threads_per_solve)):
+        if value is not None and value < (0 if label == "workers" else 1):
+            low = 0 if label == "workers" else 1
+            raise ValueError(f"The {label!r} parameter of run_batch must be >= {low}. Got {value}.")
+    on_dask = bool(dask_scheduler or dask_local)
+    out_dir = Path(out).absolute()
     out_dir.mkdir(parents=True, exist_ok=True)
+    jobs = collect_jobs(paths, ship_data=ship_data and on_dask)
+    if resume:
+        for path in remove_staging(out_dir, [job.name for job in jobs]):
+            log.info("removed %s, left by an interrupted write", path)
+        jobs = [_with_resume_hash(job, out_dir) for job in jobs]
     if on_start is not None:
         on_start(jobs)
-    rows: dict[str, Row] = {}
-    cpus = os.cpu_count() or 1
-    count = workers or min(len(jobs), cpus)
-    if dask_local:
-        count = dask_local
-    # Solvers default to every core; with several workers, share the cores out.
-    threads = None if dask_scheduler or workers == 0 else max(1, cpus // max(1, count))
-    args = (str(out_dir), time_limit_s, resume, threads)
+    count = min(len(jobs), os.cpu_count() or 1) if workers is None else workers
+    settings = JobSettings(
+        out_dir=str(out_dir),
+        batch_id=uuid.uuid4().hex,
+        time_limit_s=time_limit_s,
+        threads=threads_per_solve or (None if on_dask else _share(count)),
+        wall_limit_s=scenario_timeout_s,
+        versions=installed_versions(),
+        ship_data=ship_data and on_dask,
+        in_process=workers == 0 and not on_dask,
+        leases=on_dask and not ship_data,
+    )
+    rows: dict[int, Row] = {}
+    index = {id(job): i for i, job in enumerate(jobs)}
 
     def emit(job: BatchJob, row: Row) -> None:
-        rows[_key(job)] = row
+        rows[index[id(job)]] = settle(job, row, out_dir, settings)
         if on_row is not None:
-            on_row(row)
+            on_row(rows[index[id(job)]])
 
-    if dask_scheduler or dask_local:
-        _run_dask(jobs, args, emit, dask_scheduler, dask_local)
+    incident = None
+    if on_dask:
+        incident = run_dask(jobs, settings, emit, dask_scheduler, dask_local, worker_timeout_s)
     elif workers == 0:
         for job in jobs:
-            emit(job, run_job(job, *args))
+            emit(job, run_job(job, settings))
     else:
-        _run_pool(jobs, args, emit, max(1, count))
-    table = comparison_table([rows[_key(job)] for job in jobs])
+        _run_local(jobs, settings, emit, max(1, count))
+    for i, row in reconcile(jobs, rows, out_dir, settings, incident).items():
+        rows[i] = row
+        if on_row is not None:
+            on_row(row)
+    table = comparison_table([rows[i] for i in range(len(jobs))])
+    table.attrs["incident"] = incident
     write_comparison(table, out_dir)
     return table
 
 
-def _key(job: BatchJob) -> str:
-    return f"{job.source}::{job.name}"
+def _share(count: int) -> int:
+    """Solver threads per scenario when ``count`` scenarios share this machine."""
+    return max(1, (os.cpu_count() or 1) // max(1, count))
 
 
-def _run_pool(
+def _with_resume_hash(job: BatchJob, out_dir: Path) -> BatchJob:
+    manifest = read_manifest(out_dir / job.name)
+    if job.error is None and manifest is not None and manifest.get("status") in FINISHED:
+        return dataclasses.replace(job, resume_hash=manifest.get("input_hash"))
+    return job
+
+
+def _run_local(
     jobs: list[BatchJob],
-    args: tuple[Any, ...],
+    settings: JobSettings,
     emit: Callable[[BatchJob, Row], None],
     workers: int,
 ) -> None:
-    """A spawn process pool fed at most ``workers`` jobs at a time.
-
-    A worker that dies (segfault, out of memory) breaks the whole pool; the jobs that
-    were running then are re-run one by one in their own pool, so only the culprit is
-    reported as crashed, and a fresh pool takes the rest.
-    """
-    context = multiprocessing.get_context("spawn")
-    queue = list(jobs)
-    while queue:
-        broken: list[BatchJob] = []
-        with ProcessPoolExecutor(workers, mp_context=context) as pool:
-            running: dict[Future[Row], BatchJob] = {}
-            while (queue or running) and not broken:
-                while queue and len(running) < workers:
-                    job = queue.pop(0)
-                    running[pool.submit(run_job, job, *args)] = job
-                done, _ = wait(running, return_when=FIRST_COMPLETED)
-                for future in done:
-                    job = running.pop(future)
-                    try:
-                        emit(job, future.result())
-                    except BrokenProcessPool:
-                        broken.append(job)
-                    except Exception as err:  # e.g. an unpicklable row: a bug, keep going
-                        emit(job, _crashed(job, err))
-            broken += list(running.values())
-        for job in broken:
-            emit(job, _run_isolated(job, args, context))
-
-
-def _run_isolated(job: BatchJob, args: tuple[Any, ...], context: Any) -> Row:
-    with ProcessPoolExecutor(1, mp_context=context) as pool:
-        try:
-            return pool.submit(run_job, job, *args).result()
-        except Exception as err:
-            return _crashed(job, err)
-
-
-def _crashed(job: BatchJob, err: BaseException) -> Row:
-    message = str(err) or type(err).__name__
-    if isinstance(err, BrokenProcessPool):
-        message = "the worker process died (crash or out of memory)"
-    return _failed(
-        {"name": job.name, "source": job.source, "params": job.params},
-        CRASHED,
-        f"{type(err).__name__}: {message}",
-        time.perf_counter(),
-    )
-
-
-def _run_dask(
-    jobs: list[BatchJob],
-    args: tuple[Any, ...],
-    emit: Callable[[BatchJob, Row], None],
-    address: str | None,
-    local_workers: int | None,
-) -> None:
-    """Submit every job to a Dask cluster (given, or a LocalCluster started here)."""
-    try:
-        from distributed import Client, LocalCluster, as_completed
-    except ImportError as err:  # pragma: no cover - a declared dependency
-        raise HubOptError("Dask runs need the 'distributed' package installed") from err
-    cluster = None
-    try:
-        if local_workers:
-            cluster = LocalCluster(
-                n_workers=local_workers,
-                threads_per_worker=1,
-                processes=True,
-                dashboard_address=":0",  # a free port: never clash with a running cluster
-                silence_logs=logging.WARNING,
-            )
-            client = Client(cluster)
-        else:
-            client = Client(address, timeout="20s")
-    except OSError as err:
-        raise HubOptError(f"cannot reach the Dask scheduler {address!r}: {err}") from err
-    try:
-        futures = {client.submit(run_job, job, *args, pure=False, retries=0): job for job in jobs}
-        for future in as_completed(list(futures)):
+    """``workers`` scenarios at a time; each runs in its own child process (see
+    :func:`hubopt.worker.run_job`), so these threads only wait and watch the clock."""
+    with ThreadPoolExecutor(workers, thread_name_prefix="hubopt-batch") as pool:
+        futures = {pool.submit(run_job, job, settings): job for job in jobs}
+        for future in as_completed(futures):
             job = futures[future]
             try:
-                emit(job, future.result())
-            except Exception as err:  # KilledWorker and friends: this job only
-                emit(job, _crashed(job, err))
-    finally:
-        client.close()
-        if cluster is not None:
-            cluster.close()
+                row = future.result()
+            except Exception as err:  # a bug in the supervisor: this scenario only
+                log.debug("supervising %s failed", job.name, exc_info=True)
+                row = failed_row(job_base(job), CRASHED, f"{type(err).__name__}: {err}", 0.0)
+            emit(job, row)
+
+
+# ---- settling rows against the run folders ----------------------------------------------
+
+
+def settle(job: BatchJob, row: Row, out_dir: Path, settings: JobSettings) -> Row:
+    """A worker's row made final on the client: shipped run folders written, resumed rows
+    read back from their run folder, the batch's bookkeeping columns filled."""
+    files = row.pop("_files", None)
+    if files:
+        folder = {k.split("/", 1)[1]: v for k, v in files.items() if k.startswith(f"{job.name}/")}
+        if folder:
+            write_files(out_dir / job.name, folder)
+            row["run_dir"] = str(out_dir / job.name)
+        error_file = files.get(f"{job.name}.error.json")
+        if error_file is not None:
+            write_atomic(out_dir / f"{job.name}.error.json", lambda p: p.write_bytes(error_file))
+    if row.get("skipped"):
+        row = from_run_folder(job, out_dir / job.name) or row
+        row["skipped"] = True
+    attempts = int(row.get("attempts") or 1)
+    row["attempts"] = attempts
+    if attempts > 1 and not row.get("note"):
+        row["note"] = f"re-run after a lost worker (attempt {attempts})"
+    return row
+
+
+def from_run_folder(job: BatchJob, run_dir: Path) -> Row | None:
+    """The row of a scenario read from its complete run folder (manifest and KPIs)."""
+    manifest = read_manifest(run_dir)
+    if manifest is None:
+        return None
+    try:
+        kpis = json.loads((run_dir / "kpis.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        kpis = {}
+    row = comparison_row(job_base(job), manifest, dict(kpis.get("headline") or {}))
+    batch = manifest.get("batch") or {}
+    return row | {
+        "run_dir": str(run_dir),
+        "skipped": False,
+        "input_hash": manifest.get("input_hash"),
+        "threads": batch.get("threads_per_solve"),
+        "attempts": batch.get("attempt", 1),
+    }
+
+
+def reconcile(
+    jobs: list[BatchJob],
+    rows: dict[int, Row],
+    out_dir: Path,
+    settings: JobSettings,
+    incident: dict[str, str] | None,
+) -> dict[int, Row]:
+    """Rows for the scenarios whose future gave no usable answer (lost or crashed worker,
+    lost scheduler), from their run folders.
+
+    A complete run folder written by this batch wins over a lost future. A scenario
+    whose lease is still fresh (its process is still working, e.g. on a worker that lost
+    the scheduler) is waited for, up to its wall-clock limit; the rest are ``lost``.
+    """
+    open_jobs = {
+        i: job
+        for i, job in enumerate(jobs)
+        if i not in rows or rows[i].get("status") in {CRASHED, LOST}
+    }
+    found: dict[int, Row] = {}
+    deadline = time.monotonic() + _longest_wait(open_jobs.values(), settings)
+    while open_jobs:
+        for i, job in list(open_jobs.items()):
+            row = _recovered(job, out_dir, settings, rows.get(i), incident)
+            if row is not None:
+                found[i] = row
+                del open_jobs[i]
+        alive = [job for job in open_jobs.values() if _lease_alive(out_dir, job, settings)]
+        if not alive or time.monotonic() > deadline:
+            break
+        time.sleep(1.0)
+    reason = (incident or {}).get("message", "the batch ended without an answer for it")
+    for i, job in open_jobs.items():
+        if i in rows:  # crashed: its own row says why
+            continue
+        found[i] = failed_row(job_base(job), LOST, f"lost: {reason}", time.perf_counter())
+        found[i] |= {"wall_seconds": None, "note": "lost"}
+    return found
+
+
+def _recovered(
+    job: BatchJob,
+    out_dir: Path,
+    settings: JobSettings,
+    previous: Row | None,
+    incident: dict[str, str] | None,
+) -> Row | None:
+    manifest = read_manifest(out_dir / job.name)
+    if manifest is None or (manifest.get("batch") or {}).get("id") != settings.batch_id:
+        return None
+    row = from_run_folder(job, out_dir / job.name)
+    if row is None:
+        return None
+    what = (incident or {}).get("kind") or (previous or {}).get("status") or "its task was lost"
+    row["note"] = f"recovered from its run folder ({what})"
+    row["error"] = row.get("error") or ""
+    return row
+
+
+def _lease_alive(out_dir: Path, job: BatchJob, settings: JobSettings) -> bool:
+    path = lease_path(out_dir, job.name)
+    try:
+        age = time.time() - path.stat().st_mtime
+        record = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    return record.get("batch") == settings.batch_id and age < LEASE_STALE_S
+
+
+def _longest_wait(jobs: Iterable[BatchJob], settings: JobSettings) -> float:
+    limits = [wall_limit(job, settings) for job in jobs]
+    return max((limit or 24 * 3600.0 for limit in limits), default=0.0)

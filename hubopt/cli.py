@@ -2,7 +2,8 @@
 
 Exit codes: 0 solved (optimal or feasible), 2 invalid input, 3 infeasible (with a
 diagnosis), 4 no feasible solution within the time limit, 5 internal error; `batch`: 0 all
-scenarios solved, 6 some were not.
+scenarios solved, 6 some were not, 7 no Dask worker, 8 Dask scheduler unreachable or lost,
+9 version skew between client and workers (docs/cli.md).
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from hubopt.batch import SOLVED, run_batch
 from hubopt.changes import gap_money
 from hubopt.compare import compare_runs
 from hubopt.data.problem import build_problem
-from hubopt.errors import HubOptError, InputError
+from hubopt.errors import HubOptError, InputError, NoWorkersError, SchedulerError
 from hubopt.forecast import (
     Forecast,
     ForecastWarning,
@@ -291,6 +292,35 @@ def batch_command(
     time_limit: Annotated[
         float | None, typer.Option("--time-limit", help="Solver time limit per scenario (s).")
     ] = None,
+    threads_per_solve: Annotated[
+        int | None,
+        typer.Option(
+            "--threads-per-solve",
+            min=1,
+            help="Solver threads per scenario (default: cores / scenarios solved at once).",
+        ),
+    ] = None,
+    scenario_timeout: Annotated[
+        float | None,
+        typer.Option(
+            "--scenario-timeout",
+            min=0,
+            help="Wall-clock limit per scenario in s; its process is killed after it "
+            "(default: 2 x time limit + 300; 0: none).",
+        ),
+    ] = None,
+    worker_timeout: Annotated[
+        float,
+        typer.Option(
+            "--worker-timeout", min=0, help="Dask: exit 7 after this many s without a worker."
+        ),
+    ] = 60.0,
+    ship_data: Annotated[
+        bool,
+        typer.Option(
+            "--ship-data", help="Dask: send the tables with each scenario (no shared filesystem)."
+        ),
+    ] = False,
     as_json: JsonOption = False,
 ) -> None:
     """Run many scenarios (or a sweep) in parallel and compare them (comparison.csv, compare.html)."""
@@ -332,17 +362,31 @@ def batch_command(
                 time_limit_s=time_limit,
                 on_start=started,
                 on_row=finished,
+                threads_per_solve=threads_per_solve,
+                scenario_timeout_s=scenario_timeout,
+                worker_timeout_s=worker_timeout,
+                ship_data=ship_data,
             )
     except (HubOptError, ValueError) as error:
         raise typer.Exit(_fail(error, as_json)) from None
     failed = int((~table["status"].isin(SOLVED)).sum())
     code = EXIT_BATCH_FAILED if failed else EXIT_OK
-    folder = out_dir.resolve()
+    incident = table.attrs.get("incident")
+    lost = int((table["status"] == "lost").sum())
+    if incident and incident["kind"] == "no_workers":
+        code = NoWorkersError.exit_code
+    elif incident and lost:
+        code = SchedulerError.exit_code
+    folder = out_dir.absolute()
+    if incident:
+        err.print(f"[red]{incident['message']}[/]; {lost} scenario(s) lost.", highlight=False)
     if as_json:
         records = json.loads(table.to_json(orient="records"))
         _emit_json(
             {
-                "status": "some_failed" if failed else "solved",
+                "status": incident["kind"]
+                if incident and code != EXIT_OK
+                else ("some_failed" if failed else "solved"),
                 "exit_code": code,
                 "out": str(folder),
                 "comparison": str(folder / "comparison.csv"),

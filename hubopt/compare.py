@@ -32,7 +32,7 @@ from hubopt.scenario.sweep import safe_name
 
 
 def write_comparison(table: pd.DataFrame, out_dir: Path, title: str | None = None) -> list[Path]:
-    """Write ``comparison.csv``, ``comparison.parquet`` and ``compare.html`` atomically."""
+    """Write ``comparison.parquet``, ``compare.html`` and, last, ``comparison.csv`` atomically."""
     out_dir.mkdir(parents=True, exist_ok=True)
     written = []
     csv, parquet, page = (
@@ -40,12 +40,13 @@ def write_comparison(table: pd.DataFrame, out_dir: Path, title: str | None = Non
         out_dir / "comparison.parquet",
         out_dir / "compare.html",
     )
-    write_atomic(csv, lambda p: table.to_csv(p, index=False))
     write_atomic(parquet, lambda p: _parquet_safe(table).to_parquet(p, index=False))
     html = render_compare_page(
         table, title=title or f"Batch comparison: {out_dir.name}", out_dir=out_dir
     )
     write_text_atomic(page, html)
+    # comparison.csv last: once it is there, the batch is over and every file is final
+    write_atomic(csv, lambda p: table.to_csv(p, index=False))
     written += [csv, parquet, page]
     return written
 

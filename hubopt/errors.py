@@ -11,6 +11,10 @@ code  meaning
 4     no feasible solution found within the time limit
 5     internal error (a bug, e.g. a failed verification)
 6     ``hubopt batch``: some scenarios were not solved (see the summary and comparison.csv)
+7     ``hubopt batch`` on Dask: no worker for ``--worker-timeout`` seconds
+8     ``hubopt batch`` on Dask: the scheduler cannot be reached, or was lost and scenarios
+      with it
+9     ``hubopt batch`` on Dask: a worker runs other hubopt/highspy/Python versions
 ====  ==========================================================
 """
 
@@ -101,6 +105,24 @@ class SolverError(HubOptError):
     """A solver backend failed (not installed, crashed, or returned garbage)."""
 
     exit_code = 5
+
+
+class NoWorkersError(HubOptError):
+    """A Dask batch had no worker for ``--worker-timeout`` seconds."""
+
+    exit_code = 7
+
+
+class SchedulerError(HubOptError):
+    """The Dask scheduler cannot be reached, or was lost during the batch."""
+
+    exit_code = 8
+
+
+class VersionSkewError(HubOptError):
+    """A Dask worker runs other versions of hubopt, highspy or Python than the client."""
+
+    exit_code = 9
 
 
 class OutputExistsError(HubOptError):

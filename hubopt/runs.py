@@ -17,6 +17,7 @@ Layout::
 
 from __future__ import annotations
 
+import glob
 import json
 import math
 import os
@@ -95,14 +96,18 @@ def _write_table(frame: pd.DataFrame, folder: Path, stem: str) -> None:
     frame.to_parquet(folder / f"{stem}.parquet", index=False)
 
 
-def write_run_contents(result: Result, folder: Path) -> None:
-    """Write every file of the run folder into ``folder`` (not atomic by itself)."""
+def write_run_contents(result: Result, folder: Path, extra: dict[str, Any] | None = None) -> None:
+    """Write every file of the run folder into ``folder`` (not atomic by itself).
+
+    ``extra`` is merged into the manifest (a batch records its id, the solver threads and
+    the attempt there).
+    """
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "scenario.resolved.yaml").write_text(
         result.scenario.resolved_yaml(), encoding="utf-8"
     )
     (folder / "solver.log").write_text(result.solver_log or "", encoding="utf-8")
-    data = manifest(result)
+    data = manifest(result) | (extra or {})
     if result.diagnosis:
         (folder / "diagnosis.json").write_text(
             json.dumps(
@@ -162,15 +167,20 @@ def check_target(target: Path, scenario_name: str, force: bool) -> None:
         )
 
 
-def write_run(result: Result, directory: str | Path | None = None, force: bool = False) -> Path:
-    """Write the run folder atomically and return its path."""
+def write_run(
+    result: Result,
+    directory: str | Path | None = None,
+    force: bool = False,
+    extra: dict[str, Any] | None = None,
+) -> Path:
+    """Write the run folder atomically and return its path (``extra``: manifest entries)."""
     target = Path(directory) if directory is not None else default_run_dir(result)
     target = target.resolve()
     check_target(target, result.scenario.name, force)
     target.parent.mkdir(parents=True, exist_ok=True)
     staging = target.parent / f".{target.name}.tmp-{uuid.uuid4().hex[:8]}"
     try:
-        write_run_contents(result, staging)
+        write_run_contents(result, staging, extra)
         swap_in(staging, target)
     finally:
         if staging.exists():
@@ -278,3 +288,49 @@ def load_run(run_dir: str | Path) -> Result:
 
 def _float(value: Any) -> float:
     return math.nan if value is None else float(value)
+
+
+def write_files(target: Path, files: dict[str, bytes]) -> None:
+    """Write a run folder received as bytes (relative path -> content) atomically."""
+    staging = target.parent / f".{target.name}.tmp-{uuid.uuid4().hex[:8]}"
+    try:
+        for relative, content in files.items():
+            path = staging / relative
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_bytes(content)
+        swap_in(staging, target)
+    finally:
+        if staging.exists():
+            shutil.rmtree(staging, ignore_errors=True)
+
+
+def read_manifest(run_dir: Path) -> dict[str, Any] | None:
+    """The manifest of a complete run folder, or None (no folder, or not complete).
+
+    The manifest is the last file written into the staging folder, and the folder is
+    swapped in whole, so a readable manifest means a complete run folder.
+    """
+    try:
+        data = json.loads((run_dir / MANIFEST).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return data if isinstance(data, dict) else None
+
+
+def remove_staging(out_dir: Path, names: list[str]) -> list[Path]:
+    """Remove what an interrupted write of these run folders left in ``out_dir``.
+
+    ``.NAME.tmp-*`` (a staging folder never swapped in), ``.NAME.old-*`` (a replaced
+    folder not yet deleted) and ``.NAME.error.json.tmp-*``; returns what was removed.
+    """
+    removed = []
+    for name in names:
+        safe = glob.escape(name)
+        for pattern in (f".{safe}.tmp-*", f".{safe}.old-*", f".{safe}.error.json.tmp-*"):
+            for path in out_dir.glob(pattern):
+                if path.is_dir():
+                    shutil.rmtree(path, ignore_errors=True)
+                else:
+                    path.unlink(missing_ok=True)
+                removed.append(path)
+    return removed

@@ -152,12 +152,15 @@ def _problem_from_pydantic(error: Any, label: str) -> Problem:
         return Problem(where, "a known key", f"unknown key {loc[-1]!r}", fix)
     if kind == "missing":
         return Problem(where, "a value (the key is required)", "nothing")
+    return Problem(where, *pydantic_reason(error))
+
+
+def pydantic_reason(error: Any) -> tuple[str, str]:
+    """(expected, found) of one pydantic error: the limit checked and the value given."""
     found = repr(error.get("input"))
     if len(found) > 80:
         found = found[:77] + "..."
-    return Problem(
-        where, error["msg"].replace("Input should be", "").strip() or "a valid value", found
-    )
+    return error["msg"].replace("Input should be", "").strip() or "a valid value", found
 
 
 def _allowed_keys(loc: list[str]) -> list[str]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -58,17 +59,26 @@ class Scenario:
 
     def input_hash(self) -> str:
         """SHA-256 over the resolved YAML and every input file's bytes."""
-        digest = hashlib.sha256(self.resolved_yaml().encode())
-        for table, path in sorted(self.tables.files.items()):
-            digest.update(table.encode())
-            digest.update(file_sha256(path).encode())
-        return digest.hexdigest()
+        return input_hash_of(self.resolved_yaml(), self.tables.files)
 
     def file_hashes(self) -> dict[str, str]:
         """SHA-256 of every input file (YAML chain and tables)."""
         out = {str(p): file_sha256(p) for p in self.files}
         out |= {str(p): file_sha256(p) for p in self.tables.files.values()}
         return out
+
+
+def input_hash_of(resolved_yaml: str, files: Mapping[str, Path]) -> str:
+    """SHA-256 over a resolved YAML text and the bytes of each table file (by table key).
+
+    A batch that ships tables to a worker hashes the YAML as the client wrote it (its
+    own paths) with the shipped copies' bytes: the same hash as on the client.
+    """
+    digest = hashlib.sha256(resolved_yaml.encode())
+    for table, path in sorted(files.items()):
+        digest.update(table.encode())
+        digest.update(file_sha256(path).encode())
+    return digest.hexdigest()
 
 
 def file_sha256(path: Path) -> str:

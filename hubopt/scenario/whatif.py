@@ -12,9 +12,11 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from pydantic import ValidationError
 
 from hubopt.data.dataset import Tables, campaign_filter_problems, stream_mask
 from hubopt.errors import Problem, ScenarioError
+from hubopt.scenario.load import pydantic_reason
 from hubopt.scenario.schema import (
     Campaign,
     ScaleCapacity,
@@ -173,13 +175,13 @@ def set_campaign(config: ScenarioConfig, tables: Tables, op: dict[str, Any], whe
             data = campaign.model_dump() | op
             try:
                 campaign = Campaign.model_validate(data)
-            except Exception as err:
+            except ValidationError as err:
+                # the limit pydantic checked ("less than or equal to 1"), not its web link
                 raise ScenarioError(
-                    Problem(
-                        where,
-                        "valid campaign fields",
-                        str(err).splitlines()[-1] if str(err) else repr(err),
-                    )
+                    [
+                        Problem(f"{where}.{'.'.join(map(str, e['loc']))}", *pydantic_reason(e))
+                        for e in err.errors()
+                    ]
                 ) from None
         campaigns.append(campaign)
     return config.model_copy(update={"campaigns": campaigns}), tables

@@ -6,10 +6,11 @@ import contextlib
 import math
 import os
 import sys
-from collections.abc import Iterator
+import threading
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Protocol
+from typing import Protocol, TypeVar
 
 import numpy as np
 
@@ -77,6 +78,37 @@ class SolverBackend(Protocol):
     ) -> SolverOutput:
         """Solve ``model`` honouring time limit, gap, threads and seed."""
         ...
+
+
+T = TypeVar("T")
+
+
+def in_fresh_thread(run: Callable[[], T]) -> T:
+    """Call ``run()`` in a new thread that ends with it, and return its value.
+
+    HiGHS (highspy, and the copy inside OR-Tools) keeps one task scheduler per calling
+    thread, sized by the ``threads`` option of the first solve on that thread; a later
+    solve on the same thread asking for another count fails with status "Not Set" (its
+    log: "the scheduler has already been initialized"). A fresh thread gets a fresh
+    scheduler sized by this solve's options, shut down when the thread exits, so no
+    solve inherits an earlier solve's threads. Unlike ``Highs.resetGlobalScheduler``
+    this is safe while other threads of the process are solving.
+    """
+    outcome: list[T] = []
+    failure: list[BaseException] = []
+
+    def target() -> None:
+        try:
+            outcome.append(run())
+        except BaseException as err:  # re-raised in the caller's thread
+            failure.append(err)
+
+    thread = threading.Thread(target=target, name="hubopt-solve", daemon=True)
+    thread.start()
+    thread.join()
+    if failure:
+        raise failure[0]
+    return outcome[0]
 
 
 @contextlib.contextmanager

@@ -13,10 +13,10 @@ from typing import Any
 
 import numpy as np
 
-from hubopt.errors import SolverError
+from hubopt.errors import Problem, ScenarioError
 from hubopt.model.matrix import MatrixModel
 from hubopt.scenario.schema import SolverSettings
-from hubopt.solvers.base import SolverOutput, SolveStatus
+from hubopt.solvers.base import SolverOutput, SolveStatus, in_fresh_thread
 
 log = logging.getLogger(__name__)
 
@@ -105,13 +105,20 @@ class HighsBackend:
             h.setOptionValue("parallel", "on")
         for key, value in settings.options.items():
             if h.setOptionValue(key, value) != highspy.HighsStatus.kOk:
-                raise SolverError(f"HiGHS rejected option {key}={value!r} (solver.options).")
+                raise ScenarioError(
+                    Problem(
+                        f"key 'solver.options.{key}'",
+                        "an option name and value that HiGHS accepts (see the HiGHS options list)",
+                        f"{key}={value!r}, rejected by HiGHS {h.version()}",
+                    ),
+                    "Invalid solver option",
+                )
         pass_matrix(h, model)
         if warm_start is not None and model.integer.any():
             known = np.flatnonzero(~np.isnan(warm_start)).astype(np.int32)
             h.setSolution(len(known), known, warm_start[known].astype(np.float64))
         start = time.perf_counter()
-        h.run()
+        in_fresh_thread(h.run)
         seconds = time.perf_counter() - start
         status = h.getModelStatus()
         info = h.getInfo()
@@ -135,6 +142,11 @@ class HighsBackend:
             result = SolveStatus.FEASIBLE if has_solution else SolveStatus.ERROR
         log = Path(log_path).read_text(errors="replace")
         Path(log_path).unlink(missing_ok=True)
+        message = h.modelStatusToString(status)
+        if result == SolveStatus.ERROR:
+            # "Not Set" alone says nothing; HiGHS's reason is in its log's ERROR lines
+            errors = [line.strip() for line in log.splitlines() if line.startswith("ERROR")]
+            message = "; ".join([f"HiGHS: {message}", *errors[:3]])
         return SolverOutput(
             status=result,
             x=x,
@@ -144,7 +156,7 @@ class HighsBackend:
             backend=self.name,
             solver_version=f"HiGHS {h.version()}",
             log=log,
-            message=h.modelStatusToString(status),
+            message=message,
         )
 
 
@@ -167,7 +179,7 @@ def lp_iis_rows(model: MatrixModel, time_limit_s: float = 20.0) -> np.ndarray | 
         model, c=np.zeros(model.n_vars), integer=np.zeros(model.n_vars, dtype=bool)
     )
     pass_matrix(h, relaxed)
-    h.run()
+    in_fresh_thread(h.run)
     if h.getModelStatus() != highspy.HighsModelStatus.kInfeasible:
         return np.zeros(0, dtype=np.int64)
     status, iis = h.getIis()

@@ -10,7 +10,7 @@ import numpy as np
 
 from hubopt.model.matrix import MatrixModel
 from hubopt.scenario.schema import SolverSettings
-from hubopt.solvers.base import SolverOutput, SolveStatus
+from hubopt.solvers.base import SolverOutput, SolveStatus, in_fresh_thread
 
 
 class OrToolsBackend:
@@ -67,7 +67,7 @@ class OrToolsBackend:
         # conversion missing), so the solver log is not captured for these backends.
         solver.enable_output(False)
         start = time.perf_counter()
-        status = solver.solve(built)
+        status = in_fresh_thread(lambda: solver.solve(built))  # see in_fresh_thread
         seconds = time.perf_counter() - start
         st = mb.SolveStatus
         raw = solver._Solver__solve_helper  # type: ignore[attr-defined]
