@@ -46,6 +46,7 @@ from hubopt.worker import (
     installed_versions,
     job_base,
     lease_path,
+    read_lease,
     run_job,
     wall_limit,
 )
@@ -257,6 +258,11 @@ def run_batch(
         rows[i] = row
         if on_row is not None:
             on_row(row)
+    if settings.leases:
+        for job in jobs:  # leases left by processes that ended orphaned
+            path = lease_path(out_dir, job.name)
+            if (read_lease(path) or {}).get("batch") == settings.batch_id:
+                path.unlink(missing_ok=True)
     table = comparison_table([rows[i] for i in range(len(jobs))])
     table.attrs["incident"] = incident
     write_comparison(table, out_dir)
@@ -310,7 +316,11 @@ def settle(job: BatchJob, row: Row, out_dir: Path, settings: JobSettings) -> Row
         error_file = files.get(f"{job.name}.error.json")
         if error_file is not None:
             write_atomic(out_dir / f"{job.name}.error.json", lambda p: p.write_bytes(error_file))
-    if row.get("skipped"):
+    if row.get("recovered"):  # a re-run found the run folder its lost worker finished
+        attempt = int(row.get("attempt") or 2)
+        row = (from_run_folder(job, out_dir / job.name) or row) | {"attempts": attempt}
+        row["note"] = f"finished by the lost worker's process; re-run {attempt} not needed"
+    elif row.get("skipped"):
         row = from_run_folder(job, out_dir / job.name) or row
         row["skipped"] = True
     attempts = int(row.get("attempts") or 1)

@@ -70,13 +70,14 @@ def run_dask(
             dashboard_address=":0",  # a free port: never clash with a running cluster
             silence_logs=logging.WARNING,
         )
+    connect_s = min(CONNECT_TIMEOUT_S, max(1.0, worker_timeout_s))
     try:
-        client = Client(cluster or address, timeout=f"{CONNECT_TIMEOUT_S}s", set_as_default=False)
+        client = Client(cluster or address, timeout=f"{connect_s}s", set_as_default=False)
     except (OSError, TimeoutError) as err:
         if cluster is not None:
             cluster.close()
         raise SchedulerError(
-            f"cannot reach the Dask scheduler {address!r} within {CONNECT_TIMEOUT_S:g} s "
+            f"cannot reach the Dask scheduler {address!r} within {connect_s:g} s "
             f"({err}). Is `dask scheduler` running there, and is the port open?"
         ) from None
     try:

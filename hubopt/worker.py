@@ -37,7 +37,7 @@ from hubopt.api import solve
 from hubopt.changes import comparison_row
 from hubopt.errors import InputError
 from hubopt.result import Result
-from hubopt.runs import write_error, write_run
+from hubopt.runs import read_manifest, write_error, write_run
 from hubopt.scenario.load import validate_config
 from hubopt.scenario.scenario import Scenario, build_scenario, input_hash_of
 from hubopt.solvers import SOLVED_STATUSES
@@ -184,6 +184,11 @@ def run_job(job: BatchJob, settings: JobSettings) -> Row:
             out_root = folder / "out"
         lease = Lease(out_root, job.name, settings.batch_id) if settings.leases else None
         attempt = lease.claim() if lease is not None else {"attempt": 1}
+        if attempt["attempt"] > 1 and _done_in_this_batch(out_root / job.name, settings):
+            # the process of the lost worker finished it before this re-run began
+            if lease is not None:
+                lease.release()
+            return base | {"status": "skipped", "recovered": True, **attempt}
         try:
             child = (job, settings, threads, str(out_root), attempt, renames)
             row = _supervise(child, folder, lease, start)
@@ -194,6 +199,11 @@ def run_job(job: BatchJob, settings: JobSettings) -> Row:
         if settings.ship_data:
             row["_files"] = _pack(out_root, renames)
         return row
+
+
+def _done_in_this_batch(run_dir: Path, settings: JobSettings) -> bool:
+    manifest = read_manifest(run_dir)
+    return manifest is not None and (manifest.get("batch") or {}).get("id") == settings.batch_id
 
 
 def worker_threads(settings: JobSettings) -> int:
@@ -523,8 +533,7 @@ def main(argv: list[str]) -> int:
     watch = (parent, lease, wall_limit(job, settings))
     threading.Thread(target=_watch_parent, args=watch, daemon=True).start()
     row = solve_job(job, settings, threads, Path(out_root), attempt, renames)
-    if os.getppid() != parent and lease is not None:  # orphaned: nobody else will
-        lease.unlink(missing_ok=True)
+    if os.getppid() != parent:  # orphaned: the run folder is the answer (see reconcile)
         return 0
     tmp = reply.with_name(reply.name + ".tmp")
     tmp.write_bytes(pickle.dumps(row))
