@@ -15,6 +15,7 @@ from typer.testing import CliRunner
 from hubopt.batch import collect_jobs, run_batch
 from hubopt.changes import HEADLINE_KPIS, LEAD_COLUMNS, TAIL_COLUMNS
 from hubopt.cli import app
+from hubopt.worker import JobSettings, installed_versions, run_job
 
 HUBS = [
     {"hub_id": "H1", "lat": 37.5, "lon": 127.0, "fixed_cost": 100, "throughput_capacity": 100},
@@ -183,3 +184,78 @@ def test_cli_batch_exit_codes_and_json(mixed: Path, tmp_path: Path) -> None:
     )
     assert good.exit_code == 0, good.output
     assert "1 solved, 0 not solved" in good.stdout
+
+
+def test_solver_threads_differ_from_scenario_to_scenario_in_one_process(tmp_path: Path) -> None:
+    """Three scenarios asking 1, 2 and 3 HiGHS threads, solved one after the other in this
+    process, all reach the optimum 100 (HiGHS used to keep the first thread count and
+    answer "Not Set" to the others)."""
+    folder = tmp_path / "s"
+    for threads in (1, 2, 3):
+        path = scenario(folder, f"t{threads}")
+        doc = yaml.safe_load(path.read_text())
+        doc["solver"] = doc.get("solver", {}) | {"threads": threads, "backend": "highs"}
+        path.write_text(yaml.safe_dump(doc))
+    table = run_batch([folder], out=tmp_path / "out", workers=0)
+    assert table["status"].tolist() == ["optimal"] * 3
+    assert table["objective"].tolist() == pytest.approx([100.0] * 3)
+    assert table["threads"].tolist() == [1, 2, 3]
+
+
+def test_an_option_highs_rejects_is_invalid_input_naming_it(tmp_path: Path) -> None:
+    """solver.options with a name HiGHS does not know: invalid_input naming the key."""
+    path = scenario(tmp_path / "s", "bad-option")
+    doc = yaml.safe_load(path.read_text())
+    doc["solver"] = doc.get("solver", {}) | {"backend": "highs", "options": {"thredz": 2}}
+    path.write_text(yaml.safe_dump(doc))
+    row = run_batch([path], out=tmp_path / "out", workers=1).iloc[0]
+    assert row["status"] == "invalid_input"
+    assert "key 'solver.options.thredz'" in row["error"] and "rejected by HiGHS" in row["error"]
+
+
+def test_resume_removes_staging_folders_left_by_a_killed_write(tmp_path: Path) -> None:
+    """--resume deletes .NAME.tmp-*, .NAME.old-* and .NAME.error.json.tmp-* of its
+    scenarios, and nothing else."""
+    path = scenario(tmp_path / "s", "one")
+    out = tmp_path / "out"
+    run_batch([path], out=out, workers=0)
+    stale = [out / ".one.tmp-1a2b3c4d", out / ".one.old-5e6f7a8b"]
+    for folder in stale:
+        (folder / "solution").mkdir(parents=True)
+    (out / ".one.error.json.tmp-0000").write_text("{")
+    other = out / ".someone-else.tmp-12345678"
+    other.mkdir()
+    table = run_batch([path], out=out, workers=0, resume=True)
+    assert table["skipped"].tolist() == [True]
+    assert not any(p.exists() for p in [*stale, out / ".one.error.json.tmp-0000"])
+    assert other.is_dir()
+
+
+def test_a_scenario_over_its_wall_clock_limit_is_killed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A solve that sleeps 60 s (tests/fixtures/slow_solve) under a 2 s --scenario-timeout
+    is killed from outside: status timeout naming the limit; the other scenario solves."""
+    monkeypatch.setenv("HUBOPT_TEST_SOLVE_DELAY_S", "60")
+    slow = Path(__file__).parent / "fixtures" / "slow_solve"
+    monkeypatch.setenv("PYTHONPATH", f"{slow}:{Path(__file__).parents[1]}")
+    path = scenario(tmp_path / "s", "sleepy")
+    table = run_batch([path], out=tmp_path / "out", workers=1, scenario_timeout_s=2)
+    row = table.iloc[0]
+    assert row["status"] == "timeout"
+    assert "wall-clock limit of 2 s" in row["error"]
+    assert (tmp_path / "out" / "sleepy.error.json").is_file()
+
+
+def test_a_worker_with_other_versions_refuses_to_solve(tmp_path: Path) -> None:
+    """A job from a client with another hubopt version is not solved: the row says which
+    versions differ (a Dask worker joining late is caught by this check)."""
+    path = scenario(tmp_path / "s", "skewed")
+    job = collect_jobs([path])[0]
+    versions = installed_versions() | {"hubopt": "0.0.1", "highspy": "0.9"}
+    settings = JobSettings(out_dir=str(tmp_path / "out"), batch_id="b", versions=versions)
+    row = run_job(job, settings)
+    assert row["status"] == "error"
+    assert "version skew" in row["error"] and "hubopt" in row["error"]
+    assert "client: 0.0.1" in row["error"] and "client: 0.9" in row["error"]
+    assert not (tmp_path / "out").exists()

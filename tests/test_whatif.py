@@ -224,9 +224,11 @@ def test_whatifs_apply_in_order(tmp_path: Path) -> None:
         ({"scale_demand": {"factor": -1}}, "scale_demand.factor"),
         ({"scale_capacity": {"hubs": ["H1"]}}, "throughput"),
         ({"close_hubs": ["H1"], "open_hubs": ["H2"]}, "exactly one operation"),
+        ({"set_campaign": {"id": "sale", "service_level": 1.5}},
+         "whatif[0].set_campaign.service_level: expected less than or equal to 1; found 1.5."),
     ],
     ids=["unknown-hub", "unknown-mode", "unknown-campaign", "unknown-field", "existing-id",
-         "negative-factor", "no-capacity-factor", "two-operations"],
+         "negative-factor", "no-capacity-factor", "two-operations", "service-level-limit"],
 )  # fmt: skip
 def test_bad_whatifs_are_scenario_errors(
     tmp_path: Path, whatif: dict[str, Any], needle: str
@@ -235,3 +237,4 @@ def test_bad_whatifs_are_scenario_errors(
     with pytest.raises(ScenarioError) as info:
         load(tmp_path, [whatif])
     assert needle in str(info.value)
+    assert "pydantic.dev" not in str(info.value)  # the limit, not a link to it
