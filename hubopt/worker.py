@@ -230,7 +230,7 @@ def _supervise(
     limit = wall_limit(job, settings)
     with errors.open("wb") as stderr:
         child = subprocess.Popen(
-            [sys.executable, "-m", "hubopt.worker", str(request), str(reply)],
+            [sys.executable, "-m", "hubopt.worker", str(request), str(reply), str(os.getpid())],
             stdin=subprocess.DEVNULL,
             stdout=stderr,
             stderr=stderr,
@@ -525,9 +525,12 @@ def _watch_parent(parent: int, lease: Path | None, limit_s: float) -> None:
 
 
 def main(argv: list[str]) -> int:
-    """Child entry point: ``python -m hubopt.worker REQUEST REPLY``."""
-    request, reply = Path(argv[0]), Path(argv[1])
-    parent = os.getppid()
+    """Child entry point: ``python -m hubopt.worker REQUEST REPLY SUPERVISOR_PID``.
+
+    The supervisor's PID comes on the command line: by the time this runs (after the
+    imports) the supervisor may already be gone, and ``os.getppid()`` would name init.
+    """
+    request, reply, parent = Path(argv[0]), Path(argv[1]), int(argv[2])
     job, settings, threads, out_root, attempt, renames = pickle.loads(request.read_bytes())
     lease = lease_path(Path(out_root), job.name) if settings.leases else None
     watch = (parent, lease, wall_limit(job, settings))
