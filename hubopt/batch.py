@@ -39,6 +39,7 @@ from hubopt.scenario.sweep import is_sweep_file, load_sweep, safe_name
 from hubopt.worker import (
     CRASHED,
     SOLVED,
+    STOP,
     BatchJob,
     JobSettings,
     Row,
@@ -289,8 +290,9 @@ def _run_local(
 ) -> None:
     """``workers`` scenarios at a time; each runs in its own child process (see
     :func:`hubopt.worker.run_job`), so these threads only wait and watch the clock."""
-    with ThreadPoolExecutor(workers, thread_name_prefix="hubopt-batch") as pool:
-        futures = {pool.submit(run_job, job, settings): job for job in jobs}
+    pool = ThreadPoolExecutor(workers, thread_name_prefix="hubopt-batch")
+    futures = {pool.submit(run_job, job, settings): job for job in jobs}
+    try:
         for future in as_completed(futures):
             job = futures[future]
             try:
@@ -299,6 +301,12 @@ def _run_local(
                 log.debug("supervising %s failed", job.name, exc_info=True)
                 row = failed_row(job_base(job), CRASHED, f"{type(err).__name__}: {err}", 0.0)
             emit(job, row)
+    except BaseException:  # Ctrl-C: kill the scenario processes, start no more
+        STOP.set()
+        raise
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+        STOP.clear()
 
 
 # ---- settling rows against the run folders ----------------------------------------------

@@ -48,6 +48,7 @@ log = logging.getLogger(__name__)
 SOLVED = SOLVED_STATUSES
 INVALID, CRASHED, TIMEOUT = "invalid_input", "crashed", "timeout"
 HEARTBEAT_S = 2.0
+STOP = threading.Event()  # set when a local batch is interrupted: supervisors kill children
 Row = dict[str, Any]
 
 
@@ -243,6 +244,9 @@ def _supervise(
             except subprocess.TimeoutExpired:
                 if lease is not None:
                     lease.beat()
+                if STOP.is_set():  # the local batch was interrupted (Ctrl-C)
+                    _kill(child)
+                    return failed_row(base, "error", "interrupted", start)
                 if limit and time.perf_counter() - start > limit:
                     _kill(child)
                     message = (
