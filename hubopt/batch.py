@@ -348,6 +348,9 @@ def from_run_folder(job: BatchJob, run_dir: Path) -> Row | None:
     except (OSError, ValueError):
         kpis = {}
     row = comparison_row(job_base(job), manifest, dict(kpis.get("headline") or {}))
+    reasons = "; ".join((manifest.get("diagnosis") or [])[:3])
+    if manifest.get("status") == "infeasible":
+        row["error"] = f"infeasible: {reasons}" if reasons else "infeasible"
     batch = manifest.get("batch") or {}
     return row | {
         "run_dir": str(run_dir),

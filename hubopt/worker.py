@@ -163,7 +163,7 @@ def version_skew(expected: dict[str, str], found: dict[str, str]) -> str:
 def run_job(job: BatchJob, settings: JobSettings) -> Row:
     """Run one scenario; never raises for the scenario's own failures.
 
-    Returns the comparison row (see :func:`hubopt.compare.comparison_row`). With
+    Returns the comparison row (see :func:`hubopt.changes.comparison_row`). With
     ``ship_data`` the row carries the run folder's files under ``"_files"``.
     """
     start = time.perf_counter()
