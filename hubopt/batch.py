@@ -2,7 +2,7 @@
 
 Every scenario is isolated: an invalid, infeasible, crashing or time-limited scenario
 becomes a row with its status and error, and the others finish. Each scenario that
-loads writes ``OUT/<name>/`` (a run folder, see :mod:`hubopt.report`) or
+loads writes ``OUT/<name>/`` (a run folder, see :mod:`hubopt.runs`) or
 ``OUT/<name>.error.json``; the batch writes ``OUT/comparison.parquet``,
 ``OUT/compare.html`` and, last, ``OUT/comparison.csv`` (see :mod:`hubopt.compare`).
 
