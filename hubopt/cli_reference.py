@@ -54,6 +54,12 @@ invalid input `status` is `invalid_input` with every problem in `problems`.
 | 4 | no feasible solution found within the time limit |
 | 5 | internal error (a bug: e.g. a plan that fails independent verification) |
 | 6 | `hubopt batch`: some scenarios did not solve (each has its row, status and reason in comparison.csv) |
+| 7 | `hubopt batch` on Dask: no worker for `--worker-timeout` seconds (default 60) |
+| 8 | `hubopt batch` on Dask: the scheduler cannot be reached, or was lost and some scenarios with it (`lost` rows in comparison.csv) |
+| 9 | `hubopt batch` on Dask: a worker runs other hubopt / highspy / Python versions than the client; nothing was solved |
+
+Every exit code of `hubopt batch`, and what happens to a batch when a worker or the
+scheduler fails, is in [batch.md](batch.md#what-happens-when-the-cluster-fails).
 
 ## Run folder
 
