@@ -21,11 +21,13 @@ import pandas as pd
 import pytest
 from helpers import write_scenario
 
-from hubopt.api import Result, solve
+from hubopt.api import solve
 from hubopt.geo import distance_matrix_km, haversine_km, unproject_km
+from hubopt.result import Result
 from hubopt.routing.kpis import compute_route_kpis, route_totals
 from hubopt.routing.plan import RoutePlan
 from hubopt.routing.verify import verify_routes
+from hubopt.runs import write_run
 
 CRS = "EPSG:3857"
 SQRT2 = math.sqrt(2.0)
@@ -241,7 +243,7 @@ def test_run_folder_holds_the_routes(tmp_path: Path) -> None:
     """A run with `routing:` writes solution/routes, route_stops, unrouted and kpis/routes, and
     kpis.json carries the route headline."""
     result = routed(tmp_path, {"A": (10, 0, 6), "B": (0, 10, 6)}, {"capacity": 10, "count": 2})
-    run = result.write(tmp_path / "run")
+    run = write_run(result, tmp_path / "run")
     for stem in ("routes", "route_stops", "unrouted"):
         assert (run / "solution" / f"{stem}.csv").is_file()
         assert (run / "solution" / f"{stem}.parquet").is_file()
@@ -277,7 +279,7 @@ def _run_without_routing(tmp_path: Path) -> Path:
         ],
     }
     path = write_scenario(tmp_path / "plain", tables, crs=CRS, policy={"circuity": 1.0})
-    return solve(path).write(tmp_path / "run")
+    return write_run(solve(path), tmp_path / "run")
 
 
 def test_routes_command_routes_any_run_folder(tmp_path: Path) -> None:

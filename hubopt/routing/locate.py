@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -148,7 +148,7 @@ def _allocation_key(solution: Solution) -> tuple[object, ...]:
     return tuple(key.items())
 
 
-def _history(rows: list[tuple[object, ...]]) -> pd.DataFrame:
+def _history(rows: Sequence[tuple[object, ...]]) -> pd.DataFrame:
     table = pd.DataFrame(
         rows, columns=["step", "open_hubs", "plan_cost", "route_cost", "total_cost"]
     )

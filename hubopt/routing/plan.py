@@ -119,7 +119,9 @@ def decode_plan(
     loads: pd.DataFrame, instances: list[RoutingInstance], answers: list[VanRoutes]
 ) -> RoutePlan:
     """Turn node sequences into route, stop and unrouted tables (user ids, real units)."""
-    routes, stops, unrouted = [], [], []
+    routes: list[tuple[object, ...]] = []
+    stops: list[tuple[object, ...]] = []
+    unrouted = []
     for instance, answer in zip(instances, answers, strict=True):
         r, s = _decode_instance(instance, answer)
         routes += r
@@ -152,7 +154,8 @@ def _decode_instance(
     instance: RoutingInstance, answer: VanRoutes
 ) -> tuple[list[tuple[object, ...]], list[tuple[object, ...]]]:
     km, visits, vans = instance.distance_km, instance.visits, instance.vans
-    routes, stops = [], []
+    routes: list[tuple[object, ...]] = []
+    stops: list[tuple[object, ...]] = []
     for v, nodes in sorted(answer.sequences.items()):
         van = vans.iloc[v]
         hub = int(van["hub"])
