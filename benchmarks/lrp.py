@@ -1,6 +1,6 @@
 """Location-routing benchmark: hubopt's integrated mode on CLRP instances.
 
-    python benchmarks/lrp.py [INSTANCE_FILE ...] [--time-limit S] [--rounds K]
+    python benchmarks/lrp.py [INSTANCE_FILE ...] [--time-limit S] [--rounds K] [--budget S]
 
 With no files it runs the Prodhon set (``../shared/benchmarks/lrp/prodhon``, or
 ``$HUBOPT_LRP_DIR``). Each instance (Prodhon's format: Prodhon, Tuzun-Burke or Barreto
@@ -53,10 +53,24 @@ def best_known(folder: Path) -> dict[str, float]:
     return out
 
 
-def run_instance(path: Path, tmp: Path, time_limit: float, rounds: int) -> dict[str, Any]:
+# customers -> (routing seconds per hub, most rounds, seconds after which no round starts)
+SETTINGS = ((20, 0.5, 8, 40.0), (50, 1.0, 8, 40.0), (100, 2.0, 6, 60.0), (10**9, 3.0, 5, 90.0))
+
+
+def run_instance(
+    path: Path, tmp: Path, time_limit: float | None, rounds: int | None, budget: float | None
+) -> dict[str, Any]:
     """Solve one instance with the integrated mode and price it like the literature."""
     instance = read_lrp(path)
-    scenario = write_lrp_scenario(instance, tmp / instance.name, time_limit, rounds)
+    n = len(instance.customer_xy)
+    _, per_hub, most, search = next(row for row in SETTINGS if n <= row[0])
+    scenario = write_lrp_scenario(
+        instance,
+        tmp / instance.name,
+        time_limit or per_hub,
+        rounds or most,
+        search_time_limit_s=budget or search,
+    )
     start = time.perf_counter()
     result = solve(scenario)
     seconds = time.perf_counter() - start
@@ -83,6 +97,9 @@ def main() -> None:
     parser.add_argument("files", nargs="*", type=Path, help="instance files (default: Prodhon)")
     parser.add_argument("--time-limit", type=float, default=None, help="routing s per hub")
     parser.add_argument("--rounds", type=int, default=None, help="location-routing rounds")
+    parser.add_argument(
+        "--budget", type=float, default=None, help="seconds after which no new round starts"
+    )
     parser.add_argument("--max-customers", type=int, default=None, help="skip larger instances")
     parser.add_argument("--out", type=Path, default=ROOT / "bench-results")
     args = parser.parse_args()
@@ -97,9 +114,7 @@ def main() -> None:
             n = len(read_lrp(path).customer_xy)
             if args.max_customers is not None and n > args.max_customers:
                 continue
-            time_limit = args.time_limit or (0.5 if n <= 20 else 1.0 if n <= 50 else 2.0)
-            rounds = args.rounds or 8
-            row = run_instance(path, Path(tmp), time_limit, rounds)
+            row = run_instance(path, Path(tmp), args.time_limit, args.rounds, args.budget)
             bks = best_known(path.parent).get(path.stem)
             row["best_known"] = bks
             row["gap_percent"] = gap_percent(row["ours"], bks) if bks else None

@@ -22,6 +22,7 @@ import pytest
 from helpers import write_scenario
 
 from hubopt.api import solve
+from hubopt.cli import _route_periods
 from hubopt.geo import distance_matrix_km, haversine_km, unproject_km
 from hubopt.result import Result
 from hubopt.routing.kpis import compute_route_kpis, route_totals
@@ -87,13 +88,21 @@ def _routes(result: Result) -> RoutePlan:
     return result.routes
 
 
-def test_capacity_forces_two_routes(tmp_path: Path) -> None:
+@pytest.fixture(scope="module")
+def capacity_case(tmp_path_factory: pytest.TempPathFactory) -> Result:
+    """A (10, 0) and B (0, 10), 6 m3 each, two 10 m3 vans (solved once for several tests)."""
+    return routed(
+        tmp_path_factory.mktemp("capacity"),
+        {"A": (10, 0, 6), "B": (0, 10, 6)},
+        {"capacity": 10, "count": 2},
+    )
+
+
+def test_capacity_forces_two_routes(capacity_case: Result) -> None:
     """A (10, 0) and B (0, 10) need 6 m3 each and a van holds 10: one loop H-A-B-H would be
     34.14 km, but the 12 m3 do not fit, so the optimum is two out-and-back routes of 20 km:
     40 km, cost 2 x 100 + 2 x 40 = 280."""
-    plan = _routes(
-        routed(tmp_path, {"A": (10, 0, 6), "B": (0, 10, 6)}, {"capacity": 10, "count": 2})
-    )
+    plan = _routes(capacity_case)
     routes = plan.routes.sort_values("sequence")
     assert list(routes["sequence"]) == ["A", "B"]
     assert routes["km"].tolist() == pytest.approx([20.0, 20.0])
@@ -214,9 +223,9 @@ def _corrupt(plan: RoutePlan, how: str) -> RoutePlan:
         "overloaded van",
     ],
 )
-def test_verifier_rejects_a_corrupted_route(tmp_path: Path, how: str) -> None:
+def test_verifier_rejects_a_corrupted_route(capacity_case: Result, how: str) -> None:
     """The route verifier recomputes loads, km, times and capacity and catches each defect."""
-    result = routed(tmp_path, {"A": (10, 0, 6), "B": (0, 10, 6)}, {"capacity": 10, "count": 2})
+    result = capacity_case
     assert result.solution is not None and result.scenario.config.routing is not None
     bad = _corrupt(_routes(result), how)
     check = verify_routes(
@@ -239,10 +248,10 @@ def test_projected_distances_are_straight_lines_in_the_crs() -> None:
     assert default[0, 1] != pytest.approx(5.0, rel=1e-3)  # Mercator scale differs from ground km
 
 
-def test_run_folder_holds_the_routes(tmp_path: Path) -> None:
+def test_run_folder_holds_the_routes(tmp_path: Path, capacity_case: Result) -> None:
     """A run with `routing:` writes solution/routes, route_stops, unrouted and kpis/routes, and
     kpis.json carries the route headline."""
-    result = routed(tmp_path, {"A": (10, 0, 6), "B": (0, 10, 6)}, {"capacity": 10, "count": 2})
+    result = capacity_case
     run = write_run(result, tmp_path / "run")
     for stem in ("routes", "route_stops", "unrouted"):
         assert (run / "solution" / f"{stem}.csv").is_file()
@@ -302,6 +311,12 @@ def test_routes_command_routes_any_run_folder(tmp_path: Path) -> None:
     assert not list(run.glob(".routes-*")), "staging folder left behind"
 
 
+@pytest.fixture(scope="module")
+def plain_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A run folder without vehicles, shared by the refusal tests (which write nothing)."""
+    return _run_without_routing(tmp_path_factory.mktemp("plain"))
+
+
 @pytest.mark.parametrize(
     ("vehicles", "expect"),
     [
@@ -312,10 +327,10 @@ def test_routes_command_routes_any_run_folder(tmp_path: Path) -> None:
     ids=["negative capacity", "unknown hub", "no van carries a unit"],
 )
 def test_routes_command_refuses_a_bad_vehicles_table(
-    tmp_path: Path, vehicles: str, expect: str
+    tmp_path: Path, plain_run: Path, vehicles: str, expect: str
 ) -> None:
     """A bad vehicles table gives exit 2 and a message naming the file and row."""
-    run = _run_without_routing(tmp_path)
+    run = plain_run
     table = tmp_path / "vans.csv"
     table.write_text(vehicles)
     proc = _cli("routes", str(run), "--vehicles", str(table), "--json")
@@ -323,3 +338,19 @@ def test_routes_command_refuses_a_bad_vehicles_table(
     payload = json.loads(proc.stdout)
     assert payload["status"] == "invalid_input"
     assert expect in payload["error"]
+
+
+@pytest.mark.parametrize(
+    ("periods", "more", "expected"),
+    [
+        (["5"], ["6"], [5, 6]),
+        (["5,6"], None, [5, 6]),
+        (["6", "5"], None, [5, 6]),
+        (None, None, None),
+    ],
+)
+def test_routes_command_reads_periods(
+    periods: list[str] | None, more: list[str] | None, expected: list[int] | None
+) -> None:
+    """`--periods 5 6`, `--periods 5,6` and `--periods 6 --periods 5` all mean periods 5 and 6."""
+    assert _route_periods(periods, more) == expected

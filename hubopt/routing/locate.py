@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Protocol
@@ -92,7 +93,14 @@ def locate_and_route(
     routed: dict[tuple[object, ...], RoutePlan] = {}
     rows = []
     forced: dict[str, str] = {}
-    for round_ in range(1, settings.max_iterations + 1):
+    started = time.monotonic()
+    for _ in range(settings.max_iterations):
+        if (
+            settings.search_time_limit_s is not None
+            and rows
+            and time.monotonic() - started > settings.search_time_limit_s
+        ):
+            break
         planned = solve_plan(with_delivery_costs(scenario, estimates, forced))
         solution = planned.solution
         if solution is None:
@@ -110,7 +118,9 @@ def locate_and_route(
         if best is None or total < best[0] - 1e-9:
             best = (total, routes, open_hubs, planned)
         rows.append(("locate", " ".join(sorted(open_hubs)), plan_cost, routes.cost, total))
-        log.info("location-routing round %d: hubs %s, total %.6g", round_, sorted(open_hubs), total)
+        log.info(
+            "location-routing round %d: hubs %s, total %.6g", len(rows), sorted(open_hubs), total
+        )
         repeated = open_hubs in seen
         seen.add(open_hubs)
         estimates = route_estimates(scenario, nodes, routes, estimates)

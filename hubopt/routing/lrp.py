@@ -97,6 +97,7 @@ def write_lrp_scenario(
     time_limit_s: float = 1.0,
     max_iterations: int = 6,
     mode: str = "integrated",
+    search_time_limit_s: float | None = None,
 ) -> Path:
     """Write ``instance`` as a scenario folder (YAML + CSV tables); return the YAML path."""
     folder = Path(folder)
@@ -146,6 +147,7 @@ def write_lrp_scenario(
             "time_limit_s": time_limit_s,
             "max_iterations": max_iterations,
             "first_solution": "savings",
+            **({"search_time_limit_s": search_time_limit_s} if search_time_limit_s else {}),
         },
     }
     path = folder / "scenario.yaml"

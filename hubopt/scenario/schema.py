@@ -225,6 +225,12 @@ class RoutingSettings(Block):
     max_iterations: int = Field(
         default=6, ge=1, description="integrated: most locate/route rounds."
     )
+    search_time_limit_s: float | None = Field(
+        default=None,
+        gt=0,
+        description="integrated: start no new round after this many seconds (the final "
+        "allocation round still runs); blank = max_iterations alone decides.",
+    )
     late_penalty_per_hour: float | None = Field(
         default=None,
         ge=0,
