@@ -237,7 +237,7 @@ MODES = (
 )
 ROAD_OUTBOUND = ("PARCEL", "EXPRESS")
 # Delivery vans for the routes of the launch (routing: in korea.yaml). One type at every
-# hub: a 1-ton box van (Hyundai Porter II / Kia Bongo III class, ~8 m3 cargo box), 30 per
+# hub: a 1-ton box van (Hyundai Porter II / Kia Bongo III class, ~8 m3 cargo box), 50 per
 # hub and day; 180,000 KRW per route (driver day and van hire), 320 KRW/km (diesel and
 # wear), 30 km/h average in town, 10 h shift, 0.75 h per stop (a stop is the van's drop
 # run inside one si-gun-gu: parking and handing over its parcels).
@@ -253,7 +253,7 @@ VEHICLE_COLUMNS = [
     "max_route_hours",
     "service_hours_per_stop",
 ]
-VEHICLES = (("VAN-1T", "", "1-ton box van", 8.0, 30, 180_000, 320, 30, 10, 0.75),)
+VEHICLES = (("VAN-1T", "", "1-ton box van", 8.0, 50, 180_000, 320, 30, 10, 0.75),)
 CHANNELS = (
     ("parcel", "Standard parcel", 72, 0.15, 3_500),
     ("express", "Express (same-day / dawn)", 24, 0.12, 4_000),
