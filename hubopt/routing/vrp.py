@@ -43,7 +43,8 @@ class VanRoutes:
 
 
 def late_penalty(instance: RoutingInstance, settings: RoutingSettings) -> float:
-    """Money per hour late: the setting, or dearer than the dearest possible route."""
+    """Money per hour late: the setting, or the dearest possible route (fixed cost plus the
+    longest arc driven once per node) per hour."""
     if settings.late_penalty_per_hour is not None:
         return settings.late_penalty_per_hour
     vans = instance.vans

@@ -234,8 +234,8 @@ class RoutingSettings(Block):
     late_penalty_per_hour: float | None = Field(
         default=None,
         ge=0,
-        description="Routing objective cost of one hour late at a stop; blank = dearer than "
-        "any route, so a stop is late only when no fleet plan can make its window.",
+        description="Routing objective cost of one hour late at a stop; blank = the cost of "
+        "the dearest possible route (fixed cost + the longest possible drive) per hour.",
     )
     workers: int = Field(
         default=0, ge=0, description="Processes routing hubs in parallel; 0 = one per CPU."
