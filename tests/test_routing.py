@@ -16,6 +16,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import folium
 import numpy as np
 import pandas as pd
 import pytest
@@ -24,6 +25,8 @@ from helpers import write_scenario
 from hubopt.api import solve
 from hubopt.cli import _route_periods
 from hubopt.geo import distance_matrix_km, haversine_km, unproject_km
+from hubopt.present.maps import plan_map
+from hubopt.present.report import render_report
 from hubopt.result import Result
 from hubopt.routing.kpis import compute_route_kpis, route_totals
 from hubopt.routing.plan import RoutePlan
@@ -354,3 +357,22 @@ def test_routes_command_reads_periods(
 ) -> None:
     """`--periods 5 6`, `--periods 5,6` and `--periods 6 --periods 5` all mean periods 5 and 6."""
     assert _route_periods(periods, more) == expected
+
+
+def test_map_draws_each_route_and_report_lists_the_vans(capacity_case: Result) -> None:
+    """The plan map has a 'Van routes: period 1' layer with one polyline per route (hub ->
+    stop -> hub, popup listing the stop and its arrival hour); the report has a 'Van routes'
+    section with the hub's 2 vans."""
+    fmap = plan_map(capacity_case)
+    layers = [c for c in fmap._children.values() if isinstance(c, folium.FeatureGroup)]
+    routes = [layer for layer in layers if layer.layer_name == "Van routes: period 1"]
+    assert len(routes) == 1
+    lines = [c for c in routes[0]._children.values() if isinstance(c, folium.PolyLine)]
+    assert len(lines) == 2
+    for line in lines:
+        assert len(line.locations) == 3 and line.locations[0] == line.locations[-1]
+    html = fmap.get_root().render()
+    assert "0.2 h" in html and "VAN-1" in html
+    page = render_report(capacity_case)
+    assert "<h2>Van routes</h2>" in page
+    assert "<td>H</td><td>1</td><td class='n'>2</td>" in page

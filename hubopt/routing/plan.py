@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import multiprocessing
 import os
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
@@ -108,7 +109,8 @@ def solve_all(
     """
     starts = seeds if seeds is not None else [None] * len(instances)
     workers = min(settings.workers or os.cpu_count() or 1, len(instances))
-    if workers <= 1:
+    # a daemonic process (e.g. a Dask worker) may not start children: route in-process
+    if workers <= 1 or multiprocessing.current_process().daemon:
         return [solve_instance(i, settings, s) for i, s in zip(instances, starts, strict=True)]
     log.info("routing %d hub-periods on %d processes", len(instances), workers)
     with ProcessPoolExecutor(max_workers=workers) as pool:
