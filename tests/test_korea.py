@@ -85,7 +85,7 @@ def test_small_variant_solves_verified_with_targets_met() -> None:
     stops = result.routes.stops
     assert set(stops["period"]) == {2, 3}
     regions = result.problem.regions.set_index("region_id")
-    assert set(regions.loc[sorted(set(stops["region_id"])), "sido"]) <= {"Seoul", "Busan"}
+    assert set(regions.loc[sorted(set(stops["region_id"])), "province"]) <= {"Seoul", "Busan"}
     assert result.routes.unrouted.empty
     assert (result.routes.routes["load_m3"] <= result.routes.routes["capacity_m3"] + 1e-9).all()
 
