@@ -91,7 +91,7 @@ def locate_and_route(
     best: tuple[float, RoutePlan, frozenset[str], Planned] | None = None
     seen: set[frozenset[str]] = set()
     routed: dict[tuple[object, ...], RoutePlan] = {}
-    rows = []
+    rows: list[tuple[object, ...]] = []
     forced: dict[str, str] = {}
     started = time.monotonic()
     for _ in range(settings.max_iterations):
