@@ -375,4 +375,4 @@ def test_map_draws_each_route_and_report_lists_the_vans(capacity_case: Result) -
     assert "0.2 h" in html and "VAN-1" in html
     page = render_report(capacity_case)
     assert "<h2>Van routes</h2>" in page
-    assert "<td>H</td><td>1</td><td class='n'>2</td>" in page
+    assert '<td>H</td><td>1</td><td class="n">2</td>' in page
