@@ -552,7 +552,12 @@ def _route_periods(periods: list[str] | None, more: list[str] | None) -> list[in
 @app.command("routes")
 def routes_command(
     run_dir: Annotated[Path, typer.Argument(help="A run folder written by solve or batch.")],
-    more: Annotated[list[str] | None, typer.Argument(hidden=True)] = None,
+    more_periods: Annotated[
+        list[str] | None,
+        typer.Argument(
+            metavar="[PERIOD]...", help="More periods after --periods, as in --periods 5 6."
+        ),
+    ] = None,
     periods: Annotated[
         list[str] | None,
         typer.Option(
@@ -576,7 +581,7 @@ def routes_command(
 ) -> None:
     """Delivery routes (OR-Tools vehicle routing) for the plan of any run folder."""
     try:
-        chosen = _route_periods(periods, more)
+        chosen = _route_periods(periods, more_periods)
         with err.status("Routing vans...", spinner="dots") if not as_json else _null():
             plan, verification = route_run(run_dir, chosen, vehicles, time_limit)
         files = write_routes(plan, out_dir or run_dir)
