@@ -531,6 +531,8 @@ def _forecast_payload(result: Forecast, out_file: Path, report_dir: Path | None)
         "uplift": json.loads(result.uplift.to_json(orient="records", date_format="iso")),
         "warnings": list(result.warnings),
     }
+
+
 # ---- hubopt routes ------------------------------------------------------------------------
 
 
