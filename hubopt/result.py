@@ -16,6 +16,8 @@ import pandas as pd
 
 from hubopt.data.problem import ProblemData
 from hubopt.kpis import Kpis, compute_kpis
+from hubopt.routing.plan import RoutePlan
+from hubopt.routing.verify import RouteVerification
 from hubopt.scenario.scenario import Scenario
 from hubopt.solution import Solution
 from hubopt.solvers import SolveStatus
@@ -44,6 +46,9 @@ class Result:
     started_at: str = ""
     finished_at: str = ""
     diagnosis: list[str] = field(default_factory=list)
+    routes: RoutePlan | None = None
+    route_verification: RouteVerification | None = None
+    location_routing: pd.DataFrame | None = None
 
     @cached_property
     def kpis(self) -> Kpis:

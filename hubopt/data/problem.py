@@ -66,6 +66,7 @@ class ProblemData:
     supply: pd.DataFrame
     initial_stock: np.ndarray
     free_replenishment: bool
+    crs: str | None = None
 
     @property
     def n_hubs(self) -> int:
@@ -99,10 +100,11 @@ def build_problem(scenario: Scenario) -> ProblemData:
         }
     )
     streams = _build_streams(scenario, regions, products, channels)
-    out_pairs = _build_out_pairs(hubs, regions, modes, tables.lanes, policy)
+    crs = config.crs
+    out_pairs = _build_out_pairs(hubs, regions, modes, tables.lanes, policy, crs)
     out_arcs = _build_out_arcs(streams, out_pairs, hubs, products, policy)
     supply = _expand_supply(tables.supply, sources, products, scenario.periods)
-    in_arcs = _build_in_arcs(supply, hubs, sources, products, modes, tables.lanes, policy)
+    in_arcs = _build_in_arcs(supply, hubs, sources, products, modes, tables.lanes, policy, crs)
     stock = np.zeros((len(hubs), len(products)))
     if len(tables.inventory):
         h = pd.Index(hubs["hub_id"]).get_indexer(tables.inventory["hub_id"])
@@ -126,6 +128,7 @@ def build_problem(scenario: Scenario) -> ProblemData:
         supply=supply,
         initial_stock=stock,
         free_replenishment=not tables.has_sources,
+        crs=crs,
     )
 
 
@@ -187,6 +190,7 @@ def _pairs(
     legs: tuple[str, ...],
     lanes: pd.DataFrame,
     circuity: float,
+    crs: str | None,
 ) -> pd.DataFrame:
     """Every allowed (from, to, mode) with distance, transit, per-kg costs, lane overrides."""
     mode_idx = np.flatnonzero(modes["leg"].isin(legs).to_numpy())
@@ -210,6 +214,7 @@ def _pairs(
         to_frame["lat"].to_numpy(float),
         to_frame["lon"].to_numpy(float),
         circuity,
+        crs,
     )
     f, t, m = np.meshgrid(np.arange(n_from), np.arange(n_to), mode_idx, indexing="ij")
     pairs = pd.DataFrame({"from_idx": f.ravel(), "to_idx": t.ravel(), "mode_idx": m.ravel()})
@@ -279,9 +284,12 @@ def _build_out_pairs(
     modes: pd.DataFrame,
     lanes: pd.DataFrame,
     policy: Policy,
+    crs: str | None,
 ) -> pd.DataFrame:
     usable = hubs["status"].to_numpy() != "forced_closed"
-    pairs = _pairs(hubs, "hub_id", regions, "region_id", modes, OUT_LEGS, lanes, policy.circuity)
+    pairs = _pairs(
+        hubs, "hub_id", regions, "region_id", modes, OUT_LEGS, lanes, policy.circuity, crs
+    )
     pairs = pairs[usable[pairs["from_idx"].to_numpy()]] if len(pairs) else pairs
     if policy.nearest_hubs is not None and len(pairs):
         fastest = pairs.groupby(["to_idx", "from_idx"], as_index=False)["transit_hours"].min()
@@ -416,6 +424,7 @@ def _build_in_arcs(
     modes: pd.DataFrame,
     lanes: pd.DataFrame,
     policy: Policy,
+    crs: str | None,
 ) -> pd.DataFrame:
     columns = [
         "source_idx",
@@ -433,7 +442,9 @@ def _build_in_arcs(
     if not len(supply):
         return pd.DataFrame(columns=columns)
     usable = hubs["status"].to_numpy() != "forced_closed"
-    pairs = _pairs(sources, "source_id", hubs, "hub_id", modes, IN_LEGS, lanes, policy.circuity)
+    pairs = _pairs(
+        sources, "source_id", hubs, "hub_id", modes, IN_LEGS, lanes, policy.circuity, crs
+    )
     pairs = pairs[usable[pairs["to_idx"].to_numpy()]].rename(
         columns={"from_idx": "source_idx", "to_idx": "hub_idx"}
     )
