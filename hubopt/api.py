@@ -10,6 +10,7 @@ from pathlib import Path
 
 from hubopt.data.problem import build_problem
 from hubopt.diagnose import diagnose_infeasibility
+from hubopt.diagnose.structural import collect_warnings, refuse_warnings
 from hubopt.errors import VerificationError
 from hubopt.guard import check_model_size
 from hubopt.heuristic import warm_start_vector
@@ -33,13 +34,19 @@ def solve(
     mip_gap: float | None = None,
     threads: int | None = None,
     seed: int | None = None,
+    strict: bool | None = None,
 ) -> Result:
     """Solve a scenario and verify the plan independently.
 
     Infeasible or time-limited solves are statuses on the result, not exceptions.
+    Input warnings (implausible coordinates, a service level with no effect...) are on
+    ``Result.warnings``; with ``strict`` (default: ``policy.strict``) any warning refuses
+    the scenario.
 
     Raises
     ------
+    hubopt.errors.StrictWarningsError
+        In strict mode, when the input has warnings (exit 2).
     hubopt.errors.VerificationError
         If the plan violates a constraint when recomputed from the raw tables (a bug).
     """
@@ -60,6 +67,8 @@ def solve(
     started = datetime.now(UTC).isoformat(timespec="seconds")
     start = time.perf_counter()
     problem = build_problem(scenario)
+    warnings = collect_warnings(scenario, problem)
+    refuse_warnings(warnings, scenario.config.policy.strict if strict is None else strict)
     check_model_size(problem)
     model = build_model(problem)
     build_seconds = time.perf_counter() - start
@@ -102,6 +111,7 @@ def solve(
         started_at=started,
         finished_at=datetime.now(UTC).isoformat(timespec="seconds"),
         diagnosis=diagnosis,
+        warnings=warnings,
         routes=routes,
         route_verification=route_verification,
     )

@@ -51,6 +51,8 @@ HEADLINE_KPIS = (
     "unmet_units",
     "regions_24h_share",
 )
+# the hub decision: hubs open in any period (";"-separated) and what changed against the base
+HUB_COLUMNS = ("open_hubs", "hubs_vs_base")
 TAIL_COLUMNS = (
     "wall_seconds",
     "bound",
@@ -146,9 +148,11 @@ def gap_marks(frame: pd.DataFrame) -> pd.DataFrame:
 def comparison_table(rows: Sequence[dict[str, Any]]) -> pd.DataFrame:
     """Rows -> a DataFrame with a stable column order; ``attrs["params"]`` lists parameters.
 
-    Columns: :data:`LEAD_COLUMNS`, the parameters, :data:`HEADLINE_KPIS` (and any other
-    headline KPI), then :data:`TAIL_COLUMNS`. ``gap_money``, ``cost_delta_vs_base`` and
-    ``within_solver_gap`` come from :func:`gap_marks`.
+    Columns: :data:`LEAD_COLUMNS`, the parameters, :data:`HEADLINE_KPIS`, the hub
+    decision (:data:`HUB_COLUMNS`: open hubs, and hubs opened / closed against the base,
+    the first solved row), any other headline KPI, then :data:`TAIL_COLUMNS`.
+    ``gap_money``, ``cost_delta_vs_base`` and ``within_solver_gap`` come from
+    :func:`gap_marks`.
     """
     params = param_names(rows)
     flat = []
@@ -157,7 +161,7 @@ def comparison_table(rows: Sequence[dict[str, Any]]) -> pd.DataFrame:
         values |= {p: (row.get("params") or {}).get(p) for p in params}
         flat.append(values)
     frame = pd.DataFrame(flat)
-    known = [*LEAD_COLUMNS, *params, *HEADLINE_KPIS]
+    known = [*LEAD_COLUMNS, *params, *HEADLINE_KPIS, *HUB_COLUMNS]
     extra = [c for c in frame.columns if c not in known and c not in TAIL_COLUMNS]
     columns = [*known, *extra, *TAIL_COLUMNS]
     frame = frame.reindex(columns=columns)
@@ -167,8 +171,38 @@ def comparison_table(rows: Sequence[dict[str, Any]]) -> pd.DataFrame:
     ):
         frame[column] = marks[mark].astype(object)
     frame["error"] = [e if isinstance(e, str) else "" for e in frame["error"]]
+    frame["hubs_vs_base"] = hubs_vs_base(frame)
     frame.attrs["params"] = params
     return frame
+
+
+def hub_set(text: Any) -> set[str] | None:
+    """The hub ids of an ``open_hubs`` cell, or None when unknown (no plan, old run)."""
+    if not isinstance(text, str):
+        return None
+    return {h for h in text.split(";") if h}
+
+
+def hubs_vs_base(frame: pd.DataFrame) -> pd.Series:
+    """Per row: ``opened H-A, H-B; closed H-C`` against the first solved row, ``same``, or
+    ``base`` for the base row itself ("" without a plan)."""
+    solved = frame.index[frame["status"].isin(SOLVED_STATUSES)]
+    base = hub_set(frame.at[solved[0], "open_hubs"]) if len(solved) else None
+    out = []
+    for index, text in frame["open_hubs"].items():
+        hubs = hub_set(text)
+        if hubs is None or base is None:
+            out.append("")
+        elif index == solved[0]:
+            out.append("base")
+        else:
+            parts = []
+            if hubs - base:
+                parts.append("opened " + ", ".join(sorted(hubs - base)))
+            if base - hubs:
+                parts.append("closed " + ", ".join(sorted(base - hubs)))
+            out.append("; ".join(parts) or "same")
+    return pd.Series(out, index=frame.index, dtype=object)
 
 
 def result_row(result: Result) -> dict[str, Any]:

@@ -26,7 +26,16 @@ from hubopt.batch import SOLVED, run_batch
 from hubopt.changes import gap_money
 from hubopt.compare import compare_runs
 from hubopt.data.problem import build_problem
-from hubopt.errors import HubOptError, InputError, NoWorkersError, Problem, SchedulerError
+from hubopt.diagnose.structural import collect_warnings, refuse_warnings
+from hubopt.errors import (
+    HubOptError,
+    InputError,
+    InputWarning,
+    NoWorkersError,
+    Problem,
+    SchedulerError,
+    StrictWarningsError,
+)
 from hubopt.forecast import (
     Forecast,
     ForecastWarning,
@@ -56,6 +65,12 @@ TimeLimitOption = Annotated[
     float | None, typer.Option("--time-limit", help="Solver time limit in seconds.")
 ]
 JsonOption = Annotated[bool, typer.Option("--json", help="Print one JSON object on stdout.")]
+StrictOption = Annotated[
+    bool,
+    typer.Option(
+        "--strict", help="Refuse the scenario (exit 2) if it has any warning (policy.strict)."
+    ),
+]
 
 app = typer.Typer(
     add_completion=False,
@@ -81,7 +96,10 @@ def _fail(error: BaseException, as_json: bool) -> int:
     status = "invalid_input" if code == EXIT_INPUT else "error"
     if as_json:
         problems = [str(p) for p in error.problems] if isinstance(error, InputError) else []
-        _emit_json({"status": status, "exit_code": code, "error": str(error), "problems": problems})
+        payload = {"status": status, "exit_code": code, "error": str(error), "problems": problems}
+        if isinstance(error, StrictWarningsError):
+            payload["warnings"] = [w.as_dict() for w in error.warnings]
+        _emit_json(payload)
     else:
         err.print(
             f"[bold red]{type(error).__name__}[/]: {error}",
@@ -100,6 +118,13 @@ def _gap_text(result: Any) -> str:
     if str(result.status) == "optimal":
         return f"{result.gap:.2%}: proven optimal (within {fmt_num(money)} of the bound)"
     return f"{result.gap:.2%}: at most {fmt_num(money)} above the optimum"
+
+
+def _print_warnings(warnings: list[InputWarning]) -> None:
+    """Each warning on stderr, blocking ones (the solve cannot succeed) marked."""
+    for warning in warnings:
+        label = "[bold red]warning (infeasible):[/]" if warning.blocking else "[yellow]warning:[/]"
+        err.print(f"{label} {warning}", highlight=False, soft_wrap=True)
 
 
 def _headline_table(result: Any, run_dir: Path | None) -> Table:
@@ -134,6 +159,7 @@ def run_solve(
     as_json: bool,
     force: bool,
     write: bool = True,
+    strict: bool = False,
 ) -> int:
     """Load, solve, write the run folder and report; return the exit code."""
 
@@ -147,7 +173,9 @@ def run_solve(
             if not as_json
             else _null()
         ):
-            result = solve(loaded, backend=backend, time_limit_s=time_limit)
+            result = solve(
+                loaded, backend=backend, time_limit_s=time_limit, strict=True if strict else None
+            )
         run_dir = None
         if write:
             with err.status("Writing run folder...", spinner="dots") if not as_json else _null():
@@ -170,6 +198,7 @@ def run_solve(
         payload["kpis"] = result.kpis.as_json()["headline"] if result.solution is not None else None
         _emit_json(payload)
     else:
+        _print_warnings(result.warnings)
         out.print(_headline_table(result, run_dir))
         for reason in result.diagnosis:
             err.print(f"[yellow]diagnosis:[/] {reason}", highlight=False)
@@ -202,25 +231,37 @@ def solve_command(
         bool,
         typer.Option("--force", help="Replace a run folder that holds another scenario's results."),
     ] = False,
+    strict: StrictOption = False,
 ) -> None:
-    """Solve one scenario and write its run folder."""
-    raise typer.Exit(run_solve(scenario, out_dir, backend, time_limit, as_json, force))
+    """Solve one scenario and write its run folder; input warnings are printed first."""
+    raise typer.Exit(
+        run_solve(scenario, out_dir, backend, time_limit, as_json, force, strict=strict)
+    )
 
 
 @app.command("validate")
 def validate_command(
     scenario: Annotated[Path, typer.Argument(help="Scenario YAML file.")],
     as_json: JsonOption = False,
+    strict: StrictOption = False,
 ) -> None:
-    """Check a scenario and its tables; report every problem at once."""
+    """Check a scenario and its tables without solving; report every problem and warning.
 
+    Exit 0 valid (warnings printed), 2 invalid (or any warning with --strict), 3 when a
+    check proves the solve infeasible (demand that must be met and cannot be).
+    """
     try:
         loaded = load_scenario(scenario)
         problem = build_problem(loaded)
+        warnings = collect_warnings(loaded, problem)
+        refuse_warnings(warnings, strict or loaded.config.policy.strict)
     except HubOptError as error:
         raise typer.Exit(_fail(error, as_json)) from None
+    infeasible = any(w.blocking for w in warnings)
+    code = EXIT_INFEASIBLE if infeasible else EXIT_OK
     summary = {
-        "status": "valid",
+        "status": "infeasible" if infeasible else "valid",
+        "exit_code": code,
         "scenario": loaded.name,
         "periods": problem.periods,
         "hubs": problem.n_hubs,
@@ -231,15 +272,21 @@ def validate_command(
         "supply_arcs": len(problem.in_arcs),
         "campaigns": [c.id for c in loaded.config.campaigns],
         "estimated_model_mb": round(estimate_model_bytes(problem) / 1e6, 1),
+        "warnings": [w.as_dict() for w in warnings],
     }
     if as_json:
         _emit_json(summary)
     else:
-        table = Table(title=f"{loaded.name}: valid", show_header=False)
+        _print_warnings(warnings)
+        title = "infeasible (see the warnings)" if infeasible else "valid"
+        if warnings and not infeasible:
+            title += f", {len(warnings)} warning(s)"
+        table = Table(title=f"{loaded.name}: {title}", show_header=False)
         for key, value in summary.items():
-            if key not in {"status", "scenario"}:
+            if key not in {"status", "scenario", "exit_code", "warnings"}:
                 table.add_row(key.replace("_", " "), str(value))
         out.print(table)
+    raise typer.Exit(code)
 
 
 @app.command("schema")
@@ -347,8 +394,13 @@ def batch_command(
     def finished(row: dict[str, Any]) -> None:
         mark = "[green]✓[/]" if row["status"] in SOLVED else "[red]✗[/]"
         note = " (resumed)" if row.get("skipped") else ""
+        reason = str(row.get("error") or "").splitlines()[0] if row.get("error") else ""
+        if reason:  # a failed run says why, also when it was resumed from an earlier batch
+            note += f" — {reason if len(reason) <= 200 else reason[:197] + '...'}"
         if not as_json:
-            progress.console.print(f"{mark} {row['name']}: {row['status']}{note}", highlight=False)
+            progress.console.print(
+                f"{mark} {row['name']}: {row['status']}{note}", highlight=False, soft_wrap=True
+            )
         progress.advance(task)
 
     try:

@@ -24,15 +24,24 @@ from hubopt.changes import (
     tier_changes,
     within_solver_gap,
 )
-from hubopt.present.compare_page import render_compare_page
+from hubopt.present.compare_page import Changes, render_compare_page
 from hubopt.present.maps import compare_map
 from hubopt.result import Result
 from hubopt.runs import load_run, write_atomic, write_text_atomic
 from hubopt.scenario.sweep import safe_name
 
 
-def write_comparison(table: pd.DataFrame, out_dir: Path, title: str | None = None) -> list[Path]:
-    """Write ``comparison.parquet``, ``compare.html`` and, last, ``comparison.csv`` atomically."""
+def write_comparison(
+    table: pd.DataFrame,
+    out_dir: Path,
+    title: str | None = None,
+    changes: Changes | None = None,
+) -> list[Path]:
+    """Write ``comparison.parquet``, ``compare.html`` and, last, ``comparison.csv`` atomically.
+
+    With ``changes`` (two runs) the page also shows what changed and links the
+    side-by-side map.
+    """
     out_dir.mkdir(parents=True, exist_ok=True)
     written = []
     csv, parquet, page = (
@@ -42,7 +51,10 @@ def write_comparison(table: pd.DataFrame, out_dir: Path, title: str | None = Non
     )
     write_atomic(parquet, lambda p: _parquet_safe(table).to_parquet(p, index=False))
     html = render_compare_page(
-        table, title=title or f"Batch comparison: {out_dir.name}", out_dir=out_dir
+        table,
+        title=title or f"Batch comparison: {out_dir.name}",
+        out_dir=out_dir,
+        changes=changes,
     )
     write_text_atomic(page, html)
     # comparison.csv last: once it is there, the batch is over and every file is final
@@ -118,7 +130,6 @@ def compare_runs(
         row = result_row(result)
         rows.append(row | {"run_dir": str(Path(run).resolve())})
     table = comparison_table(rows)
-    write_comparison(table, folder, title=f"{a.scenario.name} vs {b.scenario.name}")
     hubs, tiers, lanes = hub_changes(a, b), tier_changes(a, b), lane_changes(a, b)
     (folder / "changes").mkdir(exist_ok=True)
     for stem, frame in (("hubs", hubs), ("tiers", tiers), ("lanes", lanes)):
@@ -126,6 +137,10 @@ def compare_runs(
     dual = compare_map(a, b, hubs=hubs, tiers=tiers, lanes=lanes)
     map_path = write_atomic(folder / "compare_map.html", lambda p: dual.save(str(p)))
     delta, within = within_solver_gap(a.objective, a.bound, b.objective, b.bound)
+    changes = Changes(a.scenario.name, b.scenario.name, hubs, tiers, lanes, map_path.name)
+    write_comparison(
+        table, folder, title=f"{a.scenario.name} vs {b.scenario.name}", changes=changes
+    )
     return {
         "a": a.scenario.name,
         "b": b.scenario.name,

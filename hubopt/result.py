@@ -15,6 +15,7 @@ from typing import Any
 import pandas as pd
 
 from hubopt.data.problem import ProblemData
+from hubopt.errors import InputWarning
 from hubopt.kpis import Kpis, compute_kpis
 from hubopt.routing.plan import RoutePlan
 from hubopt.routing.verify import RouteVerification
@@ -46,6 +47,7 @@ class Result:
     started_at: str = ""
     finished_at: str = ""
     diagnosis: list[str] = field(default_factory=list)
+    warnings: list[InputWarning] = field(default_factory=list)
     routes: RoutePlan | None = None
     route_verification: RouteVerification | None = None
     location_routing: pd.DataFrame | None = None
@@ -76,7 +78,9 @@ class Result:
             "solve_seconds": round(self.solve_seconds, 3),
             "model": self.model_stats,
             "verified": None if self.verification is None else self.verification.ok,
+            "message": self.message,
             "diagnosis": self.diagnosis,
+            "warnings": [w.as_dict() for w in self.warnings],
         }
 
 

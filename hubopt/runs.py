@@ -33,7 +33,7 @@ import pandas as pd
 import yaml
 
 from hubopt.data.problem import build_problem
-from hubopt.errors import InputError, OutputExistsError, Problem
+from hubopt.errors import InputError, InputWarning, OutputExistsError, Problem
 from hubopt.present.maps import plan_map
 from hubopt.present.report import render_report
 from hubopt.result import Result
@@ -330,6 +330,7 @@ def load_run(run_dir: str | Path) -> Result:
         started_at=str(manifest.get("started_at", "")),
         finished_at=str(manifest.get("finished_at", "")),
         diagnosis=list(manifest.get("diagnosis") or []),
+        warnings=[InputWarning.from_dict(w) for w in manifest.get("warnings") or []],
         routes=routes,
     )
 

@@ -13,7 +13,7 @@ from helpers import write_scenario
 from typer.testing import CliRunner
 
 from hubopt.batch import collect_jobs, run_batch
-from hubopt.changes import HEADLINE_KPIS, LEAD_COLUMNS, TAIL_COLUMNS
+from hubopt.changes import HEADLINE_KPIS, HUB_COLUMNS, LEAD_COLUMNS, TAIL_COLUMNS
 from hubopt.cli import app
 from hubopt.worker import JobSettings, installed_versions, run_job
 
@@ -86,7 +86,7 @@ def test_comparison_files_have_one_row_per_scenario(mixed: Path, tmp_path: Path)
     run_batch([mixed], out=out, workers=0)
     csv = pd.read_csv(out / "comparison.csv")
     parquet = pd.read_parquet(out / "comparison.parquet")
-    expected = [*LEAD_COLUMNS, *HEADLINE_KPIS, *TAIL_COLUMNS]
+    expected = [*LEAD_COLUMNS, *HEADLINE_KPIS, *HUB_COLUMNS, *TAIL_COLUMNS]
     assert list(csv.columns) == expected and list(parquet.columns) == expected
     assert csv["name"].tolist() == ["a-valid", "b-valid", "c-invalid", "d-infeasible"]
     solved = csv[csv["status"] == "optimal"]
@@ -259,3 +259,27 @@ def test_a_worker_with_other_versions_refuses_to_solve(tmp_path: Path) -> None:
     assert "version skew" in row["error"] and "hubopt" in row["error"]
     assert "client: 0.0.1" in row["error"] and "client: 0.9" in row["error"]
     assert not (tmp_path / "out").exists()
+
+
+def test_resume_keeps_the_reason_of_a_failed_run(tmp_path: Path) -> None:
+    """A resumed (skipped) infeasible run keeps its reason in the table, comparison.csv and
+    the CLI summary: demand 1 000 above the 200 m³ of both hubs."""
+    folder, out = tmp_path / "scenarios", tmp_path / "out"
+    scenario(folder, "ok")
+    scenario(folder, "too-much", r1=500, r2=500)
+    first = run_batch([folder], out=out, workers=0).set_index("name")
+    reason = first.at["too-much", "error"]
+    assert reason.startswith("infeasible: period 1: demand that must be met is 1 000 m³"), reason
+    result = CliRunner().invoke(
+        app, ["batch", str(folder), "--out", str(out), "--workers", "0", "--resume", "--json"]
+    )
+    assert result.exit_code == 6, result.output
+    rows = {r["name"]: r for r in json.loads(result.stdout)["scenarios"]}
+    assert rows["too-much"]["skipped"] is True
+    assert rows["too-much"]["error"] == reason
+    csv = pd.read_csv(out / "comparison.csv").set_index("name")
+    assert csv.at["too-much", "error"] == reason
+    shown = CliRunner().invoke(
+        app, ["batch", str(folder), "--out", str(out), "--workers", "0", "--resume"]
+    )
+    assert "too-much: infeasible (resumed) — infeasible: period 1: demand" in shown.output

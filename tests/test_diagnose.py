@@ -208,3 +208,43 @@ def test_feasible_scenarios_get_no_diagnosis(tmp_path: Path) -> None:
     result = solve(write_scenario(tmp_path, _tables()))
     assert result.status == SolveStatus.OPTIMAL
     assert result.diagnosis == []
+
+
+def test_volume_cause_is_not_also_blamed_on_windows(tmp_path: Path) -> None:
+    """Seoul needs 100 m³ in 24 h; only H-NEAR (50 m³) reaches it in time, H-FAR (Busan) is
+    40 h away. The elastic re-solve ships 50 units late from H-FAR (a window relaxation is
+    cheaper than capacity), but the cause is H-NEAR's capacity: the diagnosis names it and
+    does not claim the window cannot be met."""
+    tables = {
+        "hubs": [
+            {
+                "hub_id": "H-NEAR",
+                "lat": 37.56,
+                "lon": 126.99,
+                "fixed_cost": 10,
+                "throughput_capacity": 50,
+            },
+            {
+                "hub_id": "H-FAR",
+                "lat": 35.15,
+                "lon": 129.05,
+                "fixed_cost": 10,
+                "throughput_capacity": 1000,
+            },
+        ],
+        "regions": [
+            {"region_id": "11010", "name": "Jongno-gu", "lat": 37.57, "lon": 126.98},
+            {"region_id": "26110", "name": "Jung-gu", "lat": 35.10, "lon": 129.03},
+        ],
+        "products": [{"product_id": "JACKET", "unit_volume": 1.0}],
+        "demand": [
+            {"region_id": r, "product_id": "JACKET", "period": 1, "quantity": 100}
+            for r in ("11010", "26110")
+        ],
+        "modes": [{"mode_id": "ROAD", "leg": "both", "speed_kmh": 10}],
+        "channels": [{"channel_id": "parcel", "delivery_window_hours": 24}],
+    }
+    text = _text(_diagnose(tmp_path, tables))
+    assert "can be delivered in time only from H-NEAR, whose throughput capacity is 50 m³" in text
+    assert "cannot arrive within 24 h" not in text, text
+    assert "follows from the capacity or supply shortfall" in text

@@ -6,12 +6,16 @@ fixture's docstring, so a change in a KPI definition fails a test that says whic
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 import pytest
 from helpers import lanes, solve_tiny, solve_verified, write_scenario
 
+from hubopt.api import solve
 from hubopt.kpis import Kpis, compute_kpis, promise_table, weighted_quantile
+from hubopt.present.report import render_report
 from hubopt.result import Result
 
 LANE = ["from_id", "to_id", "cost_per_unit", "transit_hours", "distance_km"]
@@ -211,3 +215,64 @@ def test_promise_table_without_provinces_uses_demand() -> None:
         15,
     )
     assert (row["none"], row["total"]) == (2, 17)
+
+
+def test_delivery_by_channel_counts_the_plans_own_transit(plan: Result) -> None:
+    """Per period R1 gets 15 units at 10 h, R2 10 at 30 h, R3 1 at 50 h (two periods):
+    within 12 h 30, within 24 h 30, within 48 h 50, within 72 h all 52; none later or lost."""
+    row = plan.kpis.delivery.set_index("channel").loc["parcel"]
+    assert row[
+        ["demand_units", "within_12h", "within_24h", "within_48h", "within_72h"]
+    ].tolist() == [
+        52,
+        30,
+        30,
+        50,
+        52,
+    ]
+    assert (row["later"], row["undelivered"]) == (0, 0)
+
+
+def test_delivery_promise_is_what_the_plan_delivers(tmp_path: Path) -> None:
+    """One hub 1.3 km from one region; VAN takes 1 h at 10 per kg, PARCEL 17 h at 1 per kg.
+    With no window the plan sends all 100 units by PARCEL: 0 % within 12 h and 100 %
+    within 24 h by the plan, although the fastest possible delivery (VAN) is in the 12 h
+    tier. The report shows both, labelled."""
+    tables = {
+        "hubs": [{"hub_id": "H1", "lat": 52.37, "lon": 4.90, "fixed_cost": 0}],
+        "regions": [{"region_id": "R1", "lat": 52.38, "lon": 4.90}],
+        "products": [{"product_id": "P", "unit_weight_kg": 1.0}],
+        "demand": [{"region_id": "R1", "product_id": "P", "period": 1, "quantity": 100}],
+        "modes": [
+            {
+                "mode_id": "VAN",
+                "leg": "outbound",
+                "cost_per_kg": 10,
+                "speed_kmh": 40,
+                "handling_hours": 1,
+            },
+            {
+                "mode_id": "PARCEL",
+                "leg": "outbound",
+                "cost_per_kg": 1,
+                "speed_kmh": 40,
+                "handling_hours": 17,
+            },
+        ],
+    }
+    result = solve(write_scenario(tmp_path, tables))
+    delivery = result.kpis.delivery.set_index("channel")
+    assert delivery.loc[
+        "parcel", ["demand_units", "within_12h", "within_24h", "later", "undelivered"]
+    ].tolist() == [
+        100,
+        0,
+        100,
+        0,
+        0,
+    ]
+    assert result.kpis.regions["tier"].tolist() == ["12h"]
+    page = render_report(result, map_file=None)
+    assert "what the plan delivers, by channel" in page
+    assert "Fastest possible delivery (not the plan)" in page
+    assert "0.0 %" in page.split('id="delivery"')[1].split("</table>")[0]

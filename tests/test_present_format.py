@@ -12,6 +12,7 @@ from hubopt.present.format import (
     fmt_hours,
     fmt_money,
     fmt_pct,
+    fmt_value,
     periods_text,
     utilisation_color,
 )
@@ -38,3 +39,15 @@ def test_hours_and_colours() -> None:
     assert fmt_hours(11.72) == "11.7 h"
     assert utilisation_color(0.2) == "#2b8cbe" and utilisation_color(0.97) == "#a50026"
     assert utilisation_color(math.nan) == NO_DATA
+
+
+def test_small_money_keeps_the_currency_decimals() -> None:
+    """A cost per unit of 1.78 never reads "2": per-unit figures have two decimals in any
+    currency; amounts below 1 000 keep the currency's minor units (EUR 2, KRW 0, KWD 3)."""
+    assert fmt_money(1.78, "KRW", per_unit=True) == "1.78 KRW"
+    assert fmt_money(1.78, "EUR") == "1.78 EUR"
+    assert fmt_money(950.4, "KRW") == "950 KRW"
+    assert fmt_money(0.1234, "KWD") == "0.123 KWD"
+    assert fmt_money(17.8) == "17.80"
+    assert fmt_money(12_345.4, "EUR", per_unit=True) == "12,345.40 EUR"
+    assert fmt_value("money_unit", 1.78) == "1.78"

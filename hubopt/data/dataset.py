@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-import difflib
 import logging
 from dataclasses import dataclass
 from pathlib import Path
@@ -14,7 +13,7 @@ import pandas as pd
 
 from hubopt.data.read import coerce_table, read_raw_table
 from hubopt.data.tables import REQUIRED_TABLES, TABLES
-from hubopt.errors import DataValidationError, Problem
+from hubopt.errors import DataValidationError, Problem, hint_text
 from hubopt.scenario.schema import Campaign, ScenarioConfig
 
 DEFAULT_MODE = {
@@ -77,8 +76,10 @@ def read_tables(config: ScenarioConfig, yaml_label: str) -> Tables:
     files: dict[str, Path] = {}
     geometry = None
     paths = config.data.model_dump()
+    unreadable: set[str] = set()
     for table in REQUIRED_TABLES:
         if not paths.get(table):
+            unreadable.add(table)
             problems.append(
                 Problem(
                     f"{yaml_label}, key 'data.{table}'", f"a path to the {table} table", "nothing"
@@ -94,6 +95,7 @@ def read_tables(config: ScenarioConfig, yaml_label: str) -> Tables:
         problems += read_problems
         if raw is None:
             frames[table] = _empty(table)
+            unreadable.add(table)
             continue
         typed, coerce_problems = coerce_table(raw, TABLES[table])
         problems += coerce_problems
@@ -106,7 +108,7 @@ def read_tables(config: ScenarioConfig, yaml_label: str) -> Tables:
         _add_default_tables(full)
         partial = Tables(**full, files=files)
         try:
-            check_tables(partial, config)
+            check_tables(partial, config, frozenset(unreadable))
         except DataValidationError as cross:
             problems += cross.problems
         except (KeyError, ValueError, TypeError):
@@ -137,6 +139,14 @@ def _add_default_tables(frames: dict[str, pd.DataFrame]) -> None:
         )
 
 
+def table_labels(tables: Tables) -> dict[str, str]:
+    """How messages name each table's file (relative to the working folder when inside it)."""
+    labels = {t: _label(p) for t, p in tables.files.items()}
+    labels.setdefault("modes", "modes (default)")
+    labels.setdefault("channels", "channels (default)")
+    return labels
+
+
 def _label(path: Path) -> str:
     try:
         return str(path.relative_to(Path.cwd()))
@@ -151,12 +161,15 @@ def horizon(tables: Tables, config: ScenarioConfig) -> int:
     return int(tables.demand["period"].max()) if len(tables.demand) else 1
 
 
-def check_tables(tables: Tables, config: ScenarioConfig) -> None:
-    """Cross-check the tables and the config; raise one error listing every problem."""
+def check_tables(
+    tables: Tables, config: ScenarioConfig, unreadable: frozenset[str] = frozenset()
+) -> None:
+    """Cross-check the tables and the config; raise one error listing every problem.
+
+    ``unreadable`` names tables that could not be read (their ids are not checked against).
+    """
     problems: list[Problem] = []
-    label = {t: _label(p) for t, p in tables.files.items()}
-    label.setdefault("modes", "modes (default)")
-    label.setdefault("channels", "channels (default)")
+    label = table_labels(tables)
     for name, schema in TABLES.items():
         frame = getattr(tables, name)
         if schema.key and len(frame):
@@ -189,20 +202,37 @@ def check_tables(tables: Tables, config: ScenarioConfig) -> None:
         ("inventory", "hub_id", "hub"),
         ("inventory", "product_id", "product"),
     ]
+    # An id cannot be checked against a table that could not be read: that table's own
+    # problem is the one to fix (a shifted CSV row must not blame three other tables).
     for table, column, kind in refs:
+        if f"{kind}s" in unreadable:
+            continue
         problems += check_references(
             getattr(tables, table), column, ids[kind], label.get(table, table), f"{kind}s"
         )
     lanes = tables.lanes
-    problems += check_references(
-        lanes, "from_id", ids["hub"] | ids["source"], label.get("lanes", "lanes"), "hubs or sources"
-    )
-    problems += check_references(
-        lanes, "to_id", ids["hub"] | ids["region"], label.get("lanes", "lanes"), "hubs or regions"
-    )
-    problems += check_references(
-        lanes[lanes["mode_id"] != ""], "mode_id", ids["mode"], label.get("lanes", "lanes"), "modes"
-    )
+    if not unreadable & {"hubs", "sources", "regions", "modes"}:
+        problems += check_references(
+            lanes,
+            "from_id",
+            ids["hub"] | ids["source"],
+            label.get("lanes", "lanes"),
+            "hubs or sources",
+        )
+        problems += check_references(
+            lanes,
+            "to_id",
+            ids["hub"] | ids["region"],
+            label.get("lanes", "lanes"),
+            "hubs or regions",
+        )
+        problems += check_references(
+            lanes[lanes["mode_id"] != ""],
+            "mode_id",
+            ids["mode"],
+            label.get("lanes", "lanes"),
+            "modes",
+        )
     if len(tables.supply) and not tables.has_sources:
         problems.append(
             Problem(
@@ -214,7 +244,8 @@ def check_tables(tables: Tables, config: ScenarioConfig) -> None:
     problems += _check_periods(tables, config, label)
     problems += _check_hubs(tables, label)
     problems += _check_modes(tables, label)
-    problems += _check_campaigns(tables, config)
+    if not unreadable & {"regions", "products", "channels", "demand"}:
+        problems += _check_campaigns(tables, config)
     problems += _check_vehicles(tables, config, label)
     if problems:
         raise DataValidationError(problems, "Invalid data")
@@ -231,8 +262,7 @@ def check_references(
         return []
     rows = np.flatnonzero(bad)
     value = str(frame[column].iloc[rows[0]])
-    hint = difflib.get_close_matches(value, sorted(known), n=1)
-    fix = f"Did you mean {hint[0]!r}?" if hint else f"Add it to the {what} table or fix the id."
+    fix = hint_text(value, known, f"Add it to the {what} table or fix the id.")
     more = f" (and {len(rows) - 1} more row(s))" if len(rows) > 1 else ""
     return [
         Problem(
@@ -377,13 +407,12 @@ def _check_vehicles(tables: Tables, config: ScenarioConfig, label: dict[str, str
     unknown = ((vehicles["hub_id"] != "") & ~vehicles["hub_id"].isin(known)).to_numpy()
     for row in np.flatnonzero(unknown)[:5]:
         value = str(vehicles["hub_id"].iloc[row])
-        hint = difflib.get_close_matches(value, sorted(known), n=1)
         problems.append(
             Problem(
                 f"{lab}, row {row + 1}, column 'hub_id'",
                 "one of the known hubs, or blank for every hub",
                 f"unknown id {value!r}",
-                f"Did you mean {hint[0]!r}?" if hint else "Add it to the hubs table or fix the id.",
+                hint_text(value, known, "Add it to the hubs table or fix the id."),
             )
         )
     usable = tables.hubs[tables.hubs["status"] != "forced_closed"]
@@ -431,26 +460,24 @@ def campaign_filter_problems(campaign: Campaign | Any, tables: Tables, where: st
     if isinstance(regions, dict):
         for attribute, values in regions.items():
             if attribute not in tables.regions.columns:
-                hint = difflib.get_close_matches(attribute, list(tables.regions.columns), n=1)
                 problems.append(
                     Problem(
                         f"{where}, key 'regions.{attribute}'",
                         "a column of the regions table",
                         "no such column",
-                        f"Did you mean {hint[0]!r}?" if hint else "",
+                        hint_text(attribute, tables.regions.columns),
                     )
                 )
                 continue
             known = set(tables.regions[attribute].astype(str))
             for value in values:
                 if str(value) not in known:
-                    hint = difflib.get_close_matches(str(value), sorted(known), n=1)
                     problems.append(
                         Problem(
                             f"{where}, key 'regions.{attribute}'",
                             f"a value of regions.{attribute}",
                             repr(value),
-                            f"Did you mean {hint[0]!r}?" if hint else "",
+                            hint_text(str(value), known),
                         )
                     )
     elif isinstance(regions, list):
@@ -476,13 +503,12 @@ def _unknown_list(values: list[Any], known: set[str], where: str, what: str) -> 
     problems = []
     for value in values:
         if str(value) not in known:
-            hint = difflib.get_close_matches(str(value), sorted(known), n=1)
             problems.append(
                 Problem(
                     where,
                     f"known {what}",
                     repr(value),
-                    f"Did you mean {hint[0]!r}?" if hint else "",
+                    hint_text(str(value), known),
                 )
             )
     return problems

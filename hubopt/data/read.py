@@ -8,10 +8,13 @@ report all of them at once.
 from __future__ import annotations
 
 import codecs
-import difflib
+import csv
+import dataclasses
+import itertools
 import logging
 import math
 import os
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -20,7 +23,7 @@ import numpy as np
 import pandas as pd
 
 from hubopt.data.tables import Column, TableSchema
-from hubopt.errors import Problem
+from hubopt.errors import Problem, hint_text
 
 log = logging.getLogger(__name__)
 
@@ -103,6 +106,9 @@ def _read_csv(path: Path, label: str) -> tuple[RawTable | None, list[Problem]]:
         ]
     if not head.strip():
         return None, [Problem(label, "a header row and data rows", "an empty file")]
+    shifted = _field_count_problems(path, encoding, label)
+    if shifted:  # pandas would shift the columns (or take the first as an index): refuse
+        return None, shifted
     frame = pd.read_csv(
         path,
         dtype=str,
@@ -113,6 +119,76 @@ def _read_csv(path: Path, label: str) -> tuple[RawTable | None, list[Problem]]:
     )
     frame.columns = [str(c).strip() for c in frame.columns]
     return _checked_rows(RawTable(frame, label), None)
+
+
+DECIMAL_COMMA = re.compile(r"^-?\d+$")
+
+
+def _field_count_problems(path: Path, encoding: str, label: str) -> list[Problem]:
+    """Rows whose number of fields differs from the header's, named by line (streamed).
+
+    pandas silently shifts such a row's values into the wrong columns (or, when every
+    data row has one field too many, reads the first column as an index), so the table
+    is refused instead, with a hint when an unquoted decimal comma is the likely cause.
+    """
+    problems: list[Problem] = []
+    bad_rows = 0
+    with path.open(encoding=encoding, newline="") as fh:
+        reader = csv.reader(fh, skipinitialspace=True)
+        header = next(reader, None)
+        if header is None:
+            return []
+        expected = len(header)
+        row = 0
+        for fields in reader:
+            if not fields or (len(fields) == 1 and not fields[0].strip()):
+                continue  # a blank line, skipped like pandas does
+            row += 1
+            if row > MAX_TABLE_ROWS:
+                break
+            if len(fields) == expected:
+                continue
+            bad_rows += 1
+            if bad_rows > MAX_PROBLEMS_PER_COLUMN:
+                continue
+            text = ",".join(fields)
+            shown = text if len(text) <= 80 else text[:77] + "..."
+            problems.append(
+                Problem(
+                    f"{label}, line {reader.line_num} (row {row})",
+                    f"{expected} fields, as in the header",
+                    f"{len(fields)} fields in {shown!r}",
+                    _field_count_fix(fields, expected),
+                )
+            )
+    if bad_rows > MAX_PROBLEMS_PER_COLUMN:
+        problems.append(
+            Problem(
+                label,
+                f"{expected} fields in every row",
+                f"{bad_rows - MAX_PROBLEMS_PER_COLUMN} more row(s) with another count",
+            )
+        )
+    return problems
+
+
+def _field_count_fix(fields: list[str], expected: int) -> str:
+    if len(fields) < expected:
+        return (
+            "A field is missing: every row needs a value or an empty field (two commas) "
+            "for each column of the header."
+        )
+    for left, right in itertools.pairwise(fields):
+        if DECIMAL_COMMA.match(left.strip()) and right.strip().isdigit():
+            return (
+                f"{left.strip()},{right.strip()} looks like a number with a decimal comma: "
+                f"write {left.strip()}.{right.strip()} (decimal point) or quote it; "
+                "otherwise every later column shifts by one."
+            )
+    return (
+        "A value holds an unquoted comma (a decimal comma such as 0,02, or a comma in a "
+        'name): use a decimal point or quote the value ("...").'
+    )
 
 
 def _check_decodes(path: Path, encoding: str) -> None:
@@ -175,10 +251,7 @@ def coerce_table(raw: RawTable, schema: TableSchema) -> tuple[pd.DataFrame, list
     for col in frame.columns:
         if col in known or schema.extra_columns_allowed or col.startswith(("name_", "note")):
             continue
-        hint = difflib.get_close_matches(col, schema.names, n=1)
-        fix = (
-            f"Did you mean {hint[0]!r}?" if hint else f"Allowed columns: {', '.join(schema.names)}."
-        )
+        fix = hint_text(col, schema.names, f"Allowed columns: {', '.join(schema.names)}.")
         problems.append(
             Problem(
                 f"{raw.label}, column {col!r}",
@@ -206,12 +279,34 @@ def coerce_table(raw: RawTable, schema: TableSchema) -> tuple[pd.DataFrame, list
         out[column.name] = series
         problems += col_problems
     typed = pd.DataFrame(out, index=frame.index)
+    if "lat" in out and "lon" in out:
+        problems = [_swap_hint(p, typed) for p in problems]
     extra = [c for c in frame.columns if c not in known]
     for col in extra:
         typed[col] = frame[col].astype(str) if frame[col].dtype == object else frame[col]
     if len(frame) == 0:
         problems.append(Problem(raw.label, "at least one data row", "a header only"))
     return typed.reset_index(drop=True), problems
+
+
+def _swap_hint(problem: Problem, typed: pd.DataFrame) -> Problem:
+    """Add "latitude and longitude look swapped" to a latitude range problem when the
+    longitude of those rows would be a valid latitude."""
+    if not problem.where.endswith("column 'lat'") or not problem.expected.startswith("a value"):
+        return problem
+    lat = typed["lat"].to_numpy(float)
+    lon = typed["lon"].to_numpy(float)
+    swapped = np.flatnonzero((np.abs(lat) > 90) & (np.abs(lon) <= 90))
+    if not len(swapped):
+        return problem
+    row = swapped[0]
+    return dataclasses.replace(
+        problem,
+        fix=(
+            f"Latitude and longitude look swapped (row {row + 1}: lat {lat[row]:g} is a "
+            f"longitude, lon {lon[row]:g} fits a latitude): exchange the two values."
+        ),
+    )
 
 
 def _default_series(column: Column, n: int, index: pd.Index) -> pd.Series:

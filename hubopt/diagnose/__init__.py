@@ -27,13 +27,46 @@ import logging
 from hubopt.data.problem import ProblemData
 from hubopt.diagnose.elastic import elastic_relaxations
 from hubopt.diagnose.iis import iis_cross_check, iis_row_families
-from hubopt.diagnose.structural import capacity_shortfall, unreachable_streams
-from hubopt.diagnose.text import Relaxation
+from hubopt.diagnose.structural import input_warnings
+from hubopt.diagnose.text import Relaxation, count_text
 from hubopt.model.matrix import MatrixModel
 from hubopt.scenario.scenario import Scenario
 from hubopt.scenario.schema import SolverSettings
 
 log = logging.getLogger(__name__)
+
+
+VOLUME_CODES = {"capacity_short", "supply_missing", "unit_volume_magnitude"}
+VOLUME_FAMILIES = {"throughput", "storage", "supply", "demand"}
+
+
+def consistent(relaxations: list[Relaxation], volume_cause: bool) -> list[Relaxation]:
+    """Drop the window relaxations when the cause is volume or supply.
+
+    The elastic re-solve relaxes a window (weight 1) before a capacity (weight 4), so when
+    the hubs that reach a region in time are full, it ships late from farther hubs and
+    reports "cannot arrive in time" next to the missing capacity. Those late units follow
+    from the same shortfall; listing them as a second cause would be wrong (more capacity
+    alone makes the windows hold). Windows that no hub can meet at all are found by the
+    structural checks, which are independent of the slack.
+    """
+    families = {r.family for r in relaxations}
+    if not (volume_cause or families & VOLUME_FAMILIES):
+        return relaxations
+    late = [r for r in relaxations if r.family == "window"]
+    if not late:
+        return relaxations
+    units = sum(r.amount for r in late)
+    kept = [r for r in relaxations if r.family != "window"]
+    kept.append(
+        Relaxation(
+            "window",
+            units,
+            f"(The relaxed plan also delivers {count_text(units)} units late from farther hubs; "
+            "that follows from the capacity or supply shortfall above, not from the windows.)",
+        )
+    )
+    return kept
 
 
 def diagnose_infeasibility(
@@ -47,7 +80,8 @@ def diagnose_infeasibility(
     With ``scenario`` the elastic re-solve runs (see the module docstring); with
     ``model`` the IIS cross-check runs too. Without them only the structural checks run.
     """
-    reasons = capacity_shortfall(problem)
+    proven = [w for w in input_warnings(problem, {}) if w.blocking]
+    reasons = [f"{w.message} {w.fix}" for w in proven]
     relaxations: list[Relaxation] | None = None
     if scenario is not None:
         try:
@@ -55,6 +89,9 @@ def diagnose_infeasibility(
         except Exception as err:  # the diagnosis must never hide the infeasible status
             log.warning("elastic re-solve failed: %s", err)
     if relaxations:
+        relaxations = consistent(
+            relaxations, volume_cause=any(w.code in VOLUME_CODES for w in proven)
+        )
         reasons.append(
             "Smallest relaxation that makes the scenario feasible "
             "(windows are relaxed before service levels, capacities, hub limits, and demand):"
@@ -66,8 +103,6 @@ def diagnose_infeasibility(
             "numerical or comes from a rule not relaxed here (single sourcing, linking); "
             "try a looser mip_gap or another backend."
         )
-    else:
-        reasons += unreachable_streams(problem)
     if model is not None:
         reasons += iis_cross_check(model)
     if not reasons:

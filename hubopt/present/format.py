@@ -42,6 +42,12 @@ UTILISATION_TOP = "#a50026"
 ON_TIME_STEPS = ((0.8, "#d73027"), (0.9, "#fc8d59"), (0.95, "#fee08b"), (0.99, "#91cf60"))
 ON_TIME_TOP = "#1a9850"
 NO_DATA = "#d9d9d9"
+# ISO 4217 minor units that are not 2 (money below 1 000 is shown with these decimals)
+CURRENCY_DECIMALS = {
+    **dict.fromkeys(("BIF", "CLP", "DJF", "GNF", "ISK", "JPY", "KMF", "KRW", "PYG"), 0),
+    **dict.fromkeys(("RWF", "UGX", "UYI", "VND", "VUV", "XAF", "XOF", "XPF"), 0),
+    **dict.fromkeys(("BHD", "IQD", "JOD", "KWD", "LYD", "OMR", "TND"), 3),
+}
 
 
 def esc(value: object) -> str:
@@ -77,18 +83,34 @@ def fmt_hours(value: Any) -> str:
     return DASH if number is None else f"{number:,.1f} h"
 
 
-def fmt_money(value: Any, currency: str = "") -> str:
-    """Compact money: ``5.03 bn KRW``, ``275.5 m``, ``12,345``."""
+def currency_decimals(currency: str = "") -> int:
+    """Minor-unit digits of an ISO 4217 currency (``KRW`` 0, ``EUR`` 2, ``KWD`` 3); 2 when
+    the currency is unknown or not given."""
+    return CURRENCY_DECIMALS.get(currency.strip().upper(), 2) if currency else 2
+
+
+def fmt_money(value: Any, currency: str = "", per_unit: bool = False) -> str:
+    """Money that cannot be misread.
+
+    Large amounts are compact (``5.03 bn KRW``, ``275.5 m``, ``12,345``); amounts below
+    1 000 keep the currency's decimals (``17.80 EUR``, ``950 KRW``); per-unit figures
+    (``per_unit=True``) always show two decimals (``1.78 KRW``), since a cost per unit
+    of 1.78 must not read "2".
+    """
     number = finite(value)
     if number is None:
         return DASH
     size = abs(number)
-    if size >= 1e9:
+    if per_unit and size < 1e6:
+        text = f"{number:,.2f}"
+    elif size >= 1e9:
         text = f"{number / 1e9:,.2f} bn"
     elif size >= 1e6:
         text = f"{number / 1e6:,.1f} m"
-    else:
+    elif size >= 1e3:
         text = f"{number:,.0f}"
+    else:
+        text = f"{number:,.{currency_decimals(currency)}f}"
     return f"{text} {currency}".strip()
 
 
@@ -107,9 +129,12 @@ def fmt_axis(value: float, kind: str = "num") -> str:
 
 
 def fmt_value(kind: str, value: Any) -> str:
-    """Format by kind: ``money``, ``pct``, ``hours``, ``num``, ``num1``; else the text."""
+    """Format by kind: ``money``, ``money_unit`` (per unit, two decimals), ``pct``,
+    ``hours``, ``num``, ``num1``; else the text."""
     if kind == "money":
         return fmt_money(value)
+    if kind == "money_unit":
+        return fmt_money(value, per_unit=True)
     if kind == "pct":
         return fmt_pct(value)
     if kind == "hours":
@@ -159,6 +184,7 @@ def tier_color(tier: str) -> str:
 
 __all__ = [
     "COST_LABELS",
+    "CURRENCY_DECIMALS",
     "DASH",
     "NO_DATA",
     "ON_TIME_STEPS",
@@ -167,6 +193,7 @@ __all__ = [
     "TIER_ORDER",
     "UTILISATION_STEPS",
     "UTILISATION_TOP",
+    "currency_decimals",
     "esc",
     "finite",
     "fmt_axis",

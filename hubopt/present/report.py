@@ -3,7 +3,9 @@
 :func:`render_report` turns a :class:`~hubopt.result.Result` into the context of
 ``templates/report.html.j2`` (inline CSS, inline SVG charts, no JavaScript, no CDN) —
 every number formatted by :mod:`hubopt.present.format`, every string escaped by Jinja2.
-The plan map is embedded as ``<iframe src="map.html">`` when the run folder has one.
+A static SVG map of the plan (:func:`hubopt.present.maps.static.plan_svg`) keeps the page
+readable offline and in print; the interactive map is linked, and embedded as
+``<iframe src="map.html">`` when the run folder has one. Input warnings come first.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from hubopt.present.format import (
     periods_text,
     utilisation_color,
 )
+from hubopt.present.maps.static import plan_svg, static_legend
 from hubopt.present.templating import render
 from hubopt.result import Result
 from hubopt.routing.kpis import compute_route_kpis
@@ -39,8 +42,14 @@ DEFINITIONS = (
     ),
     (
         "Delivery promise",
+        "per channel, the share of demand units the plan delivers within 12, 24, 48 and 72 h "
+        "by the mode it chose: the promise this plan keeps.",
+    ),
+    (
+        "Fastest possible delivery",
         "per region, the fastest transit from a hub open in the last period over every allowed "
-        "mode; tier 12 h, 24 h, 48 h, 72 h, later, or none when no open hub can serve it.",
+        "mode; tier 12 h, 24 h, 48 h, 72 h, later, or none when no open hub can serve it. What "
+        "a plan could promise, not what this plan does.",
     ),
     ("Utilisation", "volume shipped out / throughput capacity, over the periods a hub is open."),
     ("Inventory turnover", "units shipped / average end-of-period stock (units)."),
@@ -119,6 +128,7 @@ def render_report(
         verified=None if result.verification is None else result.verification.ok,
         message=result.message,
         diagnosis=list(result.diagnosis),
+        warnings=[{"where": w.where, "message": w.message, "fix": w.fix} for w in result.warnings],
         plan=_plan(result, money) if result.solution is not None else None,
         map_file=map_file if result.solution is not None else None,
         definitions=DEFINITIONS,
@@ -138,6 +148,9 @@ def _plan(result: Result, currency: str) -> dict[str, Any]:
         f"{fmt_num(h.get('unmet_units'))} units unmet.",
         "campaigns": [_campaign(c, currency) for c in kpis.campaigns.itertuples()],
         "promise": _promise(kpis.regions),
+        "delivery": _delivery(kpis.delivery),
+        "static_map": plan_svg(result),
+        "static_legend": static_legend(),
         "cost_chart": cost_bars(kpis.costs, currency, width=760),
         "total_cost": f"{fmt_num(h.get('total_cost'))} {currency}".strip(),
         "hubs": _hubs(result),
@@ -226,7 +239,7 @@ def _cards(h: dict[str, Any], currency: str) -> list[dict[str, str]]:
         ),
         card(
             "Cost per unit",
-            fmt_money(h.get("cost_per_unit_delivered"), currency),
+            fmt_money(h.get("cost_per_unit_delivered"), currency, per_unit=True),
             "total cost / units delivered",
         ),
     ]
@@ -246,7 +259,7 @@ def _campaign(c: Any, currency: str) -> dict[str, Any]:
         "window": f"{fmt_num(c.delivery_window_hours)} h",
         "logistics_cost": fmt_money(c.logistics_cost, currency),
         "logistics_cost_exact": fmt_num(c.logistics_cost),
-        "cost_per_unit": fmt_num(c.logistics_cost_per_unit),
+        "cost_per_unit": fmt_money(c.logistics_cost_per_unit, per_unit=True),
         "margin": fmt_money(c.margin, currency),
         "margin_exact": fmt_num(c.margin),
         "spend": fmt_money(c.spend, currency),
@@ -280,13 +293,39 @@ def _promise(regions: pd.DataFrame) -> dict[str, Any]:
             }
         )
     return {
-        "heading": "Delivery promise by province" if provinces else "Delivery promise",
+        "heading": "Fastest possible delivery"
+        + (" by province" if provinces else "")
+        + " (not the plan)",
         "group_label": "Province" if provinces else "Area",
         "what": "people (census population)" if basis == "population" else "demand units",
         "hours": PROMISE_HOURS,
         "rows": rows,
         "legend": [(t, TIER_COLORS[t]) for t in TIER_ORDER],
     }
+
+
+def _delivery(delivery: pd.DataFrame) -> list[dict[str, Any]]:
+    """Per channel, the share (and units) the plan delivers within each promise."""
+    rows = []
+    for r in delivery.itertuples():
+        total = float(r.demand_units)
+        rows.append(
+            {
+                "channel": str(r.channel),
+                "demand": fmt_num(total),
+                "within": [
+                    (
+                        fmt_pct(getattr(r, f"within_{h}h") / total if total else math.nan),
+                        fmt_num(getattr(r, f"within_{h}h")),
+                    )
+                    for h in PROMISE_HOURS
+                ],
+                "later": fmt_num(r.later),
+                "undelivered": fmt_num(r.undelivered),
+                "total_row": r.channel == "All channels",
+            }
+        )
+    return rows
 
 
 def _hubs(result: Result) -> list[dict[str, Any]]:

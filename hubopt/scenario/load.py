@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import copy
-import difflib
 from pathlib import Path
 from typing import Any
 
 import yaml
 from pydantic import BaseModel, ValidationError
 
-from hubopt.errors import Problem, ScenarioError
+from hubopt.errors import Problem, ScenarioError, hint_text
 from hubopt.scenario.schema import ScenarioConfig
 
 
@@ -85,6 +84,9 @@ def absolutise_paths(doc: dict[str, Any], folder: Path, label: str) -> dict[str,
         raise ScenarioError(
             Problem(f"{label}, key 'data'", "a mapping table -> path", type(data).__name__)
         )
+    bounds = doc.get("bounds")
+    if isinstance(bounds, dict) and isinstance(bounds.get("polygon"), str):
+        doc["bounds"] = {**bounds, "polygon": str((folder / bounds["polygon"]).resolve())}
     output = doc.get("output")
     if isinstance(output, dict) and isinstance(output.get("dir"), str):
         doc["output"] = {**output, "dir": str((folder / output["dir"]).resolve())}
@@ -143,11 +145,8 @@ def _problem_from_pydantic(error: Any, label: str) -> Problem:
     kind = error["type"]
     if kind == "extra_forbidden":
         allowed = _allowed_keys(loc[:-1])
-        hint = difflib.get_close_matches(loc[-1], allowed, n=1, cutoff=0.6)
-        fix = (
-            f"Did you mean {hint[0]!r}?"
-            if hint
-            else (f"Allowed keys here: {', '.join(allowed)}." if allowed else "")
+        fix = hint_text(
+            loc[-1], allowed, f"Allowed keys here: {', '.join(allowed)}." if allowed else ""
         )
         return Problem(where, "a known key", f"unknown key {loc[-1]!r}", fix)
     if kind == "missing":

@@ -10,7 +10,9 @@ from typing import Any
 
 import yaml
 
-from hubopt.data.dataset import Tables, check_tables, horizon, read_tables
+from hubopt.data.dataset import Tables, check_tables, horizon, read_tables, table_labels
+from hubopt.data.plausibility import check_coordinates
+from hubopt.errors import InputWarning
 from hubopt.scenario.load import absolutise_paths, load_config, validate_config
 from hubopt.scenario.schema import ScenarioConfig
 from hubopt.scenario.whatif import apply_whatifs
@@ -30,12 +32,22 @@ class Scenario:
         The YAML file it was loaded from (None when built in memory).
     files:
         Every YAML file of the `extends` chain, base first.
+    warnings:
+        Input warnings found while loading (implausible coordinates); the checks that
+        need the arcs run on :class:`~hubopt.data.problem.ProblemData` (see
+        :func:`hubopt.diagnose.structural.collect_warnings`).
     """
 
     config: ScenarioConfig
     tables: Tables
     path: Path | None = None
     files: list[Path] = field(default_factory=list)
+    warnings: tuple[InputWarning, ...] = ()
+
+    @property
+    def label(self) -> str:
+        """How messages name the scenario file."""
+        return str(self.path) if self.path is not None else "<dict>"
 
     @property
     def name(self) -> str:
@@ -117,4 +129,7 @@ def build_scenario(
     if config.whatif:
         config, tables = apply_whatifs(config, tables)
         check_tables(tables, config)
-    return Scenario(config=config, tables=tables, path=path, files=files or [])
+    warnings = check_coordinates(tables, config, table_labels(tables))
+    return Scenario(
+        config=config, tables=tables, path=path, files=files or [], warnings=tuple(warnings)
+    )

@@ -146,6 +146,49 @@ class Policy(Block):
         default_factory=SafetyStock, description="Safety stock held at hubs."
     )
     carbon: Carbon = Field(default_factory=Carbon, description="Carbon price and cap.")
+    strict: bool = Field(
+        default=False,
+        description="Refuse the scenario (exit 2) when any input warning is found (like --strict).",
+    )
+
+
+class Bounds(Block):
+    """Where the scenario's sites may lie: a box in degrees, or a polygon file.
+
+    A site (hub, source, region) outside the bounds is a warning; a site inside them is
+    never called an outlier, so a real far-away site (an island, an overseas port) is
+    accepted by drawing the bounds around it.
+    """
+
+    south: float | None = Field(default=None, ge=-90, le=90, description="Southmost latitude.")
+    west: float | None = Field(default=None, ge=-180, le=180, description="Westmost longitude.")
+    north: float | None = Field(default=None, ge=-90, le=90, description="Northmost latitude.")
+    east: float | None = Field(default=None, ge=-180, le=180, description="Eastmost longitude.")
+    polygon: str | None = Field(
+        default=None,
+        description="GeoJSON/GeoPackage file of the area (relative to the YAML file).",
+    )
+
+    @model_validator(mode="after")
+    def _box_or_polygon(self) -> Bounds:
+        box = [self.south, self.west, self.north, self.east]
+        given = [v is not None for v in box]
+        if self.polygon is not None:
+            if any(given):
+                raise ValueError(
+                    "give either a box (south, west, north, east) or a polygon, not both"
+                )
+            return self
+        if not all(given):
+            raise ValueError("give all four of south, west, north, east, or a polygon file")
+        if self.south > self.north:  # type: ignore[operator]
+            raise ValueError(f"south ({self.south}) must not be above north ({self.north})")
+        return self
+
+    @property
+    def is_box(self) -> bool:
+        """Whether the bounds are a box (else a polygon file)."""
+        return self.polygon is None
 
 
 class Backend(StrEnum):
@@ -350,6 +393,9 @@ class ScenarioConfig(Block):
         "CRS x circuity instead of great-circle km (tables keep lat/lon in WGS84).",
     )
     data: DataPaths = Field(description="Paths of the data tables.")
+    bounds: Bounds | None = Field(
+        default=None, description="Area the sites must lie in (coordinate plausibility)."
+    )
     campaigns: list[Campaign] = Field(default_factory=list, description="Promotions.")
     policy: Policy = Field(default_factory=Policy, description="Network and service policy.")
     whatif: list[WhatIf] = Field(

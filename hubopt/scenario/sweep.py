@@ -23,7 +23,6 @@ scenario schema when the sweep is expanded. Each point is named
 from __future__ import annotations
 
 import copy
-import difflib
 import itertools
 import re
 from dataclasses import dataclass, field
@@ -32,7 +31,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from hubopt.errors import Problem, ScenarioError
+from hubopt.errors import Problem, ScenarioError, did_you_mean
 from hubopt.scenario.load import model_in, read_yaml_mapping, resolve_extends, validate_config
 from hubopt.scenario.scenario import Scenario, build_scenario
 from hubopt.scenario.schema import ScenarioConfig
@@ -236,13 +235,13 @@ def check_path(path: str, base_doc: dict[str, Any], label: str) -> list[Problem]
         if key not in fields:
             # short labels ("window") count as spellings of their field
             names = {f: f for f in fields} | {s: f for f, s in SHORT_LABELS.items() if f in fields}
-            hint = difflib.get_close_matches(key, list(names), n=1, cutoff=0.5)
+            hint = did_you_mean(key, names)
             return [
                 Problem(
                     where,
                     f"a field of {model.__name__} ({', '.join(fields)})",
                     f"unknown key {key!r}",
-                    f"Did you mean {names[hint[0]]!r}?" if hint else "",
+                    f"Did you mean {names[hint]!r}?" if hint else "",
                 )
             ]
         annotation = fields[key].annotation

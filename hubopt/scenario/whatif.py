@@ -6,7 +6,6 @@ references are checked first and reported like any other input problem.
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Callable
 from typing import Any
 
@@ -15,7 +14,7 @@ import pandas as pd
 from pydantic import ValidationError
 
 from hubopt.data.dataset import Tables, campaign_filter_problems, stream_mask
-from hubopt.errors import Problem, ScenarioError
+from hubopt.errors import Problem, ScenarioError, hint_text
 from hubopt.scenario.load import pydantic_reason
 from hubopt.scenario.schema import (
     Campaign,
@@ -86,8 +85,7 @@ def _references(item: WhatIf, config: ScenarioConfig, tables: Tables, where: str
 
 
 def _hint(value: str, known: set[str]) -> str:
-    hint = difflib.get_close_matches(str(value), sorted(known), n=1)
-    return f"Did you mean {hint[0]!r}?" if hint else ""
+    return hint_text(str(value), known)
 
 
 def _unknown(values: list[Any], known: set[str], where: str, what: str) -> list[Problem]:

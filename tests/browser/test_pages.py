@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pandas as pd
 import pytest
 from helpers import REGIONS, XSS, solve_tiny
 
@@ -110,6 +111,29 @@ def test_tiny_report_loads_with_its_map(open_page, tiny_run: Path) -> None:
     frame.locator(".leaflet-container").wait_for()
     assert count_leaflet_layers(page)["maps"] == 1
     check.screenshot("tiny_report")
+
+
+def test_tiny_report_static_map_renders_without_the_network(open_page, tiny_run: Path) -> None:
+    """The report's static SVG map is drawn (regions, flows, every open hub) with no
+    request leaving the page, is visible in print, and links the interactive map."""
+    check = open_page(tiny_run / "report.html")
+    page = check.page
+    svg = page.locator("#static-map svg.static-map")
+    assert svg.count() == 1
+    box = svg.bounding_box()
+    assert box is not None and box["width"] > 300 and box["height"] > 100, box
+    assert page.locator("#static-map svg g.regions > *").count() == len(REGIONS)
+    assert page.locator("#static-map svg g.flows line").count() >= 1
+    solution_hubs = pd.read_csv(tiny_run / "solution" / "hubs.csv")
+    opened = solution_hubs.loc[solution_hubs["open"] > 0.5, "hub_id"].nunique()
+    assert page.locator("#static-map circle.hub-open").count() == opened
+    assert page.locator("#interactive-map").get_attribute("href") == "map.html"
+    page.emulate_media(media="print")
+    assert page.locator("#static-map svg.static-map").is_visible()
+    assert not page.locator("iframe.map").is_visible()
+    page.emulate_media(media="screen")
+    check.screenshot("tiny_report_static_map")
+    assert check.errors == []
 
 
 def test_malicious_names_stay_text_in_map_and_report(open_page, xss_run: Path) -> None:
