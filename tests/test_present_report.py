@@ -41,7 +41,12 @@ def test_report_has_cards_campaigns_and_province_table(tiny: Result) -> None:
     assert len(campaign) == 1
     first = campaign[0].find_all("td")
     assert first[0].find("b").get_text() == "promo" and "Spring promo" in first[0].get_text()
-    assert dom.select_one("#promise h2").get_text() == "Delivery promise by province"
+    assert dom.select_one("#promise h2").get_text() == (
+        "Fastest possible delivery by province (not the plan)"
+    )
+    assert dom.select_one("#delivery h2").get_text() == (
+        "Delivery promise: what the plan delivers, by channel"
+    )
     groups = [tr.find("td").get_text() for tr in dom.select("#promise tbody tr")]
     assert sorted(groups[:-1]) == ["Busan", "Daejeon", "Seoul"] and groups[-1] == "Total"
     headers = texts(dom.select("#promise thead th"))
