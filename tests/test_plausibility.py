@@ -32,6 +32,7 @@ from hubopt.data.plausibility import check_coordinates, median_centre
 from hubopt.data.problem import build_problem
 from hubopt.diagnose.structural import collect_warnings
 from hubopt.errors import did_you_mean, edit_distance, hint_text
+from hubopt.runs import load_run
 from hubopt.scenario.scenario import load_scenario
 
 NL = Path(__file__).parent / "fixtures" / "plausible" / "nl"
@@ -499,3 +500,22 @@ def test_capacity_of_the_only_hubs_that_reach_a_region_in_time(tmp_path: Path) -
     assert "period 1: 100 m³ of demand that must be met in 1 region(s) (50110 (Jeju-si))" in text
     assert "can be delivered in time only from H-MOKPO, whose throughput capacity is 50 m³" in text
     assert warnings[0].blocking
+
+
+def test_warnings_reach_json_manifest_and_report(tmp_path: Path) -> None:
+    """A swapped hub: `solve --json` lists the warning, the run folder's manifest keeps it,
+    the report shows it above the plan, and load_run reads it back."""
+    folder = tmp_path / "nl"
+    shutil.copytree(NL, folder)
+    _replace(folder, "data/hubs.csv", "52.52,6.08,8000", "6.08,52.52,8000")
+    _yaml(folder, lambda doc: doc.update(output={"map": False, "report": True}))
+    out = tmp_path / "run"
+    result = _cli("solve", str(folder / "scenario.yaml"), "--out", str(out))
+    assert result["code"] == 0, result
+    codes = [w["code"] for w in result["json"]["warnings"]]
+    assert codes == ["coordinates_swapped"], result["json"]["warnings"]
+    manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
+    assert [w["code"] for w in manifest["warnings"]] == ["coordinates_swapped"]
+    report = (out / "report.html").read_text(encoding="utf-8")
+    assert 'id="warnings"' in report and "hub &#39;H-ZWOLLE&#39;" in report
+    assert [w.code for w in load_run(out).warnings] == ["coordinates_swapped"]
