@@ -519,3 +519,21 @@ def test_warnings_reach_json_manifest_and_report(tmp_path: Path) -> None:
     report = (out / "report.html").read_text(encoding="utf-8")
     assert 'id="warnings"' in report and "hub &#39;H-ZWOLLE&#39;" in report
     assert [w.code for w in load_run(out).warnings] == ["coordinates_swapped"]
+
+
+def test_scarce_supply_with_a_lost_sale_penalty_is_modelled_not_a_mistake(tmp_path: Path) -> None:
+    """CHOC-LETTER with a lost_sale_penalty: no supply row at all is still named (sales will
+    be lost, not blocking); a supply row of 100 units (below its demand) is a modelled
+    scarcity, like a limited edition, and raises no warning."""
+    folder = tmp_path / "nl"
+    shutil.copytree(NL, folder)
+    _replace(folder, "data/products.csv", "0.001,0.2,0.02,,4.0", "0.001,0.2,0.02,9,4.0")
+    _drop_lines(folder, "data/supply.csv", "CHOC-LETTER")
+    scenario = load_scenario(folder / "scenario.yaml")
+    warnings = collect_warnings(scenario, build_problem(scenario))
+    assert [(w.code, w.blocking) for w in warnings] == [("supply_missing", False)]
+    assert "plan loses these sales" in warnings[0].fix
+    supply = folder / "data" / "supply.csv"
+    supply.write_text(supply.read_text() + "S-VENLO-DC,CHOC-LETTER,,100,0.9\n")
+    scenario = load_scenario(folder / "scenario.yaml")
+    assert collect_warnings(scenario, build_problem(scenario)) == []

@@ -199,7 +199,12 @@ def _capacity_warning(
 
 
 def supply_cover(problem: ProblemData, labels: dict[str, str]) -> list[InputWarning]:
-    """Products whose demand exceeds supply reaching a hub plus starting stock, cumulatively."""
+    """Products whose demand exceeds supply reaching a hub plus starting stock, cumulatively.
+
+    A product that must be met is reported whenever it falls short (blocking). A product
+    with a lost_sale_penalty is reported only when no supply reaches it at all (a
+    forgotten supply row); supply below its demand is then a modelled scarcity.
+    """
     if problem.free_replenishment or not len(problem.streams):
         return []
     streams = problem.streams
@@ -237,6 +242,8 @@ def supply_cover(problem: ProblemData, labels: dict[str, str]) -> list[InputWarn
         if t < 0:
             continue
         lost = not bool(must[mine].all())
+        if lost and len(rows):
+            continue  # scarce on purpose (a limited edition): supply exists, sales may be lost
         n_regions = int(streams.loc[mine, "region_id"].nunique())
         total = float(demand.sum())
         if not has_rows:
