@@ -9,7 +9,14 @@ import pytest
 from nbclient import NotebookClient
 
 NOTEBOOKS = sorted((Path(__file__).resolve().parents[1] / "notebooks").glob("*.ipynb"))
-EXPECTED = {"01-quickstart", "02-what-if", "03-campaign-review", "04-bring-your-own-data"}
+EXPECTED = {
+    "01-quickstart",
+    "02-what-if",
+    "03-campaign-review",
+    "04-bring-your-own-data",
+    "05-forecast-to-plan",
+    "06-routes",
+}
 
 
 def test_there_are_notebooks() -> None:
