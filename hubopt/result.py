@@ -16,6 +16,7 @@ import pandas as pd
 
 from hubopt.data.problem import ProblemData
 from hubopt.kpis import Kpis, compute_kpis
+from hubopt.pooling import CutLoop
 from hubopt.routing.plan import RoutePlan
 from hubopt.routing.verify import RouteVerification
 from hubopt.scenario.scenario import Scenario
@@ -49,6 +50,7 @@ class Result:
     routes: RoutePlan | None = None
     route_verification: RouteVerification | None = None
     location_routing: pd.DataFrame | None = None
+    cut_loop: CutLoop | None = None  # the pooled safety-stock loop, when pooling is on
 
     @cached_property
     def kpis(self) -> Kpis:
@@ -77,6 +79,7 @@ class Result:
             "model": self.model_stats,
             "verified": None if self.verification is None else self.verification.ok,
             "diagnosis": self.diagnosis,
+            "safety_stock_cuts": None if self.cut_loop is None else self.cut_loop.as_dict(),
         }
 
 

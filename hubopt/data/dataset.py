@@ -12,6 +12,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from hubopt.data.pickup import pickup_reach_problems
 from hubopt.data.read import coerce_table, read_raw_table
 from hubopt.data.tables import REQUIRED_TABLES, TABLES
 from hubopt.errors import DataValidationError, Problem
@@ -47,6 +48,8 @@ class Tables:
     modes: pd.DataFrame
     lanes: pd.DataFrame
     channels: pd.DataFrame
+    hub_capacity: pd.DataFrame
+    pickup_points: pd.DataFrame
     vehicles: pd.DataFrame
     region_geometry: Any = None  # GeoSeries aligned with ``regions`` rows, or None
     files: dict[str, Path] = dataclasses.field(default_factory=dict)
@@ -130,9 +133,11 @@ def _add_default_tables(frames: dict[str, pd.DataFrame]) -> None:
             {
                 "channel_id": channels,
                 "name": channels,
+                "kind": "delivery",
                 "delivery_window_hours": np.nan,
                 "return_rate": 0.0,
                 "return_cost": 0.0,
+                "restock_share": 1.0,
             }
         )
 
@@ -179,6 +184,7 @@ def check_tables(tables: Tables, config: ScenarioConfig) -> None:
         "source": set(tables.sources["source_id"]),
         "mode": set(tables.modes["mode_id"]),
         "channel": set(tables.channels["channel_id"]),
+        "pickup": set(tables.pickup_points["pickup_id"]),
     }
     refs = [
         ("demand", "region_id", "region"),
@@ -188,6 +194,7 @@ def check_tables(tables: Tables, config: ScenarioConfig) -> None:
         ("supply", "product_id", "product"),
         ("inventory", "hub_id", "hub"),
         ("inventory", "product_id", "product"),
+        ("hub_capacity", "hub_id", "hub"),
     ]
     for table, column, kind in refs:
         problems += check_references(
@@ -198,7 +205,11 @@ def check_tables(tables: Tables, config: ScenarioConfig) -> None:
         lanes, "from_id", ids["hub"] | ids["source"], label.get("lanes", "lanes"), "hubs or sources"
     )
     problems += check_references(
-        lanes, "to_id", ids["hub"] | ids["region"], label.get("lanes", "lanes"), "hubs or regions"
+        lanes,
+        "to_id",
+        ids["hub"] | ids["region"] | ids["pickup"],
+        label.get("lanes", "lanes"),
+        "hubs, regions or pickup points",
     )
     problems += check_references(
         lanes[lanes["mode_id"] != ""], "mode_id", ids["mode"], label.get("lanes", "lanes"), "modes"
@@ -216,6 +227,16 @@ def check_tables(tables: Tables, config: ScenarioConfig) -> None:
     problems += _check_modes(tables, label)
     problems += _check_campaigns(tables, config)
     problems += _check_vehicles(tables, config, label)
+    if not problems:  # the reach check needs clean references
+        problems += pickup_reach_problems(
+            tables.demand,
+            tables.regions,
+            tables.channels,
+            tables.pickup_points,
+            config.policy.circuity,
+            label.get("demand", "demand"),
+            label.get("pickup_points", "pickup_points"),
+        )
     if problems:
         raise DataValidationError(problems, "Invalid data")
 
@@ -247,7 +268,7 @@ def check_references(
 def _check_periods(tables: Tables, config: ScenarioConfig, label: dict[str, str]) -> list[Problem]:
     problems = []
     horizon_t = horizon(tables, config)
-    for table in ("demand", "supply"):
+    for table in ("demand", "supply", "hub_capacity"):
         frame = getattr(tables, table)
         if not len(frame):
             continue

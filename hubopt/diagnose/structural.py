@@ -48,12 +48,13 @@ def capacity_shortfall(problem: ProblemData) -> list[str]:
         minlength=problem.periods,
     )
     hubs = problem.hubs
-    cap = hubs["throughput_capacity"].to_numpy(float)
     usable = hubs["status"].to_numpy() != "forced_closed"
     out = []
     for t in range(1, problem.periods + 1):
         allowed = usable & (hubs["open_from_period"].to_numpy() <= t)
-        caps = np.sort(cap[allowed])[::-1]
+        with_peak = problem.throughput_ht[:, t - 1] + problem.peak_ht[:, t - 1]
+        caps = np.sort(with_peak[allowed])[::-1]
+        peak = problem.peak_ht[:, t - 1][allowed].sum()
         limit = problem.policy.max_open_hubs
         total = caps[:limit].sum() if limit is not None else caps.sum()
         if need[t - 1] > total + 1e-9:
@@ -64,6 +65,8 @@ def capacity_shortfall(problem: ProblemData) -> list[str]:
             )
             out.append(
                 f"period {t}: demand that must be met is {count_text(need[t - 1])} m³, above the "
-                f"throughput capacity of {which} ({count_text(total)} m³)."
+                f"throughput capacity of {which} ({count_text(total)} m³"
+                + (", peak capacity included" if peak > 0 else "")
+                + ")."
             )
     return out

@@ -127,7 +127,11 @@ def scale_capacity(config: ScenarioConfig, tables: Tables, op: ScaleCapacity, wh
         hubs.loc[mask, "throughput_capacity"] *= op.throughput
     if op.storage is not None:
         hubs.loc[mask, "storage_capacity"] *= op.storage
-    return config, tables.replace(hubs=hubs)
+    overrides = tables.hub_capacity.copy()
+    if op.throughput is not None and len(overrides):
+        scaled = overrides["hub_id"].isin(hubs.loc[mask, "hub_id"]).to_numpy()
+        overrides.loc[scaled, "throughput_capacity"] *= op.throughput
+    return config, tables.replace(hubs=hubs, hub_capacity=overrides)
 
 
 def scale_cost(config: ScenarioConfig, tables: Tables, op: ScaleCost, where: str) -> Result:
