@@ -268,6 +268,19 @@ class ScaleDemand(Block):
     factor: float = Field(ge=0, description="Multiplier of quantity and std (1.3 = +30 %).")
 
 
+class ShiftChannel(Block):
+    """Move a share of the demand in a scope from one channel to another (e.g. to pickup)."""
+
+    regions: RegionFilter = Field(default="all", description="Regions in scope.")
+    products: list[str] | Literal["all"] = Field(default="all", description="Products in scope.")
+    periods: list[Annotated[int, Field(ge=1)]] | Literal["all"] = Field(
+        default="all", description="Periods in scope (1..T)."
+    )
+    from_channel: str = Field(min_length=1, description="Channel the demand leaves.")
+    to_channel: str = Field(min_length=1, description="Channel the demand moves to.")
+    share: float = Field(gt=0, le=1, description="Share of each demand row that moves.")
+
+
 class ScaleCapacity(Block):
     """Multiply hub capacities (throughput and/or storage) by a factor."""
 
@@ -326,6 +339,9 @@ class WhatIf(Block):
         default=None, description="Multiply hub capacities."
     )
     scale_cost: ScaleCost | None = Field(default=None, description="Multiply cost components.")
+    shift_channel: ShiftChannel | None = Field(
+        default=None, description="Move a share of demand in a scope to another channel."
+    )
     set_campaign: dict[str, Any] | None = Field(
         default=None, description="{id: CAMPAIGN, FIELD: VALUE, ...}: change a campaign."
     )
