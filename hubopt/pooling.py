@@ -162,7 +162,7 @@ def solve_model(
     policy = problem.policy.safety_stock
     start = time.perf_counter()
     opener = getattr(backend, "open_session", None)
-    session = opener(model, settings, None) if opener is not None else None
+    session = opener(model, settings, warm_start) if opener is not None else None
     cuts, worst, round_ = 0, float("nan"), 0
     try:
         while round_ < policy.max_cut_rounds:
@@ -170,10 +170,10 @@ def solve_model(
             left = settings.time_limit_s - (time.perf_counter() - start)
             if session is not None:
                 session.set_time_limit(left)
-                output = session.run()
+                output = _checked(session.run(), model)
             else:
                 run = settings.model_copy(update={"time_limit_s": max(left, 1.0)})
-                output = backend.solve(model, run, None)
+                output = backend.solve(model, run, warm_start if round_ == 1 else None)
             if not output.status.has_solution or output.x is None:
                 return output, model, CutLoop(round_, cuts, float("nan"), policy.pooling_tolerance)
             rows, worst = separate(problem, model, output.x)
@@ -197,6 +197,18 @@ def solve_model(
     polished = polish(problem, model, backend, settings, output)
     loop = CutLoop(round_, cuts, 0.0, policy.pooling_tolerance, True, worst)
     return polished, model, loop
+
+
+def _checked(output: SolverOutput, model: MatrixModel) -> SolverOutput:
+    """``output`` with its objective replaced by c.x when HiGHS mis-reports it (HiGHS 1.16
+    can after a partial MIP start: see :class:`hubopt.solvers.highs.HighsBackend`)."""
+    if output.x is None:
+        return output
+    recomputed = float(model.c @ output.x + model.offset)
+    if abs(recomputed - output.objective) <= 1e-6 * max(1.0, abs(recomputed)) + 1e-6:
+        return output
+    log.warning("HiGHS objective %.6g != c.x %.6g; reporting c.x", output.objective, recomputed)
+    return dataclasses.replace(output, objective=recomputed)
 
 
 def polish(
