@@ -15,6 +15,7 @@ from hubopt.errors import VerificationError
 from hubopt.guard import check_model_size
 from hubopt.heuristic import warm_start_vector
 from hubopt.model.build import build_model
+from hubopt.pooling import solve_model
 from hubopt.result import Result
 from hubopt.routing.locate import locate_and_route
 from hubopt.routing.run import checked, routes_for_plan
@@ -77,7 +78,8 @@ def solve(
     if settings.warm_start:
         warm = warm_start_vector(problem, model)
     with stdout_to_stderr():
-        output = solver.solve(model, settings, warm)
+        # pooled safety stock: a cut-and-resolve loop (hubopt.pooling); else one solve
+        output, model, cut_loop = solve_model(problem, model, solver, settings, warm)
     solution = verification = None
     if output.status.has_solution and output.x is not None:
         solution = decode_solution(problem, model, output.x)
@@ -112,6 +114,7 @@ def solve(
         finished_at=datetime.now(UTC).isoformat(timespec="seconds"),
         diagnosis=diagnosis,
         warnings=warnings,
+        cut_loop=cut_loop,
         routes=routes,
         route_verification=route_verification,
     )

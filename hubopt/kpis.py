@@ -26,13 +26,20 @@ Definitions (also in docs/kpis.md):
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from hubopt.data.problem import ProblemData
+from hubopt.kpis_network import (
+    compute_pickup_points,
+    compute_returns,
+    compute_safety_stock,
+    compute_staffing,
+    pickup_headline,
+)
 from hubopt.solution import Solution
 
 TIERS = ((12.0, "12h"), (24.0, "24h"), (48.0, "48h"), (72.0, "72h"))
@@ -55,6 +62,10 @@ class Kpis:
     hubs: pd.DataFrame
     periods: pd.DataFrame
     delivery: pd.DataFrame  # the plan's actual delivery times per channel (promise table)
+    staffing: pd.DataFrame = field(default_factory=pd.DataFrame)
+    returns: pd.DataFrame = field(default_factory=pd.DataFrame)
+    safety_stock: pd.DataFrame = field(default_factory=pd.DataFrame)
+    pickup_points: pd.DataFrame = field(default_factory=pd.DataFrame)
 
     def tables(self) -> dict[str, pd.DataFrame]:
         """Every table by name, for writing."""
@@ -66,6 +77,10 @@ class Kpis:
             "kpi_hubs": self.hubs,
             "kpi_periods": self.periods,
             "kpi_delivery": self.delivery,
+            "kpi_staffing": self.staffing,
+            "kpi_returns": self.returns,
+            "kpi_safety_stock": self.safety_stock,
+            "kpi_pickup_points": self.pickup_points,
         }
 
     def as_json(self) -> dict[str, Any]:
@@ -78,6 +93,10 @@ class Kpis:
                 "channels": self.channels.to_dict(orient="records"),
                 "periods": self.periods.to_dict(orient="records"),
                 "delivery": self.delivery.to_dict(orient="records"),
+                "staffing": self.staffing.to_dict(orient="records"),
+                "returns": self.returns.to_dict(orient="records"),
+                "safety_stock": self.safety_stock.to_dict(orient="records"),
+                "pickup_points": self.pickup_points.to_dict(orient="records"),
             }
         )
 
@@ -146,6 +165,7 @@ def compute_kpis(problem: ProblemData, solution: Solution) -> Kpis:
     campaigns = compute_campaign_kpis(problem, solution)
     regions = compute_region_kpis(problem, solution)
     open_per_period = solution.hubs.groupby("period")["open"].sum()
+    safety = compute_safety_stock(problem, solution)
     headline: dict[str, Any] = {
         "total_cost": total_cost,
         "cost_per_unit_delivered": total_cost / delivered if delivered else math.nan,
@@ -175,6 +195,15 @@ def compute_kpis(problem: ProblemData, solution: Solution) -> Kpis:
         "tonne_km": tkm_out + tkm_in,
         "co2_t": co2,
         "co2_kg_per_unit": co2 * 1000 / delivered if delivered else math.nan,
+        "peak_m3": float(solution.hubs["peak_m3"].sum()),
+        "safety_stock_pooled_units": float(safety["safety_stock_pooled_units"].sum()),
+        "safety_stock_unpooled_units": float(safety["safety_stock_unpooled_units"].sum()),
+        **pickup_headline(solution),
+        "returned_units": float(flows["returned_units"].sum()),
+        "return_cost": float(flows["return_cost"].sum()),
+        "returns_share_of_throughput": _ratio(
+            float(solution.hubs["returns_m3"].sum()), float(solution.hubs["throughput_m3"].sum())
+        ),
         "unmet_units": float(solution.unmet["quantity"].sum()) if len(solution.unmet) else 0.0,
         "regions_24h_share": float((regions["tier"].isin(["12h", "24h"])).mean())
         if len(regions)
@@ -197,6 +226,10 @@ def compute_kpis(problem: ProblemData, solution: Solution) -> Kpis:
         hubs=hubs,
         periods=_period_kpis(problem, solution),
         delivery=delivery_by_channel(streams, flows),
+        staffing=compute_staffing(problem, solution),
+        returns=compute_returns(problem, solution),
+        safety_stock=safety,
+        pickup_points=compute_pickup_points(problem, solution),
     )
 
 
@@ -236,6 +269,8 @@ def compute_hub_kpis(problem: ProblemData, solution: Solution) -> pd.DataFrame:
             "status": g["status"].first(),
             "periods_open": g["open"].sum(),
             "throughput_m3": g["throughput_m3"].sum(),
+            "peak_m3": g["peak_m3"].sum(),
+            "returns_m3": g["returns_m3"].sum(),
             "throughput_capacity_m3_open": g["throughput_capacity_m3_open"].sum(),
             "peak_throughput_utilisation": (
                 h["throughput_m3"] / h["throughput_capacity_m3"].where(h["open"] > 0)
@@ -252,6 +287,7 @@ def compute_hub_kpis(problem: ProblemData, solution: Solution) -> pd.DataFrame:
     out["storage_utilisation"] = (g["stock_m3"].sum()) / out["storage_capacity_m3_open"].replace(
         0, np.nan
     )
+    out["returns_share_of_throughput"] = out["returns_m3"] / out["throughput_m3"].replace(0, np.nan)
     out["shipped_units"] = shipped.reindex(out.index, fill_value=0)
     out["average_stock_units"] = stock_units.reindex(out.index, fill_value=0)
     out["inventory_turnover"] = out["shipped_units"] / out["average_stock_units"].replace(0, np.nan)

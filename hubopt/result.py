@@ -17,6 +17,7 @@ import pandas as pd
 from hubopt.data.problem import ProblemData
 from hubopt.errors import InputWarning
 from hubopt.kpis import Kpis, compute_kpis
+from hubopt.pooling import CutLoop
 from hubopt.routing.plan import RoutePlan
 from hubopt.routing.verify import RouteVerification
 from hubopt.scenario.scenario import Scenario
@@ -51,6 +52,7 @@ class Result:
     routes: RoutePlan | None = None
     route_verification: RouteVerification | None = None
     location_routing: pd.DataFrame | None = None
+    cut_loop: CutLoop | None = None  # the pooled safety-stock loop, when pooling is on
 
     @cached_property
     def kpis(self) -> Kpis:
@@ -81,6 +83,7 @@ class Result:
             "message": self.message,
             "diagnosis": self.diagnosis,
             "warnings": [w.as_dict() for w in self.warnings],
+            "safety_stock_cuts": None if self.cut_loop is None else self.cut_loop.as_dict(),
         }
 
 

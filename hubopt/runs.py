@@ -302,7 +302,9 @@ def load_run(run_dir: str | Path) -> Result:
     solution = None
     if (folder / "solution" / "flows.parquet").is_file():
         tables = {
-            stem: pd.read_parquet(folder / "solution" / f"{stem}.parquet") for stem in PLAN_TABLES
+            stem: pd.read_parquet(folder / "solution" / f"{stem}.parquet")
+            for stem in PLAN_TABLES
+            if (folder / "solution" / f"{stem}.parquet").is_file()  # older runs: no pickups
         }
         solution = solution_from_tables(problem, tables)
     routes = None

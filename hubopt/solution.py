@@ -11,7 +11,7 @@ import pandas as pd
 from hubopt.data.problem import ProblemData
 from hubopt.model.index import inflow_keys, layout_of
 from hubopt.model.matrix import MatrixModel
-from hubopt.model.variables import assign_pairs, unmet_streams
+from hubopt.model.variables import assign_pairs, peak_hub_periods, unmet_streams
 
 EPS = 1e-7
 
@@ -23,6 +23,8 @@ COST_COMPONENTS = (
     "inbound_transport",
     "outbound_transport",
     "handling",
+    "pickup_points",
+    "peak",
     "returns",
     "holding",
     "lost_sales",
@@ -31,7 +33,17 @@ COST_COMPONENTS = (
 )
 
 # The plan tables of a Solution, in field order (every field but the cost table).
-PLAN_TABLES = ("hubs", "flows", "inflows", "stock", "unmet", "assignments")
+PLAN_TABLES = ("hubs", "flows", "inflows", "stock", "unmet", "assignments", "pickup_points")
+PICKUP_COLUMNS = [
+    "pickup_id",
+    "name",
+    "period",
+    "open",
+    "units",
+    "capacity",
+    "served_regions",
+    "customer_km_mean",
+]
 
 
 @dataclass(frozen=True)
@@ -42,12 +54,16 @@ class Solution:
     ----------
     hubs:
         One row per hub and period: ``hub_id, period, open, opened, closed,
-        throughput_m3, throughput_capacity_m3, stock_m3, storage_capacity_m3``.
+        throughput_m3 (deliveries and returns), returns_m3, throughput_capacity_m3,
+        peak_m3, peak_capacity_m3, stock_m3, storage_capacity_m3`` (``peak_m3`` =
+        throughput above the base capacity, at the hub's ``peak_cost_per_m3``).
     flows:
         Outbound shipments: ``hub_id, region_id, product_id, period, channel, mode_id,
         campaign_id, quantity, distance_km, transit_hours, window_hours, on_time,
-        transport_cost, handling_cost, return_cost, late_cost, co2_t`` (costs and CO2 are
-        totals for the row).
+        pickup_id, customer_km, returned_units, restocked_units, transport_cost,
+        handling_cost, return_cost, late_cost, co2_t`` (costs and CO2 are totals for the
+        row; ``return_cost`` is the returned units' trip back plus processing, ``co2_t``
+        includes the trip back; ``pickup_id`` is empty for delivery).
     inflows:
         Inbound shipments: ``source_id, hub_id, product_id, period, mode_id, quantity,
         distance_km, transit_hours, supply_cost, transport_cost, co2_t`` (``source_id`` is
@@ -59,6 +75,10 @@ class Solution:
         quantity, penalty_cost``.
     assignments:
         Single sourcing: ``region_id, hub_id`` (empty otherwise).
+    pickup_points:
+        One row per pickup point and period: ``pickup_id, name, period, open, units,
+        capacity, served_regions`` (region ids joined by ``;``), ``customer_km_mean``
+        (units-weighted road km customers travel); empty without pickup points.
     period_costs:
         The objective broken down once, when the plan is decoded: ``period, component,
         cost`` (money), one row per period and component of :data:`COST_COMPONENTS`, zeros
@@ -72,6 +92,7 @@ class Solution:
     stock: pd.DataFrame
     unmet: pd.DataFrame
     assignments: pd.DataFrame
+    pickup_points: pd.DataFrame
     period_costs: pd.DataFrame
 
     @property
@@ -96,6 +117,7 @@ class Solution:
             "stock": self.stock,
             "unmet": self.unmet,
             "assignments": self.assignments,
+            "pickup_points": self.pickup_points,
             "costs": pd.DataFrame({"component": list(costs), "cost": list(costs.values())}),
             "period_costs": self.period_costs,
         }
@@ -111,7 +133,16 @@ def decode_solution(problem: ProblemData, model: MatrixModel, x: np.ndarray) -> 
     inflow = np.where(model.block(x, "inflow") > EPS, model.block(x, "inflow"), 0.0)
     stock = np.where(model.block(x, "stock") > EPS, model.block(x, "stock"), 0.0)
     unmet = np.where(model.block(x, "unmet") > EPS, model.block(x, "unmet"), 0.0)
+    peak = np.zeros(layout.n_hub_periods)
+    peak[peak_hub_periods(problem)] = np.where(
+        model.block(x, "peak") > EPS, model.block(x, "peak"), 0.0
+    )
     flows = _flows(problem, ship)
+    pickup_open = (
+        np.round(model.block(x, "pickup_open")).clip(0, 1)
+        if "pickup_open" in model.var_blocks
+        else np.zeros(0)
+    )
     inflows = _inflows(problem, inflow)
     h, p, t = layout.grid()
     stock_table = pd.DataFrame(
@@ -123,7 +154,7 @@ def decode_solution(problem: ProblemData, model: MatrixModel, x: np.ndarray) -> 
         }
     )
     vol = problem.products["unit_volume"].to_numpy(float)
-    hub_rows = _hub_table(problem, open_, opened, closed, flows, stock * vol[p])
+    hub_rows = _hub_table(problem, open_, opened, closed, flows, stock * vol[p], peak)
     unmet_table = _unmet(problem, unmet)
     assignments = pd.DataFrame(columns=["region_id", "hub_id"])
     if "assign" in model.var_blocks:
@@ -136,8 +167,13 @@ def decode_solution(problem: ProblemData, model: MatrixModel, x: np.ndarray) -> 
             }
         ).sort_values(["region_id", "hub_id"], ignore_index=True)
     stock_table = stock_table[stock > 0].reset_index(drop=True)
-    period_costs = compute_period_costs(problem, hub_rows, flows, inflows, stock_table, unmet_table)
-    return Solution(hub_rows, flows, inflows, stock_table, unmet_table, assignments, period_costs)
+    pickups = _pickup_table(problem, pickup_open, flows)
+    period_costs = compute_period_costs(
+        problem, hub_rows, flows, inflows, stock_table, unmet_table, pickups
+    )
+    return Solution(
+        hub_rows, flows, inflows, stock_table, unmet_table, assignments, pickups, period_costs
+    )
 
 
 def solution_from_tables(problem: ProblemData, tables: Mapping[str, pd.DataFrame]) -> Solution:
@@ -147,9 +183,16 @@ def solution_from_tables(problem: ProblemData, tables: Mapping[str, pd.DataFrame
     from them with :func:`compute_period_costs`, so a run folder written before
     ``period_costs`` existed reads back the same way.
     """
-    plan = {stem: tables[stem] for stem in PLAN_TABLES}
+    plan = {stem: tables[stem] for stem in PLAN_TABLES if stem in tables}
+    plan.setdefault("pickup_points", pd.DataFrame(columns=PICKUP_COLUMNS))  # older runs
     period_costs = compute_period_costs(
-        problem, plan["hubs"], plan["flows"], plan["inflows"], plan["stock"], plan["unmet"]
+        problem,
+        plan["hubs"],
+        plan["flows"],
+        plan["inflows"],
+        plan["stock"],
+        plan["unmet"],
+        plan["pickup_points"],
     )
     return Solution(**plan, period_costs=period_costs)
 
@@ -161,11 +204,13 @@ def compute_period_costs(
     inflows: pd.DataFrame,
     stock: pd.DataFrame,
     unmet: pd.DataFrame,
+    pickup_points: pd.DataFrame,
 ) -> pd.DataFrame:
     """The objective by period and component, from the decoded plan tables (money).
 
     fixed = open x fixed_cost, opening = opened x opening_cost and closing = closed x
-    closing_cost from the hub rows; supply and inbound transport from the inflow rows;
+    closing_cost from the hub rows; peak = peak_m3 x peak_cost_per_m3 from the hub rows
+    (0 for older runs without the column); pickup points = open x their fixed_cost; supply and inbound transport from the inflow rows;
     outbound transport, handling, returns and late from the flow rows; holding =
     end-of-period stock x holding_cost; lost sales from the unmet rows; carbon = carbon
     price x CO2 t of the flow and inflow rows. Each cost lands in the period of its row.
@@ -180,6 +225,21 @@ def compute_period_costs(
         .sum()
         for name, column in (("fixed", "open"), ("opening", "opened"), ("closing", "closed"))
     }
+    peak_m3 = hubs["peak_m3"] if "peak_m3" in hubs else pd.Series(0.0, index=hubs.index)
+    parts["peak"] = (
+        (peak_m3 * hub_data["peak_cost_per_m3"].to_numpy(float)).groupby(hubs["period"]).sum()
+    )
+    point_cost = problem.pickups.set_index("pickup_id")["fixed_cost"]
+    parts["pickup_points"] = (
+        (
+            pickup_points["open"].astype(float)
+            * point_cost.reindex(pickup_points["pickup_id"]).to_numpy(float)
+        )
+        .groupby(pickup_points["period"])
+        .sum()
+        if len(pickup_points)
+        else pd.Series(dtype=float)
+    )
     parts["supply"] = inflows.groupby("period")["supply_cost"].sum()
     parts["inbound_transport"] = inflows.groupby("period")["transport_cost"].sum()
     for name, column in (
@@ -221,6 +281,10 @@ def _flows(problem: ProblemData, ship: np.ndarray) -> pd.DataFrame:
             "period": streams["period"].to_numpy()[k],
             "channel": streams["channel"].to_numpy()[k],
             "mode_id": problem.modes["mode_id"].to_numpy()[a["mode_idx"].to_numpy()],
+            "pickup_id": np.append(problem.pickups["pickup_id"].to_numpy(dtype=object), "")[
+                a["pickup_idx"].to_numpy()
+            ],
+            "customer_km": a["customer_km"].to_numpy(float),
             "campaign_id": streams["campaign_id"].to_numpy()[k],
             "quantity": q,
             "distance_km": a["distance_km"].to_numpy(float),
@@ -229,6 +293,10 @@ def _flows(problem: ProblemData, ship: np.ndarray) -> pd.DataFrame:
             "on_time": ~a["late"].to_numpy(dtype=bool),
             "transport_cost": q * a["transport_cost"].to_numpy(float),
             "handling_cost": q * a["handling_cost"].to_numpy(float),
+            "returned_units": q * a["return_rate"].to_numpy(float),
+            "restocked_units": q
+            * a["return_rate"].to_numpy(float)
+            * streams["restock_share"].to_numpy(float)[k],
             "return_cost": q * a["return_cost"].to_numpy(float),
             "late_cost": q * a["late_cost"].to_numpy(float),
             "co2_t": q * a["co2_t"].to_numpy(float),
@@ -290,6 +358,7 @@ def _hub_table(
     closed: np.ndarray,
     flows: pd.DataFrame,
     stock_m3: np.ndarray,
+    peak_m3: np.ndarray,
 ) -> pd.DataFrame:
     layout = layout_of(problem)
     hubs = problem.hubs
@@ -297,13 +366,13 @@ def _hub_table(
     t = np.tile(np.arange(1, problem.periods + 1), problem.n_hubs)
     vol = problem.products.set_index("product_id")["unit_volume"]
     out_m3 = np.zeros(layout.n_hub_periods)
+    back_m3 = np.zeros(layout.n_hub_periods)
     if len(flows):
         fh = pd.Index(hubs["hub_id"]).get_indexer(flows["hub_id"])
-        np.add.at(
-            out_m3,
-            layout.hub_period(fh, flows["period"].to_numpy()),
-            flows["quantity"].to_numpy() * vol.reindex(flows["product_id"]).to_numpy(),
-        )
+        hp = layout.hub_period(fh, flows["period"].to_numpy())
+        unit_m3 = vol.reindex(flows["product_id"]).to_numpy()
+        np.add.at(out_m3, hp, flows["quantity"].to_numpy() * unit_m3)
+        np.add.at(back_m3, hp, flows["returned_units"].to_numpy() * unit_m3)
     held = stock_m3.reshape(problem.n_hubs, problem.n_products, problem.periods).sum(axis=1).ravel()
     return pd.DataFrame(
         {
@@ -314,8 +383,11 @@ def _hub_table(
             "open": open_.astype(int),
             "opened": np.round(opened, 6),
             "closed": np.round(closed, 6),
-            "throughput_m3": out_m3,
-            "throughput_capacity_m3": hubs["throughput_capacity"].to_numpy(float)[h],
+            "throughput_m3": out_m3 + back_m3,
+            "returns_m3": back_m3,
+            "throughput_capacity_m3": problem.throughput_ht.ravel(),
+            "peak_m3": peak_m3,
+            "peak_capacity_m3": problem.peak_ht.ravel(),
             "stock_m3": held,
             "storage_capacity_m3": hubs["storage_capacity"].to_numpy(float)[h],
         }
@@ -339,3 +411,36 @@ def _unmet(problem: ProblemData, unmet: np.ndarray) -> pd.DataFrame:
             "penalty_cost": q * streams["lost_sale_penalty"].to_numpy(float)[k],
         }
     ).sort_values(["period", "region_id", "product_id", "channel"], ignore_index=True)
+
+
+def _pickup_table(problem: ProblemData, open_: np.ndarray, flows: pd.DataFrame) -> pd.DataFrame:
+    """Per pickup point and period: open, units handed over, served regions, mean km."""
+    pickups = problem.pickups
+    if not len(pickups):
+        return pd.DataFrame(columns=PICKUP_COLUMNS)
+    q = np.repeat(np.arange(len(pickups)), problem.periods)
+    t = np.tile(np.arange(1, problem.periods + 1), len(pickups))
+    table = pd.DataFrame(
+        {
+            "pickup_id": pickups["pickup_id"].to_numpy()[q],
+            "name": pickups["name"].to_numpy()[q],
+            "period": t,
+            "open": open_.astype(int),
+            "capacity": pickups["capacity"].to_numpy(float)[q],
+        }
+    )
+    used = flows[flows["pickup_id"] != ""]
+    key = ["pickup_id", "period"]
+    units = used.groupby(key)["quantity"].sum()
+    km = (used["quantity"] * used["customer_km"]).groupby([used[c] for c in key]).sum()
+    regions = used.groupby(key)["region_id"].agg(lambda ids: ";".join(sorted(set(ids))))
+    index = pd.MultiIndex.from_frame(table[key])
+    table["units"] = units.reindex(index, fill_value=0.0).to_numpy(float)
+    table["served_regions"] = regions.reindex(index, fill_value="").to_numpy()
+    table["customer_km_mean"] = np.divide(
+        km.reindex(index, fill_value=0.0).to_numpy(float),
+        table["units"].to_numpy(),
+        out=np.full(len(table), np.nan),
+        where=table["units"].to_numpy() > 0,
+    )
+    return table[PICKUP_COLUMNS]

@@ -492,3 +492,52 @@ def synthetic_history(
                 )
             )
     return pd.concat(rows, ignore_index=True), regions, bases
+
+
+def write_omni_scenario(folder: Path) -> Path:
+    """Capacity realism in one tiny scenario (issue 13): two periods, region R with 12
+    parcel units (20 % returned) and 10 pickup units per period; hub H (base 20 m3, peak 10
+    m3 at 1 per m3, so each period's 24.4 m3 with returns needs 4.4 m3 of peak), locker Q
+    (fixed 3, capacity 20, reach 5 km) and a far locker QF beyond reach; pooled safety
+    stock with z 1 and std 2 per stream."""
+    point = {"lat": 37.61, "lon": 127.1, "fixed_cost": 3, "capacity": 20, "max_distance_km": 5}
+    return write_scenario(
+        folder,
+        {
+            "hubs": [
+                {
+                    "hub_id": "H",
+                    "name": "Gimpo",
+                    "lat": 37.5,
+                    "lon": 127.0,
+                    "fixed_cost": 0,
+                    "throughput_capacity": 20,
+                    "peak_capacity": 10,
+                    "peak_cost_per_m3": 1,
+                }
+            ],
+            "regions": [{"region_id": "R", "lat": 37.6, "lon": 127.1}],
+            "products": [{"product_id": "P", "holding_cost": 1}],
+            "demand": [
+                {
+                    "region_id": "R",
+                    "product_id": "P",
+                    "period": t,
+                    "quantity": q,
+                    "std": 2,
+                    "channel": c,
+                }
+                for t in (1, 2)
+                for c, q in (("parcel", 12), ("store", 10))
+            ],
+            "channels": [
+                {"channel_id": "parcel", "return_rate": 0.2},
+                {"channel_id": "store", "kind": "pickup"},
+            ],
+            "pickup_points": [
+                {"pickup_id": "Q", "name": "Locker Q", **point},
+                {"pickup_id": "QF", "name": "Locker QF", **point, "lat": 37.8},
+            ],
+        },
+        policy={"safety_stock": {"z": 1.0, "pooling": True}},
+    )

@@ -24,9 +24,6 @@ from helpers import (
     write_scenario,
 )
 
-from hubopt.errors import ScenarioError
-from hubopt.scenario.scenario import load_scenario
-
 
 def hub(hub_id: str, fixed_cost: float = 0.0, **columns: Any) -> dict[str, Any]:
     """A hub row near Seoul (coordinates only matter for unpriced, untimed arcs)."""
@@ -398,23 +395,6 @@ def test_safety_stock_larger_than_demand(tmp_path: Path) -> None:
     for result in solve_all_backends(path).values():
         assert_objective(result, 3)
         assert stock_of(result, "H1", 1) == pytest.approx(2)
-
-
-def test_safety_stock_pooling_is_refused(tmp_path: Path) -> None:
-    """Risk-pooled safety stock (DESIGN §3 family 3 with pooling) is not implemented yet:
-    the scenario is refused with a message naming the key, never silently ignored."""
-    path = write_scenario(
-        tmp_path,
-        {
-            "hubs": [hub("H1", 1)],
-            "regions": [region("R1"), region("R2")],
-            "products": [{"product_id": "P", "holding_cost": 1}],
-            "demand": [demand(r, 10, t, std=3) for r in ("R1", "R2") for t in (1, 2)],
-        },
-        policy={"safety_stock": {"z": 1.0, "pooling": True}},
-    )
-    with pytest.raises(ScenarioError, match=r"policy\.safety_stock\.pooling"):
-        load_scenario(path)
 
 
 # ---- lanes and modes --------------------------------------------------------------------

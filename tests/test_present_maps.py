@@ -7,7 +7,7 @@ from typing import Any
 
 import folium
 import pytest
-from helpers import REGIONS, XSS_ESCAPED, solve_tiny
+from helpers import REGIONS, XSS_ESCAPED, solve_tiny, solve_verified, write_omni_scenario
 
 from hubopt.present.maps import GENERIC_ATTRIBUTION, Legend, plan_map
 from hubopt.result import Result
@@ -160,3 +160,19 @@ def test_data_names_are_escaped_in_the_page(tmp_path: Path) -> None:
     assert "\\u003cimg" not in html.lower()  # a raw name inside JSON would be unescaped markup
     layers = _layers(plan_map(result))
     assert f"Campaign area: {XSS_ESCAPED}" in layers
+
+
+def test_pickup_layer_marks_open_points_and_reach(tmp_path: Path) -> None:
+    """The pickup layer has a marker per pickup point (Q open and sized, QF a closed grey
+    dot) and a reach circle around the open one only."""
+    result = solve_verified(write_omni_scenario(tmp_path), "highs")
+    layer = _layers(plan_map(result))["Pickup points"]
+    children = list(layer._children.values())
+    markers = [c for c in children if isinstance(c, folium.CircleMarker)]
+    circles = [c for c in children if type(c) is folium.Circle]
+    assert len(markers) == 2 and len(circles) == 1
+    tooltips = sorted(
+        next(ch for ch in m._children.values() if isinstance(ch, folium.Tooltip)).text
+        for m in markers
+    )
+    assert tooltips == ["Locker Q — pickup point", "Locker QF — pickup point (closed)"]

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 from bs4 import BeautifulSoup
-from helpers import XSS, solve_tiny
+from helpers import XSS, solve_tiny, solve_verified, write_omni_scenario
 
 from hubopt.present.format import fmt_num, fmt_pct
 from hubopt.present.report import render_report
@@ -113,3 +113,20 @@ def test_report_without_a_plan_states_the_status(tiny: Result) -> None:
     assert dom.select_one("header .badge").get_text() == "infeasible"
     assert texts(dom.select("#no-plan li")) == [f"demand {XSS} unreachable"]
     assert dom.find("img") is None and dom.select_one("#hubs") is None
+
+
+def test_capacity_sections_staffing_returns_safety_and_pickup(tmp_path: Path) -> None:
+    """The issue-13 sections: extra shifts at Gimpo in weeks 1-2 (2 x 4.4 m3 above the 20
+    m3 base), returns (2 x 2.4 units), pooled vs summed safety stock (z * sqrt(2^2 + 2^2) =
+    2.83 against 4 per period), and the one open locker Q (20 units, 1.4 km)."""
+    result = solve_verified(write_omni_scenario(tmp_path), "highs")
+    page = parse(render_report(result, map_file=None))
+    section = page.select_one("section#capacity")
+    assert section is not None
+    text = " ".join(section.get_text(" ", strip=True).split())
+    assert "Extra shifts needed at Gimpo in weeks 1–2: 9 m³ above the base capacity" in text
+    assert "5 units come back" in text, text
+    assert "Pooled safety stock 3 units per period, against 4 summed per region" in text, text
+    assert "1 of 2 pickup points open" in text, text
+    rows = texts(section.select("h3#pickup-points ~ table tbody tr"))
+    assert rows[0].startswith("Locker Q Q 2 20"), rows

@@ -71,7 +71,8 @@ def test_cost_table_shape(switched: Result) -> None:
     assert switched.solution is not None
     table = switched.solution.period_costs
     assert list(table.columns) == ["period", "component", "cost"]
-    assert table["period"].tolist() == [1] * 12 + [2] * 12
+    n = len(COST_COMPONENTS)
+    assert table["period"].tolist() == [1] * n + [2] * n
     assert table["component"].tolist() == list(COST_COMPONENTS) * 2
 
 

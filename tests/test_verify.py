@@ -518,3 +518,125 @@ def test_every_family_is_mutated_here() -> None:
     source = Path(__file__).read_text(encoding="utf-8")
     untested = [name for name, _ in FAMILIES if f'"{name}")' not in source]
     assert not untested, untested
+
+
+# ---- issue 13: peak capacity, returns, pooled safety stock, pickup points ----------------
+
+
+@pytest.fixture(scope="module")
+def omni(tmp_path_factory: pytest.TempPathFactory) -> Result:
+    """Two periods, region R: 12 parcel units per period (20 % returned, all restocked)
+    and 10 pickup units (locker Q within reach, capacity 20); hub H has a base capacity
+    of 20 m3 and 10 m3 of peak at 1 per m3; pooled safety stock with z 1, std 2 per stream.
+    Period 1 ships 22 units, 24.4 m3 with returns: 4.4 m3 of peak."""
+    path = write_scenario(
+        tmp_path_factory.mktemp("omni"),
+        {
+            "hubs": [
+                {
+                    "hub_id": "H",
+                    "lat": 37.5,
+                    "lon": 127.0,
+                    "fixed_cost": 0,
+                    "throughput_capacity": 20,
+                    "peak_capacity": 10,
+                    "peak_cost_per_m3": 1,
+                }
+            ],
+            "regions": [{"region_id": "R", "lat": 37.6, "lon": 127.1}],
+            "products": [{"product_id": "P", "holding_cost": 1}],
+            "demand": [
+                {
+                    "region_id": "R",
+                    "product_id": "P",
+                    "period": t,
+                    "quantity": q,
+                    "std": 2,
+                    "channel": c,
+                }
+                for t in (1, 2)
+                for c, q in (("parcel", 12), ("store", 10))
+            ],
+            "channels": [
+                {"channel_id": "parcel", "return_rate": 0.2},
+                {"channel_id": "store", "kind": "pickup"},
+            ],
+            "pickup_points": [
+                {
+                    "pickup_id": "Q",
+                    "lat": 37.61,
+                    "lon": 127.1,
+                    "fixed_cost": 3,
+                    "capacity": 20,
+                    "max_distance_km": 5,
+                }
+            ],
+        },
+        policy={"safety_stock": {"z": 1.0, "pooling": True}},
+    )
+    result = solve_verified(path, "highs")
+    hubs = result.solution.hubs.set_index("period")
+    assert hubs.at[1, "peak_m3"] == pytest.approx(4.4)
+    return result
+
+
+def with_hubs(solution: Solution, column: str, period: int, value: float) -> Solution:
+    """The solution with one hub-row cell changed."""
+    hubs = solution.hubs.copy()
+    hubs.loc[hubs["period"] == period, column] = value
+    return dataclasses.replace(solution, hubs=hubs)
+
+
+def test_peak_below_the_throughput_above_base(omni: Result) -> None:
+    """Period 1 reports 2 m3 of peak where 4.4 m3 is above the base capacity (returns
+    count): the throughput family fails (and the peak cost no longer matches)."""
+    found = violations_of(omni, lambda s: with_hubs(s, "peak_m3", 1, 2.0), "throughput")
+    assert any("throughput 24.400 m3 > capacity 20.000 m3 + peak 2.000 m3" in v for v in found)
+
+
+def test_restocked_returns_missing_from_balance(omni: Result) -> None:
+    """Period 2's end stock raised by the 2.4 restocked units as if they came on top:
+    the balance family fails."""
+
+    def change(s: Solution) -> Solution:
+        stock = s.stock.copy()
+        stock.loc[stock["period"] == 2, "quantity"] += 2.4
+        return dataclasses.replace(s, stock=stock)
+
+    found = violations_of(omni, change, "balance")
+    assert any("('H', 'P', 2)" in v for v in found), found
+
+
+def test_pooled_safety_stock_short(omni: Result) -> None:
+    """Period 1's stock cut to half the pooled requirement z * sqrt(2^2 + 2^2) = 2.83."""
+
+    def change(s: Solution) -> Solution:
+        stock = s.stock.copy()
+        stock.loc[stock["period"] == 1, "quantity"] = 1.4
+        return dataclasses.replace(s, stock=stock)
+
+    found = violations_of(omni, change, "safety_stock")
+    assert any("pooled safety stock ('H', 'P', 1)" in v and "2.828" in v for v in found), found
+
+
+def test_pickup_point_closed(omni: Result) -> None:
+    """The pickup point Q reported closed in period 2 while 10 units go through it."""
+
+    def change(s: Solution) -> Solution:
+        points = s.pickup_points.copy()
+        points.loc[points["period"] == 2, "open"] = 0
+        return dataclasses.replace(s, pickup_points=points)
+
+    found = violations_of(omni, change, "pickup")
+    assert "pickup point Q period 2: 10.000 units (closed)" in found, found
+
+
+def test_pickup_demand_delivered_to_the_region(omni: Result) -> None:
+    """A pickup-channel flow relabelled as going to the region: the pickup family fails."""
+
+    def edit(flows: pd.DataFrame) -> pd.DataFrame:
+        flows.loc[flows["channel"] == "store", "pickup_id"] = ""
+        return flows
+
+    found = violations_of(omni, lambda s: with_flows(s, edit), "pickup")
+    assert any("goes to the region, not to a pickup point" in v for v in found), found

@@ -238,3 +238,41 @@ def test_bad_whatifs_are_scenario_errors(
         load(tmp_path, [whatif])
     assert needle in str(info.value)
     assert "pydantic.dev" not in str(info.value)  # the limit, not a link to it
+
+
+def test_shift_channel_moves_a_share_into_the_other_channel(tmp_path: Path) -> None:
+    """shift_channel 0.25 of R1's parcel demand to store: R1 parcel 10 -> 7.5 (std 0.75);
+    R1 store 10 + 2.5 = 12.5 with std sqrt(1 + 0.25^2); R2 and the totals unchanged."""
+    base = load(tmp_path)
+    after = load(
+        tmp_path,
+        [
+            {
+                "shift_channel": {
+                    "regions": {"sido": ["Seoul"]},
+                    "from_channel": "parcel",
+                    "to_channel": "store",
+                    "share": 0.25,
+                }
+            }
+        ],
+    )
+    key = ["region_id", "product_id", "period", "channel"]
+    d = after.tables.demand.set_index(key)
+    assert d.at[("R1", "P", 1, "parcel"), "quantity"] == pytest.approx(7.5)
+    assert d.at[("R1", "P", 1, "parcel"), "std"] == pytest.approx(0.75)
+    assert d.at[("R1", "P", 1, "store"), "quantity"] == pytest.approx(12.5)
+    assert d.at[("R1", "P", 1, "store"), "std"] == pytest.approx((1 + 0.25**2) ** 0.5)
+    assert d.at[("R2", "P", 1, "parcel"), "quantity"] == pytest.approx(20)
+    assert after.tables.demand["quantity"].sum() == pytest.approx(
+        base.tables.demand["quantity"].sum()
+    )
+
+
+def test_shift_channel_unknown_channel_is_refused(tmp_path: Path) -> None:
+    """A shift to a channel the channels table does not list names the key and the id."""
+    with pytest.raises(ScenarioError, match="from_channel/to_channel"):
+        load(
+            tmp_path,
+            [{"shift_channel": {"from_channel": "parcel", "to_channel": "lockr", "share": 0.5}}],
+        )

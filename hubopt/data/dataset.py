@@ -11,6 +11,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from hubopt.data.pickup import pickup_reach_problems
 from hubopt.data.read import coerce_table, read_raw_table
 from hubopt.data.tables import REQUIRED_TABLES, TABLES
 from hubopt.errors import DataValidationError, Problem, hint_text
@@ -46,6 +47,8 @@ class Tables:
     modes: pd.DataFrame
     lanes: pd.DataFrame
     channels: pd.DataFrame
+    hub_capacity: pd.DataFrame
+    pickup_points: pd.DataFrame
     vehicles: pd.DataFrame
     region_geometry: Any = None  # GeoSeries aligned with ``regions`` rows, or None
     files: dict[str, Path] = dataclasses.field(default_factory=dict)
@@ -132,9 +135,11 @@ def _add_default_tables(frames: dict[str, pd.DataFrame]) -> None:
             {
                 "channel_id": channels,
                 "name": channels,
+                "kind": "delivery",
                 "delivery_window_hours": np.nan,
                 "return_rate": 0.0,
                 "return_cost": 0.0,
+                "restock_share": 1.0,
             }
         )
 
@@ -192,6 +197,7 @@ def check_tables(
         "source": set(tables.sources["source_id"]),
         "mode": set(tables.modes["mode_id"]),
         "channel": set(tables.channels["channel_id"]),
+        "pickup": set(tables.pickup_points["pickup_id"]),
     }
     refs = [
         ("demand", "region_id", "region"),
@@ -201,6 +207,7 @@ def check_tables(
         ("supply", "product_id", "product"),
         ("inventory", "hub_id", "hub"),
         ("inventory", "product_id", "product"),
+        ("hub_capacity", "hub_id", "hub"),
     ]
     # An id cannot be checked against a table that could not be read: that table's own
     # problem is the one to fix (a shifted CSV row must not blame three other tables).
@@ -222,9 +229,9 @@ def check_tables(
         problems += check_references(
             lanes,
             "to_id",
-            ids["hub"] | ids["region"],
+            ids["hub"] | ids["region"] | ids["pickup"],
             label.get("lanes", "lanes"),
-            "hubs or regions",
+            "hubs, regions or pickup points",
         )
         problems += check_references(
             lanes[lanes["mode_id"] != ""],
@@ -247,6 +254,16 @@ def check_tables(
     if not unreadable & {"regions", "products", "channels", "demand"}:
         problems += _check_campaigns(tables, config)
     problems += _check_vehicles(tables, config, label)
+    if not problems:  # the reach check needs clean references
+        problems += pickup_reach_problems(
+            tables.demand,
+            tables.regions,
+            tables.channels,
+            tables.pickup_points,
+            config.policy.circuity,
+            label.get("demand", "demand"),
+            label.get("pickup_points", "pickup_points"),
+        )
     if problems:
         raise DataValidationError(problems, "Invalid data")
 
@@ -277,7 +294,7 @@ def check_references(
 def _check_periods(tables: Tables, config: ScenarioConfig, label: dict[str, str]) -> list[Problem]:
     problems = []
     horizon_t = horizon(tables, config)
-    for table in ("demand", "supply"):
+    for table in ("demand", "supply", "hub_capacity"):
         frame = getattr(tables, table)
         if not len(frame):
             continue

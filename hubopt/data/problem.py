@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 
 from hubopt.data.dataset import stream_mask
+from hubopt.data.pickup import reach_pairs
 from hubopt.geo import distance_matrix_km, transit_hours
 from hubopt.scenario.scenario import Scenario
 from hubopt.scenario.schema import Policy
@@ -35,10 +36,15 @@ class ProblemData:
     out_pairs:
         Allowed hub -> region pairs per mode before windows: ``hub_idx, region_idx,
         mode_idx, distance_km, transit_hours`` (for the delivery-promise KPI).
+    pickups:
+        Pickup points (``pickup_points`` table) by position ``pickup_idx``.
     out_arcs:
-        Allowed hub -> stream arcs per mode: ``hub_idx, stream_idx, mode_idx,
-        distance_km, transit_hours, transport_cost, handling_cost, return_cost,
-        late, late_cost, co2_t`` (costs and CO2 per unit shipped).
+        Allowed hub -> stream arcs per mode: ``hub_idx, stream_idx, mode_idx, pickup_idx
+        (-1 for delivery; else the pickup point a pickup-channel stream goes through),
+        customer_km (road km customers travel to the pickup point, 0 for delivery),
+        distance_km, transit_hours (hub -> region, or hub -> pickup point), transport_cost, handling_cost, return_cost,
+        return_rate, late, late_cost, co2_t`` (costs and CO2 per unit shipped; the return
+        cost and CO2 include the returned share's trip back).
     in_arcs:
         Source -> hub arcs per product, period and mode (empty without sources):
         ``source_idx, hub_idx, product_idx, period, mode_idx, supply_idx, distance_km,
@@ -47,6 +53,9 @@ class ProblemData:
         Supply capacity rows ``source_idx, product_idx, period, capacity``.
     initial_stock:
         Array (hubs x products) of units on hand at the start.
+    throughput_ht, peak_ht:
+        Arrays (hubs x periods) of base throughput capacity and peak (premium) capacity
+        in m3 per period: the hubs' columns with the ``hub_capacity`` overrides applied.
     """
 
     name: str
@@ -58,6 +67,7 @@ class ProblemData:
     sources: pd.DataFrame
     modes: pd.DataFrame
     channels: pd.DataFrame
+    pickups: pd.DataFrame
     campaigns: pd.DataFrame
     streams: pd.DataFrame
     out_pairs: pd.DataFrame
@@ -66,6 +76,8 @@ class ProblemData:
     supply: pd.DataFrame
     initial_stock: np.ndarray
     free_replenishment: bool
+    throughput_ht: np.ndarray
+    peak_ht: np.ndarray
     crs: str | None = None
 
     @property
@@ -89,6 +101,7 @@ def build_problem(scenario: Scenario) -> ProblemData:
     sources = tables.sources.reset_index(drop=True)
     modes = tables.modes.reset_index(drop=True)
     channels = tables.channels.reset_index(drop=True)
+    pickups = tables.pickup_points.reset_index(drop=True)
     campaigns = pd.DataFrame(
         {
             "campaign_id": [c.id for c in config.campaigns],
@@ -102,7 +115,8 @@ def build_problem(scenario: Scenario) -> ProblemData:
     streams = _build_streams(scenario, regions, products, channels)
     crs = config.crs
     out_pairs = _build_out_pairs(hubs, regions, modes, tables.lanes, policy, crs)
-    out_arcs = _build_out_arcs(streams, out_pairs, hubs, products, policy)
+    pickup_pairs = _build_pickup_pairs(hubs, regions, pickups, modes, tables.lanes, policy, crs)
+    out_arcs = _build_out_arcs(streams, out_pairs, pickup_pairs, hubs, products, policy)
     supply = _expand_supply(tables.supply, sources, products, scenario.periods)
     in_arcs = _build_in_arcs(supply, hubs, sources, products, modes, tables.lanes, policy, crs)
     stock = np.zeros((len(hubs), len(products)))
@@ -110,6 +124,7 @@ def build_problem(scenario: Scenario) -> ProblemData:
         h = pd.Index(hubs["hub_id"]).get_indexer(tables.inventory["hub_id"])
         p = pd.Index(products["product_id"]).get_indexer(tables.inventory["product_id"])
         np.add.at(stock, (h, p), tables.inventory["quantity"].to_numpy(dtype=float))
+    throughput_ht, peak_ht = hub_period_capacities(hubs, tables.hub_capacity, scenario.periods)
     return ProblemData(
         name=config.name,
         periods=scenario.periods,
@@ -120,6 +135,7 @@ def build_problem(scenario: Scenario) -> ProblemData:
         sources=sources,
         modes=modes,
         channels=channels,
+        pickups=pickups,
         campaigns=campaigns,
         streams=streams,
         out_pairs=out_pairs[["hub_idx", "region_idx", "mode_idx", "distance_km", "transit_hours"]],
@@ -129,7 +145,28 @@ def build_problem(scenario: Scenario) -> ProblemData:
         initial_stock=stock,
         free_replenishment=not tables.has_sources,
         crs=crs,
+        throughput_ht=throughput_ht,
+        peak_ht=peak_ht,
     )
+
+
+def hub_period_capacities(
+    hubs: pd.DataFrame, overrides: pd.DataFrame, periods: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """(hubs x periods) base throughput and peak capacity (m3): the hubs' columns, then the
+    ``hub_capacity`` rows (a blank cell keeps the hub's value)."""
+    base = np.repeat(hubs["throughput_capacity"].to_numpy(float)[:, None], periods, axis=1)
+    peak = np.repeat(hubs["peak_capacity"].to_numpy(float)[:, None], periods, axis=1)
+    if len(overrides):
+        h = pd.Index(hubs["hub_id"]).get_indexer(overrides["hub_id"])
+        t = overrides["period"].to_numpy(int) - 1
+        for column, target in (("throughput_capacity", base), ("peak_capacity", peak)):
+            values = overrides[column].to_numpy(float)
+            given = ~np.isnan(values)
+            target[h[given], t[given]] = values[given]
+    # peak capacity only adds to a finite base: an unlimited hub needs no premium
+    peak = np.where(np.isfinite(base), peak, 0.0)
+    return base, peak
 
 
 def _build_streams(
@@ -174,9 +211,13 @@ def _build_streams(
     streams["window_hours"] = np.where(np.isnan(own), window, own)
     penalty = products["lost_sale_penalty"].to_numpy(dtype=float)
     streams["lost_sale_penalty"] = penalty[streams["product_idx"].to_numpy()]
-    rate = channels["return_rate"].to_numpy(dtype=float)
-    cost = channels["return_cost"].to_numpy(dtype=float)
-    streams["return_cost_per_unit"] = (rate * cost)[streams["channel_idx"].to_numpy()]
+    c = streams["channel_idx"].to_numpy()
+    own_rate = products["return_rate"].to_numpy(dtype=float)[streams["product_idx"].to_numpy()]
+    rate = np.where(np.isnan(own_rate), channels["return_rate"].to_numpy(dtype=float)[c], own_rate)
+    streams["return_rate"] = rate
+    streams["pickup"] = channels["kind"].to_numpy()[c] == "pickup"
+    streams["restock_share"] = channels["restock_share"].to_numpy(dtype=float)[c]
+    streams["return_cost_per_unit"] = rate * channels["return_cost"].to_numpy(dtype=float)[c]
     streams.index.name = "stream_idx"
     return streams
 
@@ -299,9 +340,33 @@ def _build_out_pairs(
     return pairs.rename(columns={"from_idx": "hub_idx", "to_idx": "region_idx"})
 
 
+def _build_pickup_pairs(
+    hubs: pd.DataFrame,
+    regions: pd.DataFrame,
+    pickups: pd.DataFrame,
+    modes: pd.DataFrame,
+    lanes: pd.DataFrame,
+    policy: Policy,
+    crs: str | None = None,
+) -> pd.DataFrame:
+    """(region, hub, pickup point, mode) for pickup streams: the hub -> pickup point leg,
+    for every pickup point within the region's customers' reach."""
+    reach = reach_pairs(regions, pickups, policy.circuity)
+    if not len(reach):
+        return pd.DataFrame(columns=["region_idx", "hub_idx", "pickup_idx", "customer_km"])
+    usable = hubs["status"].to_numpy() != "forced_closed"
+    legs = _pairs(
+        hubs, "hub_id", pickups, "pickup_id", modes, OUT_LEGS, lanes, policy.circuity, crs
+    )
+    legs = legs[usable[legs["from_idx"].to_numpy()]] if len(legs) else legs
+    legs = legs.rename(columns={"from_idx": "hub_idx", "to_idx": "pickup_idx"})
+    return legs.merge(reach, on="pickup_idx", how="inner")
+
+
 def _build_out_arcs(
     streams: pd.DataFrame,
     pairs: pd.DataFrame,
+    pickup_pairs: pd.DataFrame,
     hubs: pd.DataFrame,
     products: pd.DataFrame,
     policy: Policy,
@@ -313,9 +378,22 @@ def _build_out_arcs(
             "product_idx",
             "period",
             "window_hours",
+            "return_rate",
             "return_cost_per_unit",
+            "pickup",
         ]
-    ].merge(pairs, on="region_idx", how="inner")
+    ].merge(
+        pd.concat(
+            [
+                pairs.assign(pickup=False, pickup_idx=-1, customer_km=0.0),
+                pickup_pairs.assign(pickup=True),
+            ],
+            ignore_index=True,
+        ),
+        on=["region_idx", "pickup"],
+        how="inner",
+    )
+    arcs = arcs.astype({"hub_idx": np.int64, "pickup_idx": np.int64, "mode_idx": np.int64})
     open_from = hubs["open_from_period"].to_numpy()[arcs["hub_idx"].to_numpy()]
     arcs = arcs[open_from <= arcs["period"].to_numpy()]
     late = arcs["transit_hours"].to_numpy() > arcs["window_hours"].to_numpy() + 1e-9
@@ -324,24 +402,33 @@ def _build_out_arcs(
     arcs = arcs.assign(late=late)
     arcs = _with_unit_costs(arcs, products)
     arcs["handling_cost"] = hubs["handling_cost"].to_numpy(float)[arcs["hub_idx"].to_numpy()]
-    arcs["return_cost"] = arcs["return_cost_per_unit"].to_numpy()
+    # returned units go back by the same mode at the same cost per unit, then are processed;
+    # the trip back emits like the trip out
+    rate = arcs["return_rate"].to_numpy(float)
+    arcs["return_cost"] = (
+        arcs["return_cost_per_unit"].to_numpy() + rate * arcs["transport_cost"].to_numpy()
+    )
+    arcs["co2_t"] = arcs["co2_t"].to_numpy() * (1.0 + rate)
     arcs["late_cost"] = np.where(late, policy.late_penalty_per_unit or 0.0, 0.0)
     columns = [
         "hub_idx",
         "stream_idx",
         "mode_idx",
+        "pickup_idx",
+        "customer_km",
         "distance_km",
         "transit_hours",
         "transport_cost",
         "handling_cost",
         "return_cost",
+        "return_rate",
         "late",
         "late_cost",
         "co2_t",
     ]
     arcs = (
         drop_dominated_modes(arcs[columns], policy)
-        .sort_values(["stream_idx", "hub_idx", "mode_idx"], kind="stable")
+        .sort_values(["stream_idx", "hub_idx", "pickup_idx", "mode_idx"], kind="stable")
         .reset_index(drop=True)
     )
     arcs.index.name = "arc_idx"
@@ -376,17 +463,17 @@ def drop_dominated_modes(arcs: pd.DataFrame, policy: Policy) -> pd.DataFrame:
         return arcs
     unit = (
         arcs["transport_cost"].to_numpy(float)
+        + arcs["return_cost"].to_numpy(float)  # the returned share's trip back
         + arcs["late_cost"].to_numpy(float)
         + policy.carbon.price_per_t * arcs["co2_t"].to_numpy(float)
     )
     ranked = arcs.assign(_unit=unit).sort_values(
-        ["stream_idx", "hub_idx", "late", "_unit", "mode_idx"], kind="stable"
+        ["stream_idx", "hub_idx", "pickup_idx", "late", "_unit", "mode_idx"], kind="stable"
     )
-    best = ranked.drop_duplicates(["stream_idx", "hub_idx", "late"], keep="first")
-    on_time_cost = best[~best["late"]].set_index(["stream_idx", "hub_idx"])["_unit"]
-    rival = on_time_cost.reindex(
-        pd.MultiIndex.from_frame(best[["stream_idx", "hub_idx"]])
-    ).to_numpy()
+    route = ["stream_idx", "hub_idx", "pickup_idx"]
+    best = ranked.drop_duplicates([*route, "late"], keep="first")
+    on_time_cost = best[~best["late"]].set_index(route)["_unit"]
+    rival = on_time_cost.reindex(pd.MultiIndex.from_frame(best[route])).to_numpy()
     keep = ~best["late"].to_numpy(dtype=bool) | np.isnan(rival) | (best["_unit"].to_numpy() < rival)
     return best[keep].drop(columns="_unit")
 

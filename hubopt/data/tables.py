@@ -75,6 +75,7 @@ def _name_local() -> Column:
 
 
 HUB_STATUSES = ("candidate", "existing", "forced_open", "forced_closed")
+CHANNEL_KINDS = ("delivery", "pickup")
 LEGS = ("inbound", "outbound", "both")
 
 TABLES: dict[str, TableSchema] = {
@@ -129,6 +130,23 @@ TABLES: dict[str, TableSchema] = {
                 1,
                 unit="period",
                 description="First period it may be open.",
+            ),
+            Column(
+                "peak_capacity",
+                "float",
+                0.0,
+                0,
+                unit="m3/period",
+                description="Extra throughput above throughput_capacity at a premium "
+                "(peak staffing, temporary space).",
+            ),
+            Column(
+                "peak_cost_per_m3",
+                "float",
+                0.0,
+                0,
+                unit="money/m3",
+                description="Premium per m3 of throughput above throughput_capacity.",
             ),
         ),
         key=("hub_id",),
@@ -190,6 +208,14 @@ TABLES: dict[str, TableSchema] = {
             ),
             Column(
                 "unit_margin", "float", 0.0, unit="money/unit", description="Margin per unit sold."
+            ),
+            Column(
+                "return_rate",
+                "float",
+                None,
+                0,
+                1,
+                description="Share of delivered units returned; blank = the channel's.",
             ),
         ),
         key=("product_id",),
@@ -277,15 +303,93 @@ TABLES: dict[str, TableSchema] = {
         (
             Column("channel_id", "id", description="Channel id."),
             _name(),
+            Column(
+                "kind",
+                "str",
+                "delivery",
+                choices=CHANNEL_KINDS,
+                description="delivery (to the region) or pickup (to an open pickup point in "
+                "the customers' reach).",
+            ),
             Column("delivery_window_hours", "float", None, 1e-9, unit="h", description="Window."),
             Column(
                 "return_rate", "float", 0.0, 0, 1, description="Share of delivered units returned."
             ),
             Column(
-                "return_cost", "float", 0.0, 0, unit="money/unit", description="Per returned unit."
+                "return_cost",
+                "float",
+                0.0,
+                0,
+                unit="money/unit",
+                description="Processing cost per returned unit (the trip back costs what the "
+                "delivery did).",
+            ),
+            Column(
+                "restock_share",
+                "float",
+                1.0,
+                0,
+                1,
+                description="Share of returned units put back into the hub's stock next period.",
             ),
         ),
         key=("channel_id",),
+    ),
+    "hub_capacity": TableSchema(
+        "hub_capacity",
+        (
+            Column("hub_id", "id", description="Hub."),
+            Column("period", "int", minimum=1, unit="period", description="Period 1..T."),
+            Column(
+                "throughput_capacity",
+                "float",
+                None,
+                0,
+                unit="m3/period",
+                description="Replaces the hub's throughput_capacity in this period; blank = keep.",
+            ),
+            Column(
+                "peak_capacity",
+                "float",
+                None,
+                0,
+                unit="m3/period",
+                description="Replaces the hub's peak_capacity in this period; blank = keep.",
+            ),
+        ),
+        key=("hub_id", "period"),
+        description="Per-period overrides of the hubs' throughput and peak capacity.",
+    ),
+    "pickup_points": TableSchema(
+        "pickup_points",
+        (
+            Column("pickup_id", "id", description="Pickup point id."),
+            _name(),
+            _lat(),
+            _lon(),
+            Column(
+                "fixed_cost",
+                "float",
+                minimum=0,
+                unit="money/period",
+                description="Cost per open period.",
+            ),
+            Column(
+                "capacity", "float", INF, 0, unit="units/period", description="Parcels per period."
+            ),
+            Column(
+                "max_distance_km",
+                "float",
+                minimum=0,
+                unit="km",
+                description="How far a customer travels to it (road km from the region).",
+            ),
+            Column(
+                "status", "str", "candidate", choices=HUB_STATUSES, description="Network status."
+            ),
+        ),
+        key=("pickup_id",),
+        description="Stores and lockers that pickup-channel demand is served through.",
     ),
     "vehicles": TableSchema(
         "vehicles",

@@ -64,9 +64,9 @@ def _slacks(elastic: ProblemData, model: MatrixModel) -> list[Slack]:
         sl = blocks["service"]
         out.append(Slack("service", "service", rows("service"), 1.0, model.row_lo[sl]))
     if "throughput" in blocks:
-        cap = elastic.hubs["throughput_capacity"].to_numpy(float)
-        keep = np.flatnonzero(np.repeat(np.isfinite(cap), elastic.periods))
-        scale = np.repeat(cap, elastic.periods)[keep]
+        cap = (elastic.throughput_ht + elastic.peak_ht).ravel()
+        keep = np.flatnonzero(np.isfinite(cap))
+        scale = np.maximum(cap[keep], 1e-9)
         out.append(Slack("throughput", "throughput", rows("throughput"), -1.0, scale))
     if "storage" in blocks:
         scale = np.repeat(stock_bound(elastic), elastic.periods)
@@ -74,6 +74,10 @@ def _slacks(elastic: ProblemData, model: MatrixModel) -> list[Slack]:
     if "supply" in blocks:
         cap = elastic.supply["capacity"].to_numpy(float)
         out.append(Slack("supply", "supply", rows("supply"), -1.0, cap[np.isfinite(cap)]))
+    if "pickup" in blocks:
+        sl = blocks["pickup"]
+        size = -model.A[sl.start : sl.stop].min(axis=1).toarray().ravel()  # min(cap, D)
+        out.append(Slack("pickup", "pickup", rows("pickup"), -1.0, size))
     if "hub_count" in blocks:
         ones = np.ones(elastic.periods)
         out.append(Slack("hub_count", "hub_count", rows("hub_count"), 1.0, ones))

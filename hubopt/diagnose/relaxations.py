@@ -7,9 +7,11 @@ import logging
 import numpy as np
 import pandas as pd
 
+from hubopt.data.pickup import customer_km_matrix
 from hubopt.data.problem import ProblemData
 from hubopt.diagnose.text import Relaxation, Slack, count_text, fastest_lane_text, region_label
 from hubopt.model.matrix import MatrixModel
+from hubopt.model.network import pickup_point_periods
 
 log = logging.getLogger(__name__)
 
@@ -107,22 +109,36 @@ def describe_slack(
                     f"but at most {count_text(required - v)} can be; {_late_regions(problem, streams)}",
                 )
             )
-    elif family in {"throughput", "storage"}:
-        if family == "throughput":
-            cap = hubs["throughput_capacity"].to_numpy(float)
-            hp = np.flatnonzero(np.repeat(np.isfinite(cap), elastic.periods))[hit]
-        else:
-            cap = hubs["storage_capacity"].to_numpy(float)
-            hp = hit
-        what = "throughput capacity" if family == "throughput" else "storage capacity"
+    elif family == "throughput":
+        base, peak = elastic.throughput_ht.ravel(), elastic.peak_ht.ravel()
+        hp = np.flatnonzero(np.isfinite(base))[hit]
         for pos, v in zip(hp, values, strict=True):
+            h, t = divmod(int(pos), elastic.periods)
+            has = (
+                f"base {count_text(base[pos])} m³ + peak capacity {count_text(peak[pos])} m³ "
+                f"= {count_text(base[pos] + peak[pos])} m³; raise peak_capacity (hubs or "
+                "hub_capacity) or throughput_capacity"
+                if peak[pos] > 0
+                else f"it has {count_text(base[pos])} m³ and no peak_capacity"
+            )
+            out.append(
+                Relaxation(
+                    family,
+                    float(v),
+                    f"period {t + 1}: hub {hubs['hub_id'].iloc[h]} needs {count_text(v)} m³ more "
+                    f"throughput capacity ({has}).",
+                )
+            )
+    elif family == "storage":
+        cap = hubs["storage_capacity"].to_numpy(float)
+        for pos, v in zip(hit, values, strict=True):
             h, t = divmod(int(pos), elastic.periods)
             out.append(
                 Relaxation(
                     family,
                     float(v),
-                    f"period {t + 1}: hub {hubs['hub_id'].iloc[h]} needs {count_text(v)} m³ more {what} "
-                    f"(it has {count_text(cap[h])} m³).",
+                    f"period {t + 1}: hub {hubs['hub_id'].iloc[h]} needs {count_text(v)} m³ more "
+                    f"storage capacity (it has {count_text(cap[h])} m³).",
                 )
             )
     elif family == "supply":
@@ -139,6 +155,8 @@ def describe_slack(
                     f"{product} (supply capacity {count_text(row['capacity'])}).",
                 )
             )
+    elif family == "pickup":
+        out += pickup_relaxations(problem, elastic, hit, values)
     elif family == "hub_count":
         policy = elastic.policy
         for t, v in zip(hit, values, strict=True):
@@ -235,4 +253,47 @@ def forced_relaxations(
                     f"needs it closed in period(s) {', '.join(map(str, periods))}.",
                 )
             )
+    return out
+
+
+def pickup_relaxations(
+    problem: ProblemData, elastic: ProblemData, hit: np.ndarray, values: np.ndarray
+) -> list[Relaxation]:
+    """Pickup points short of capacity, naming the pickup reach that leaves customers no
+    other point: the nearest point beyond their ``max_distance_km``."""
+    _, _, keys = pickup_point_periods(elastic)
+    pickups = elastic.pickups
+    km = customer_km_matrix(elastic.regions, pickups, elastic.policy.circuity)
+    reach = pickups["max_distance_km"].to_numpy(float)
+    out = []
+    for r, v in zip(hit, values, strict=True):
+        q, t = divmod(int(keys[int(r)]), elastic.periods)
+        streams = elastic.streams
+        arcs = elastic.out_arcs
+        via = arcs["pickup_idx"].to_numpy() == q
+        regions = np.unique(streams["region_idx"].to_numpy()[arcs["stream_idx"].to_numpy()[via]])
+        beyond = []
+        for region in regions[:3]:
+            outside = np.flatnonzero(km[region] > reach + 1e-9)
+            if len(outside):
+                p = outside[np.argmin(km[region, outside])]
+                beyond.append(
+                    f"{region_label(problem, int(region))}: next pickup point "
+                    f"{pickups['pickup_id'].iloc[p]} is {km[region, p]:.1f} km away, beyond "
+                    f"its max_distance_km {reach[p]:g}"
+                )
+        reach_text = (
+            "; customers cannot reach another pickup point (" + "; ".join(beyond) + ")"
+            if beyond
+            else ""
+        )
+        out.append(
+            Relaxation(
+                "pickup",
+                float(v),
+                f"period {t + 1}: pickup point {pickups['pickup_id'].iloc[q]} needs "
+                f"{count_text(v)} more units of capacity (it has "
+                f"{count_text(pickups['capacity'].iloc[q])} units per period){reach_text}.",
+            )
+        )
     return out

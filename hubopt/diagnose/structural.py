@@ -98,7 +98,6 @@ def capacity_reach(problem: ProblemData, labels: dict[str, str]) -> list[InputWa
     if not must.any():
         return []
     volume = _stream_volume(problem)
-    cap = hubs["throughput_capacity"].to_numpy(float)
     usable = hubs["status"].to_numpy() != "forced_closed"
     open_from = hubs["open_from_period"].to_numpy()
     limit = problem.policy.max_open_hubs
@@ -109,6 +108,8 @@ def capacity_reach(problem: ProblemData, labels: dict[str, str]) -> list[InputWa
         if not in_t.any():
             continue
         allowed = usable & (open_from <= t)
+        # base throughput plus any peak capacity (at a premium) of period t
+        cap = problem.throughput_ht[:, t - 1] + problem.peak_ht[:, t - 1]
         sel = arcs[in_t[arcs["stream_idx"].to_numpy()]]
         sets = pd.crosstab(sel["stream_idx"], sel["hub_idx"]).reindex(
             columns=range(len(hubs)), fill_value=0

@@ -19,6 +19,8 @@ VARIABLE_FAMILIES = (
     variables.define_stock,
     variables.define_unmet,
     variables.define_assign,
+    variables.define_peak,
+    variables.define_pickup_open,
 )
 CONSTRAINT_FAMILIES = (
     flow.define_demand,
@@ -34,6 +36,7 @@ CONSTRAINT_FAMILIES = (
     network.define_budget,
     network.define_single_sourcing,
     network.define_carbon_cap,
+    network.define_pickup,
 )
 
 

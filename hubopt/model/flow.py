@@ -24,9 +24,13 @@ def define_demand(m: ModelAssembler, problem: ProblemData) -> None:
 
 
 def define_balance(m: ModelAssembler, problem: ProblemData) -> None:
-    """Family 2, per (h, p, t): stock[t-1] + sum inflow[t] - sum ship[t] - stock[t] = 0.
+    """Family 2, per (h, p, t):
+    stock[t-1] + sum inflow[t] + sum restock_k * return_rate_k * ship[t-1] - sum ship[t]
+    - stock[t] = 0.
 
     stock[0] is the starting inventory, moved to the right-hand side: = -initial for t = 1.
+    Family 11: a share ``restock_share`` of the units returned to a hub in period t - 1
+    re-enters its stock in period t (returns of the last period fall outside the horizon).
     """
     layout = layout_of(problem)
     h, p, t = layout.grid()
@@ -48,17 +52,38 @@ def define_balance(m: ModelAssembler, problem: ProblemData) -> None:
         m.column("ship", np.arange(len(sh))),
     ]
     vals = [-np.ones(n), np.ones(len(prev)), np.ones(len(ih)), -np.ones(len(sh))]
+    streams = problem.streams
+    k = problem.out_arcs["stream_idx"].to_numpy()
+    back = (streams["return_rate"].to_numpy(float) * streams["restock_share"].to_numpy(float))[k]
+    restock = np.flatnonzero((back > 0) & (st < problem.periods))
+    rows.append(layout.hub_product_period(sh[restock], sp_[restock], st[restock] + 1))
+    cols.append(m.column("ship", restock))
+    vals.append(back[restock])
     rhs = np.where(t == 1, -problem.initial_stock[h, p], 0.0)
     m.add_rows(
         "balance", n, np.concatenate(rows), np.concatenate(cols), np.concatenate(vals), rhs, rhs
     )
 
 
-def define_safety_stock(m: ModelAssembler, problem: ProblemData) -> None:
-    """Family 3 (no pooling), per (h, p, t): stock[h,p,t] - z * sum_k sigma_k / d_k * ship[h,k,.] >= 0.
+def safety_ratios(problem: ProblemData) -> np.ndarray:
+    """Per outbound arc: sigma_k / d_k of its stream (the std per unit served)."""
+    streams = problem.streams
+    k = problem.out_arcs["stream_idx"].to_numpy()
+    return streams["std"].to_numpy(float)[k] / streams["quantity"].to_numpy(float)[k]
 
-    ``sigma_k / d_k * ship`` is the std of the share of stream k that hub h serves, so the
-    hub holds ``z`` standard deviations of the demand it serves in period t (units).
+
+def define_safety_stock(m: ModelAssembler, problem: ProblemData) -> None:
+    """Family 3, per (h, p, t): stock[h,p,t] - z * sum_k g_k * ship[h,k,.] >= 0 (units).
+
+    Without pooling g_k = sigma_k / d_k: ``sigma_k / d_k * ship`` is the std of the share of
+    stream k that hub h serves, so the hub holds z standard deviations of each.
+
+    With pooling the requirement is z * sqrt(sum_k (sigma_k / d_k * x_hk)^2) (x_hk = units
+    of k served by h), a convex cone. These rows are its first outer-approximation cut,
+    the tangent at x_hk = d_k (the hub serves every stream it reaches):
+    g_k = (sigma_k / d_k) * sigma_k / sqrt(sum_j sigma_j^2), sum over the streams of
+    (p, t) that h reaches. :mod:`hubopt.pooling` adds tangents at the plan's own shares
+    and re-solves until the requirement holds within ``pooling_tolerance``.
     """
     z = problem.policy.safety_stock.z
     streams = problem.streams
@@ -66,11 +91,18 @@ def define_safety_stock(m: ModelAssembler, problem: ProblemData) -> None:
         return
     layout = layout_of(problem)
     n = layout.n_hub_product_periods
-    k = problem.out_arcs["stream_idx"].to_numpy()
-    ratio = streams["std"].to_numpy(float)[k] / streams["quantity"].to_numpy(float)[k]
+    ratio = safety_ratios(problem)
     sh, sp_, st = arc_products_periods(problem)
+    hpt = layout.hub_product_period(sh, sp_, st)
+    if problem.policy.safety_stock.pooling:
+        k = problem.out_arcs["stream_idx"].to_numpy()
+        sigma = streams["std"].to_numpy(float)[k]
+        # each reachable (hub, stream) once, whatever the number of modes
+        _, first = np.unique(hpt.astype(np.int64) * len(streams) + k, return_index=True)
+        norm = np.sqrt(np.bincount(hpt[first], weights=sigma[first] ** 2, minlength=n))
+        ratio = ratio * np.divide(sigma, norm[hpt], out=np.zeros(len(hpt)), where=norm[hpt] > 0)
     use = ratio > 0
-    row = np.concatenate([np.arange(n), layout.hub_product_period(sh[use], sp_[use], st[use])])
+    row = np.concatenate([np.arange(n), hpt[use]])
     col = np.concatenate([m.column("stock", np.arange(n)), m.column("ship", np.flatnonzero(use))])
     val = np.concatenate([np.ones(n), -z * ratio[use]])
     m.add_rows("safety_stock", n, row, col, val, 0.0, np.inf)

@@ -8,27 +8,53 @@ import numpy as np
 from hubopt.data.problem import ProblemData
 from hubopt.model.index import arc_products_periods, inflow_keys, layout_of
 from hubopt.model.matrix import ModelAssembler
-from hubopt.model.variables import assign_pairs
+from hubopt.model.variables import assign_pairs, peak_hub_periods
 
 
 def define_throughput(m: ModelAssembler, problem: ProblemData) -> None:
-    """Family 4a, per (h, t) with finite capacity: sum volume_p * ship - capacity_h * open[h,t] <= 0 (m3)."""
+    """Family 4a, per (h, t) with finite capacity (m3):
+    sum volume_p * (1 + return_rate_k) * ship - capacity_ht * open[h,t] - peak[h,t] <= 0
+    (returns come back through the hub that delivered them, family 11), and family 12,
+    per (h, t) with peak capacity: peak[h,t] - peak_capacity_ht * open[h,t] <= 0.
+
+    ``capacity_ht`` and ``peak_capacity_ht`` are the hubs' columns with the
+    ``hub_capacity`` overrides; ``peak`` costs ``peak_cost_per_m3``.
+    """
     layout = layout_of(problem)
-    cap = problem.hubs["throughput_capacity"].to_numpy(float)
-    if not np.isfinite(cap).any():
+    cap = problem.throughput_ht.ravel()
+    keep_hp = np.flatnonzero(np.isfinite(cap))
+    if not len(keep_hp):
         return
     sh, sp_, st = arc_products_periods(problem)
-    keep_hp = np.flatnonzero(np.repeat(np.isfinite(cap), problem.periods))
     row_of = -np.ones(layout.n_hub_periods, dtype=np.int64)
     row_of[keep_hp] = np.arange(len(keep_hp))
     r = row_of[layout.hub_period(sh, st)]
     use = r >= 0
-    vol = problem.products["unit_volume"].to_numpy(float)[sp_[use]]
-    cap_hp = np.repeat(cap, problem.periods)[keep_hp]
-    row = np.concatenate([r[use], np.arange(len(keep_hp))])
-    col = np.concatenate([m.column("ship", np.flatnonzero(use)), m.column("open", keep_hp)])
-    val = np.concatenate([vol, -cap_hp])
+    # returned units come back through the delivering hub in the same period (family 11)
+    rate = problem.out_arcs["return_rate"].to_numpy(float)[use]
+    vol = problem.products["unit_volume"].to_numpy(float)[sp_[use]] * (1.0 + rate)
+    peak_hp = peak_hub_periods(problem)
+    row = np.concatenate([r[use], np.arange(len(keep_hp)), row_of[peak_hp]])
+    col = np.concatenate(
+        [
+            m.column("ship", np.flatnonzero(use)),
+            m.column("open", keep_hp),
+            m.column("peak", np.arange(len(peak_hp))) if len(peak_hp) else np.zeros(0, int),
+        ]
+    )
+    val = np.concatenate([vol, -cap[keep_hp], -np.ones(len(peak_hp))])
     m.add_rows("throughput", len(keep_hp), row, col, val, -np.inf, 0.0)
+    if len(peak_hp):
+        n = len(peak_hp)
+        m.add_rows(
+            "peak_linking",
+            n,
+            np.concatenate([np.arange(n), np.arange(n)]),
+            np.concatenate([m.column("peak", np.arange(n)), m.column("open", peak_hp)]),
+            np.concatenate([np.ones(n), -problem.peak_ht.ravel()[peak_hp]]),
+            -np.inf,
+            0.0,
+        )
 
 
 def volume_bound(problem: ProblemData) -> float:
@@ -55,10 +81,11 @@ def inflow_bound(problem: ProblemData) -> np.ndarray:
     """Per hub: the most volume it can take in per period.
 
     inflow[t] = shipped[t] + stock[t] - stock[t-1] <= throughput + storage when both are
-    finite; otherwise :func:`volume_bound`.
+    finite (throughput: the largest base + peak capacity over the periods); otherwise
+    :func:`volume_bound`.
     """
-    hubs = problem.hubs
-    both = hubs["storage_capacity"].to_numpy(float) + hubs["throughput_capacity"].to_numpy(float)
+    through = (problem.throughput_ht + problem.peak_ht).max(axis=1, initial=0.0)
+    both = problem.hubs["storage_capacity"].to_numpy(float) + through
     return np.minimum(both, volume_bound(problem))
 
 
@@ -298,4 +325,47 @@ def define_carbon_cap(m: ModelAssembler, problem: ProblemData) -> None:
         np.concatenate([ship_co2, in_co2]),
         -np.inf,
         cap,
+    )
+
+
+def pickup_point_periods(problem: ProblemData) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """For the pickup arcs: their arc positions, and (pickup point, period) row keys
+    ``q * T + t - 1`` per arc; plus the sorted distinct keys."""
+    arcs = problem.out_arcs
+    q = arcs["pickup_idx"].to_numpy().astype(np.int64)
+    arc = np.flatnonzero(q >= 0)
+    period = problem.streams["period"].to_numpy()[arcs["stream_idx"].to_numpy()[arc]]
+    key = q[arc] * problem.periods + period - 1
+    return arc, key, np.unique(key)
+
+
+def define_pickup(m: ModelAssembler, problem: ProblemData) -> None:
+    """Family 13, per (pickup point q, period t) with arcs:
+    sum ship[h,k,m via q] - min(capacity_q, D_qt) * pickup_open[q,t] <= 0 (units).
+
+    D_qt is the pickup demand of period t whose customers reach q: the row links the
+    flow to an open point and caps it at its capacity.
+    """
+    if not len(problem.pickups):
+        return
+    arc, key, keys = pickup_point_periods(problem)
+    if not len(keys):
+        return
+    streams = problem.streams
+    k = problem.out_arcs["stream_idx"].to_numpy()[arc].astype(np.int64)
+    row = np.searchsorted(keys, key)
+    _, first = np.unique(row * len(streams) + k, return_index=True)
+    reach_units = np.bincount(
+        row[first], weights=streams["quantity"].to_numpy(float)[k[first]], minlength=len(keys)
+    )
+    cap = problem.pickups["capacity"].to_numpy(float)[keys // problem.periods]
+    n = len(keys)
+    m.add_rows(
+        "pickup",
+        n,
+        np.concatenate([row, np.arange(n)]),
+        np.concatenate([m.column("ship", arc), m.column("pickup_open", keys)]),
+        np.concatenate([np.ones(len(arc)), -np.minimum(cap, reach_units)]),
+        -np.inf,
+        0.0,
     )

@@ -13,6 +13,10 @@ inflow     inbound arc          units source -> hub by mode (or free per hub-pro
 stock      hub, product, period end-of-period units; holding_cost
 unmet      stream with penalty  units not delivered; lost_sale_penalty
 assign     hub, region          1 if the region is served by the hub (single sourcing)
+peak       hub, period          m3 of throughput above the base capacity (only where a
+                                peak capacity exists); peak_cost_per_m3
+pickup_    pickup point, period 1 if the pickup point is open (binary); fixed_cost per period
+open
 =========  ===================  ==========================================================
 """
 
@@ -127,3 +131,40 @@ def define_assign(m: ModelAssembler, problem: ProblemData) -> None:
     if problem.policy.single_sourcing:
         hubs, _ = assign_pairs(problem)
         m.add_variables("assign", np.zeros(len(hubs)), 0.0, 1.0, integer=True)
+
+
+def peak_hub_periods(problem: ProblemData) -> np.ndarray:
+    """Positions (hub-major, as ``open``) of the hub-periods with peak capacity."""
+    return np.flatnonzero(problem.peak_ht.ravel() > 0)
+
+
+def define_peak(m: ModelAssembler, problem: ProblemData) -> None:
+    """``peak[h,t]`` in [0, peak capacity] (m3), ``peak_cost_per_m3`` each."""
+    hp = peak_hub_periods(problem)
+    if not len(hp):
+        return
+    cost = np.repeat(problem.hubs["peak_cost_per_m3"].to_numpy(float), problem.periods)[hp]
+    m.add_variables("peak", cost, 0.0, problem.peak_ht.ravel()[hp])
+
+
+def pickup_open_bounds(problem: ProblemData) -> tuple[np.ndarray, np.ndarray]:
+    """(lb, ub) of ``pickup_open[q,t]``, flattened point-major: forced_closed -> 0;
+    forced_open and existing -> 1 (existing ones may close only if closing is allowed)."""
+    status = problem.pickups["status"].to_numpy()[:, None]
+    shape = (len(problem.pickups), problem.periods)
+    ub = np.broadcast_to(np.where(status == "forced_closed", 0.0, 1.0), shape)
+    must = (status == "forced_open") | ((status == "existing") & (not problem.policy.allow_closing))
+    lb = np.broadcast_to(np.where(must, 1.0, 0.0), shape)
+    return lb.ravel().copy(), ub.ravel().copy()
+
+
+def define_pickup_open(m: ModelAssembler, problem: ProblemData) -> None:
+    """``pickup_open[q,t]`` binary per pickup point and period, fixed cost per open period.
+
+    Pickup points (stores, lockers) open and close period by period: no opening costs.
+    """
+    if not len(problem.pickups):
+        return
+    lb, ub = pickup_open_bounds(problem)
+    cost = np.repeat(problem.pickups["fixed_cost"].to_numpy(float), problem.periods)
+    m.add_variables("pickup_open", cost, lb, ub, integer=True)

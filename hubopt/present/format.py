@@ -31,6 +31,8 @@ COST_LABELS = {
     "inbound_transport": "Inbound transport",
     "outbound_transport": "Outbound transport",
     "handling": "Handling",
+    "peak": "Peak capacity",
+    "pickup_points": "Pickup points",
     "returns": "Returns",
     "holding": "Holding stock",
     "lost_sales": "Lost sales",

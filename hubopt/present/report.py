@@ -17,6 +17,7 @@ from typing import Any
 import pandas as pd
 
 from hubopt.kpis import PROMISE_HOURS, TIER_ORDER, has_provinces, open_periods_of, promise_table
+from hubopt.present.capacity import capacity_sections
 from hubopt.present.charts import cost_bars, stacked_bar
 from hubopt.present.format import (
     DASH,
@@ -154,6 +155,7 @@ def _plan(result: Result, currency: str) -> dict[str, Any]:
         "cost_chart": cost_bars(kpis.costs, currency, width=760),
         "total_cost": f"{fmt_num(h.get('total_cost'))} {currency}".strip(),
         "hubs": _hubs(result),
+        "capacity": capacity_sections(result, currency),
         "unused_hubs": [
             str(n or i)
             for n, i, p in zip(

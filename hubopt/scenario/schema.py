@@ -22,6 +22,8 @@ TABLE_KEYS = (
     "modes",
     "lanes",
     "channels",
+    "hub_capacity",
+    "pickup_points",
     "vehicles",
 )
 
@@ -60,6 +62,12 @@ class DataPaths(Block):
     channels: str | None = Field(
         default=None, description="Sales channels: windows, return rates and costs."
     )
+    hub_capacity: str | None = Field(
+        default=None, description="Per-period throughput and peak capacity of hubs."
+    )
+    pickup_points: str | None = Field(
+        default=None, description="Stores and lockers for pickup-channel demand."
+    )
     vehicles: str | None = Field(default=None, description="Vehicle fleet for delivery routes.")
 
 
@@ -89,18 +97,20 @@ class SafetyStock(Block):
 
     z: float = Field(default=0.0, ge=0, description="Service factor (1.65 ~ 95 % cycle service).")
     pooling: bool = Field(
-        default=False, description="Risk-pooled square-root requirement (not yet supported)."
+        default=False,
+        description="Risk-pooled requirement z * sqrt(sum (sigma_k * share_k)^2) per hub, product "
+        "and period (outer-approximation cuts, re-solved until within pooling_tolerance); "
+        "false = z * sum sigma_k * share_k.",
     )
-
-    @field_validator("pooling")
-    @classmethod
-    def _pooling_not_supported(cls, value: bool) -> bool:
-        if value:
-            raise ValueError(
-                "risk-pooled safety stock (pooling: true) is not supported yet; use pooling: false "
-                "(each hub holds z x the std of the demand it serves)"
-            )
-        return value
+    pooling_tolerance: float = Field(
+        default=0.001,
+        gt=0,
+        lt=1,
+        description="Largest accepted shortfall below the pooled requirement, as a share of it.",
+    )
+    max_cut_rounds: int = Field(
+        default=50, ge=1, description="Most re-solves of the pooled safety-stock cut loop."
+    )
 
 
 class Carbon(Block):
@@ -301,6 +311,19 @@ class ScaleDemand(Block):
     factor: float = Field(ge=0, description="Multiplier of quantity and std (1.3 = +30 %).")
 
 
+class ShiftChannel(Block):
+    """Move a share of the demand in a scope from one channel to another (e.g. to pickup)."""
+
+    regions: RegionFilter = Field(default="all", description="Regions in scope.")
+    products: list[str] | Literal["all"] = Field(default="all", description="Products in scope.")
+    periods: list[Annotated[int, Field(ge=1)]] | Literal["all"] = Field(
+        default="all", description="Periods in scope (1..T)."
+    )
+    from_channel: str = Field(min_length=1, description="Channel the demand leaves.")
+    to_channel: str = Field(min_length=1, description="Channel the demand moves to.")
+    share: float = Field(gt=0, le=1, description="Share of each demand row that moves.")
+
+
 class ScaleCapacity(Block):
     """Multiply hub capacities (throughput and/or storage) by a factor."""
 
@@ -359,6 +382,9 @@ class WhatIf(Block):
         default=None, description="Multiply hub capacities."
     )
     scale_cost: ScaleCost | None = Field(default=None, description="Multiply cost components.")
+    shift_channel: ShiftChannel | None = Field(
+        default=None, description="Move a share of demand in a scope to another channel."
+    )
     set_campaign: dict[str, Any] | None = Field(
         default=None, description="{id: CAMPAIGN, FIELD: VALUE, ...}: change a campaign."
     )

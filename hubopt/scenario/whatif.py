@@ -22,6 +22,7 @@ from hubopt.scenario.schema import (
     ScaleCost,
     ScaleDemand,
     ScenarioConfig,
+    ShiftChannel,
     WhatIf,
 )
 
@@ -54,6 +55,13 @@ def _references(item: WhatIf, config: ScenarioConfig, tables: Tables, where: str
         return _unknown(op.hubs, hubs, f"{where}.hubs", "hub ids")
     if item.operation == "scale_demand":
         return campaign_filter_problems(op, tables, where)
+    if item.operation == "shift_channel":
+        return campaign_filter_problems(op, tables, where) + _unknown(
+            [op.from_channel, op.to_channel],
+            set(tables.channels["channel_id"]),
+            f"{where}.from_channel/to_channel",
+            "channel ids",
+        )
     if item.operation == "scale_cost" and isinstance(op.transport, dict):
         return _unknown(
             list(op.transport), set(tables.modes["mode_id"]), f"{where}.transport", "mode ids"
@@ -103,6 +111,31 @@ def scale_demand(config: ScenarioConfig, tables: Tables, op: ScaleDemand, where:
     return config, tables.replace(demand=demand)
 
 
+def shift_channel(config: ScenarioConfig, tables: Tables, op: ShiftChannel, where: str) -> Result:
+    """Move ``op.share`` of each demand row in scope from ``from_channel`` to ``to_channel``.
+
+    The moved part keeps the row's forecast error in proportion (std x share, the rest
+    std x (1 - share)); where the target channel already has a row for the same region,
+    product and period, quantities add and stds combine as independent errors.
+    """
+    demand = tables.demand.copy()
+    mask = (
+        stream_mask(op, demand, tables.regions) & (demand["channel"] == op.from_channel).to_numpy()
+    )
+    moved = demand[mask].assign(channel=op.to_channel)
+    moved["quantity"] = moved["quantity"] * op.share
+    moved["std"] = moved["std"] * op.share
+    demand.loc[mask, "quantity"] = demand.loc[mask, "quantity"] * (1 - op.share)
+    demand.loc[mask, "std"] = demand.loc[mask, "std"] * (1 - op.share)
+    key = ["region_id", "product_id", "period", "channel"]
+    merged = pd.concat([demand, moved], ignore_index=True).assign(var=lambda f: f["std"] ** 2)
+    combined = merged.groupby(key, sort=False, as_index=False).agg(
+        quantity=("quantity", "sum"), var=("var", "sum")
+    )
+    combined["std"] = np.sqrt(combined["var"])
+    return config, tables.replace(demand=combined[list(demand.columns)])
+
+
 def _set_status(status: str) -> Callable[[ScenarioConfig, Tables, list[str], str], Result]:
     def apply(config: ScenarioConfig, tables: Tables, hub_ids: list[str], where: str) -> Result:
         hubs = tables.hubs.copy()
@@ -125,7 +158,11 @@ def scale_capacity(config: ScenarioConfig, tables: Tables, op: ScaleCapacity, wh
         hubs.loc[mask, "throughput_capacity"] *= op.throughput
     if op.storage is not None:
         hubs.loc[mask, "storage_capacity"] *= op.storage
-    return config, tables.replace(hubs=hubs)
+    overrides = tables.hub_capacity.copy()
+    if op.throughput is not None and len(overrides):
+        scaled = overrides["hub_id"].isin(hubs.loc[mask, "hub_id"]).to_numpy()
+        overrides.loc[scaled, "throughput_capacity"] *= op.throughput
+    return config, tables.replace(hubs=hubs, hub_capacity=overrides)
 
 
 def scale_cost(config: ScenarioConfig, tables: Tables, op: ScaleCost, where: str) -> Result:
@@ -196,6 +233,7 @@ OPERATIONS: dict[str, Callable[..., Result]] = {
     "close_hubs": _set_status("forced_closed"),
     "scale_capacity": scale_capacity,
     "scale_cost": scale_cost,
+    "shift_channel": shift_channel,
     "set_campaign": set_campaign,
     "add_campaign": add_campaign,
 }

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import scipy.sparse as sp
 
 from hubopt.errors import Problem, ScenarioError
 from hubopt.model.matrix import MatrixModel
@@ -88,14 +89,37 @@ class HighsBackend:
         self, model: MatrixModel, settings: SolverSettings, warm_start: np.ndarray | None
     ) -> SolverOutput:
         """One HiGHS run."""
+        session = HighsSession(model, settings, warm_start)
+        try:
+            return session.run()
+        finally:
+            session.close()
+
+    def open_session(
+        self, model: MatrixModel, settings: SolverSettings, warm_start: np.ndarray | None = None
+    ) -> HighsSession:
+        """A loaded HiGHS model that rows can be added to and re-solved (cut loops)."""
+        return HighsSession(model, settings, warm_start)
+
+
+class HighsSession:
+    """One ``highspy.Highs`` holding ``model``: run, add rows (``addRows``), run again."""
+
+    name = "highs"
+
+    def __init__(
+        self, model: MatrixModel, settings: SolverSettings, warm_start: np.ndarray | None
+    ) -> None:
         import highspy
 
-        h = highspy.Highs()
-        fd, log_path = tempfile.mkstemp(prefix="hubopt-highs-", suffix=".log")
+        self.model = model
+        self.h = highspy.Highs()
+        fd, self.log_path = tempfile.mkstemp(prefix="hubopt-highs-", suffix=".log")
         os.close(fd)
+        h = self.h
         h.setOptionValue("output_flag", True)
         h.setOptionValue("log_to_console", False)
-        h.setOptionValue("log_file", log_path)
+        h.setOptionValue("log_file", self.log_path)
         h.setOptionValue("time_limit", float(settings.time_limit_s))
         h.setOptionValue("mip_rel_gap", float(settings.mip_gap))
         h.setOptionValue("random_seed", int(settings.seed))
@@ -117,6 +141,28 @@ class HighsBackend:
         if warm_start is not None and model.integer.any():
             known = np.flatnonzero(~np.isnan(warm_start)).astype(np.int32)
             h.setSolution(len(known), known, warm_start[known].astype(np.float64))
+
+    def set_time_limit(self, seconds: float) -> None:
+        """Time limit of the next :meth:`run`."""
+        self.h.setOptionValue("time_limit", float(max(seconds, 0.0)))
+
+    def add_rows(self, rows: sp.csr_matrix, lo: np.ndarray, hi: np.ndarray) -> None:
+        """Append rows ``lo <= rows @ x <= hi`` (columns as in the loaded model)."""
+        self.h.addRows(
+            rows.shape[0],
+            np.asarray(lo, dtype=np.float64),
+            np.asarray(hi, dtype=np.float64),
+            rows.nnz,
+            rows.indptr[:-1].astype(np.int32),
+            rows.indices.astype(np.int32),
+            rows.data.astype(np.float64),
+        )
+
+    def run(self) -> SolverOutput:
+        """Solve the loaded model (with every row added so far)."""
+        import highspy
+
+        h, model = self.h, self.model
         start = time.perf_counter()
         in_fresh_thread(h.run)
         seconds = time.perf_counter() - start
@@ -140,8 +186,7 @@ class HighsBackend:
             result = SolveStatus.FEASIBLE if has_solution else SolveStatus.TIME_LIMIT
         else:
             result = SolveStatus.FEASIBLE if has_solution else SolveStatus.ERROR
-        log = Path(log_path).read_text(errors="replace")
-        Path(log_path).unlink(missing_ok=True)
+        log = Path(self.log_path).read_text(errors="replace")
         message = h.modelStatusToString(status)
         if result == SolveStatus.ERROR:
             # "Not Set" alone says nothing; HiGHS's reason is in its log's ERROR lines
@@ -158,6 +203,10 @@ class HighsBackend:
             log=log,
             message=message,
         )
+
+    def close(self) -> None:
+        """Remove the log file."""
+        Path(self.log_path).unlink(missing_ok=True)
 
 
 def lp_iis_rows(model: MatrixModel, time_limit_s: float = 20.0) -> np.ndarray | None:

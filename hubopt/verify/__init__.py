@@ -6,7 +6,8 @@ result.
 One ``check_<family>`` per constraint family, mirroring ``hubopt/model/``: ``flow.py``
 (demand, stock balance, safety stock, supply, campaign service), ``network.py``
 (throughput, storage, linking, hub counts, statuses, events and closing, budget, single
-sourcing, carbon cap), ``arcs.py`` (arcs and windows) and ``objective.py``; ``plan.py``
+sourcing, carbon cap), ``pickup.py`` (pickup points), ``arcs.py`` (arcs and windows) and
+``objective.py``; ``plan.py``
 holds the recomputed context and ``verification.py`` runs them all.
 """
 

@@ -39,8 +39,9 @@ def check_demand(plan: Plan) -> list[str]:
 
 
 def check_balance(plan: Plan) -> list[str]:
-    """Per (hub, product, period): stock[t-1] + inflow - outflow - stock[t] = 0 (units);
-    stock[0] is the starting inventory."""
+    """Per (hub, product, period): stock[t-1] + inflow + restocked returns of t-1 - outflow
+    - stock[t] = 0 (units); stock[0] is the starting inventory. Restocked returns are the
+    ``restock_share`` of the units returned to the delivering hub in the period before."""
     t = plan.scenario.tables
     n_hubs, n_products, periods = len(t.hubs), len(t.products), plan.scenario.periods
     stock = plan.on_grid(plan.solution.stock).to_numpy().reshape(n_hubs, n_products, periods)
@@ -53,7 +54,15 @@ def check_balance(plan: Plan) -> list[str]:
     pairs = pd.MultiIndex.from_product([t.hubs["hub_id"], t.products["product_id"]])
     first = start.reindex(pairs, fill_value=0.0).to_numpy(float).reshape(n_hubs, n_products, 1)
     before = np.concatenate([first, stock[:, :, :-1]], axis=2).ravel()
-    inflow = plan.on_grid(plan.inflows).to_numpy()
+    flows = plan.flows
+    restocked = (
+        (flows["returned"] * flows["restock_share"])
+        .groupby([flows["hub_id"], flows["product_id"], flows["period"] + 1])
+        .sum()
+        .reindex(plan.grid(), fill_value=0.0)
+        .to_numpy(float)
+    )
+    inflow = plan.on_grid(plan.inflows).to_numpy() + restocked
     outflow = plan.on_grid(plan.flows).to_numpy()
     residual = before + inflow - outflow - stock.ravel()
     grid = plan.grid()
@@ -64,18 +73,29 @@ def check_balance(plan: Plan) -> list[str]:
 
 
 def check_safety_stock(plan: Plan) -> list[str]:
-    """Per (hub, product, period) served: stock >= z x sum of served streams' sigma x the
-    hub's share of each stream's demand (units)."""
-    z = plan.policy.safety_stock.z
+    """Per (hub, product, period) served: stock >= z x the std of what the hub serves
+    (units): sum_k sigma_k x share_k, or with pooling the exact sqrt(sum_k (sigma_k x
+    share_k)^2), short by at most ``pooling_tolerance`` of it (share_k = the hub's units of
+    stream k over every mode / the stream's demand)."""
+    policy = plan.policy.safety_stock
     flows = plan.flows
-    if z <= 0 or not len(flows):
+    if policy.z <= 0 or not len(flows):
         return []
     share_sigma = flows["sigma"].to_numpy(float) * flows["quantity"].to_numpy() / flows["demand"]
-    need = (z * share_sigma).groupby([flows[c] for c in BALANCE_KEY]).sum()
+    per_stream = share_sigma.groupby(
+        [flows[c] for c in [*BALANCE_KEY, "region_id", "channel"]]
+    ).sum()
+    if policy.pooling:
+        need = policy.z * np.sqrt((per_stream**2).groupby(level=[0, 1, 2]).sum())
+        slack = policy.pooling_tolerance * need.to_numpy()
+    else:
+        need = policy.z * per_stream.groupby(level=[0, 1, 2]).sum()
+        slack = np.zeros(len(need))
     held = plan.on_grid(plan.solution.stock).reindex(need.index, fill_value=0.0)
-    short = (held - need).to_numpy() < -tolerance(need.to_numpy())
+    short = (held - need).to_numpy() < -(slack + tolerance(need.to_numpy()))
+    kind = "pooled safety stock" if policy.pooling else "safety stock"
     return [
-        f"safety stock {label(k)}: holds {held[k]:.3f} < required {need[k]:.3f}"
+        f"{kind} {label(k)}: holds {held[k]:.3f} < required {need[k]:.3f}"
         for k in need.index[short][:SHOWN]
     ]
 

@@ -19,21 +19,71 @@ def _m3(plan: Plan, frame: pd.DataFrame) -> pd.Series:
     return frame["quantity"] * volume.reindex(frame["product_id"]).to_numpy(float)
 
 
-def check_throughput(plan: Plan) -> list[str]:
-    """Per (hub, period): outbound volume <= throughput capacity x open (m3)."""
-    flows = plan.flows
-    through = _m3(plan, flows).groupby([flows["hub_id"], flows["period"]]).sum()
-    capacity = plan.hubs["throughput_capacity"].reindex(through.index.get_level_values(0))
-    is_open = plan.is_open(
-        pd.Series(through.index.get_level_values(0)), pd.Series(through.index.get_level_values(1))
+def hub_period_capacity(plan: Plan) -> pd.DataFrame:
+    """Per (hub_id, period): base ``throughput_capacity`` and ``peak_capacity`` (m3), the
+    hubs' columns with the ``hub_capacity`` overrides (a blank cell keeps the hub's);
+    no peak capacity on an unlimited base."""
+    t = plan.scenario.tables
+    grid = pd.MultiIndex.from_product(
+        [t.hubs["hub_id"], range(1, plan.scenario.periods + 1)], names=["hub_id", "period"]
     )
-    cap = capacity.to_numpy(float)
-    limit = np.where(is_open, cap, 0.0)
-    over = np.isfinite(cap) & (through.to_numpy() > limit + tolerance(limit))
-    return [
-        f"hub {h} period {p}: throughput {through[(h, p)]:.3f} m3 > capacity {limit[i]:.3f} m3"
-        for i, (h, p) in zip(np.flatnonzero(over), through.index[over], strict=True)
-    ][:SHOWN]
+    hubs = t.hubs.set_index("hub_id").reindex(grid.get_level_values(0))
+    cap = pd.DataFrame(
+        {
+            "throughput_capacity": hubs["throughput_capacity"].to_numpy(float),
+            "peak_capacity": hubs["peak_capacity"].to_numpy(float),
+        },
+        index=grid,
+    )
+    for row in t.hub_capacity.itertuples(index=False):
+        for column in ("throughput_capacity", "peak_capacity"):
+            value = float(getattr(row, column))
+            if not np.isnan(value):
+                cap.loc[(row.hub_id, int(row.period)), column] = value
+    cap.loc[~np.isfinite(cap["throughput_capacity"].to_numpy()), "peak_capacity"] = 0.0
+    return cap
+
+
+def peak_m3(plan: Plan) -> pd.Series:
+    """The plan's peak volume per (hub_id, period) from the hub rows (m3; 0 if absent)."""
+    hubs = plan.solution.hubs
+    index = pd.MultiIndex.from_frame(hubs[["hub_id", "period"]])
+    values = hubs["peak_m3"] if "peak_m3" in hubs else pd.Series(0.0, index=hubs.index)
+    return pd.Series(values.to_numpy(float), index=index)
+
+
+def check_throughput(plan: Plan) -> list[str]:
+    """Per (hub, period) (families 4a, 11, 12): outbound + returned volume <= base capacity
+    x open + peak, and 0 <= peak <= peak capacity x open (m3); returns come back through
+    the hub that delivered them in the same period."""
+    flows = plan.flows
+    moved = _m3(plan, flows) * (1.0 + flows["return_rate"].to_numpy(float))
+    cap = hub_period_capacity(plan)
+    through = (
+        moved.groupby([flows["hub_id"], flows["period"]]).sum().reindex(cap.index, fill_value=0.0)
+    )
+    is_open = plan.is_open(
+        pd.Series(cap.index.get_level_values(0)), pd.Series(cap.index.get_level_values(1))
+    )
+    peak = peak_m3(plan).reindex(cap.index, fill_value=0.0).to_numpy(float)
+    base = cap["throughput_capacity"].to_numpy(float)
+    limit_peak = np.where(is_open, cap["peak_capacity"].to_numpy(float), 0.0)
+    limit = np.where(is_open, base, 0.0) + peak
+    found = []
+    over = np.isfinite(base) & (through.to_numpy() > limit + tolerance(limit))
+    for i in np.flatnonzero(over)[:SHOWN]:
+        h, p = cap.index[i]
+        found.append(
+            f"hub {h} period {p}: throughput {through.iloc[i]:.3f} m3 > capacity "
+            f"{limit[i] - peak[i]:.3f} m3 + peak {peak[i]:.3f} m3"
+        )
+    bad_peak = (peak > limit_peak + tolerance(limit_peak)) | (peak < -1e-9)
+    for i in np.flatnonzero(bad_peak)[:SHOWN]:
+        h, p = cap.index[i]
+        found.append(
+            f"hub {h} period {p}: peak {peak[i]:.3f} m3 outside [0, {limit_peak[i]:.3f}] m3"
+        )
+    return found
 
 
 def check_storage(plan: Plan) -> list[str]:
@@ -162,15 +212,20 @@ def check_single_sourcing(plan: Plan) -> list[str]:
 
 
 def co2_t(plan: Plan) -> pd.DataFrame:
-    """Per period: CO2 (t) of the outbound and inbound rows, recomputed."""
+    """Per period: CO2 (t) of the outbound rows (trips back of returns included) and the
+    inbound rows, recomputed."""
     periods = pd.Index(plan.open.columns, name="period")
     return pd.DataFrame(
         {
-            leg: (frame["quantity"] * frame["co2_t_per_unit"])
+            leg: (moved * frame["co2_t_per_unit"])
             .groupby(frame["period"])
             .sum()
             .reindex(periods, fill_value=0.0)
-            for leg, frame in (("outbound", plan.flows), ("inbound", plan.inflows))
+            for leg, frame, moved in (
+                # returned units travel back by the same mode
+                ("outbound", plan.flows, plan.flows["quantity"] + plan.flows["returned"]),
+                ("inbound", plan.inflows, plan.inflows["quantity"]),
+            )
         },
         index=periods,
     )

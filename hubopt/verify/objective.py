@@ -7,7 +7,8 @@ import numpy as np
 import pandas as pd
 
 from hubopt.solution import COST_COMPONENTS
-from hubopt.verify.network import co2_t, hub_costs
+from hubopt.verify.network import co2_t, hub_costs, peak_m3
+from hubopt.verify.pickup import pickup_costs
 from hubopt.verify.plan import Plan
 
 
@@ -16,8 +17,9 @@ def recompute_costs(plan: Plan) -> pd.DataFrame:
 
     fixed, opening, closing: see :func:`hubopt.verify.network.hub_costs`; supply = inflow x
     the supply row's unit cost; inbound / outbound transport = quantity x the recomputed unit
-    cost of the leg; handling = quantity x the hub's handling cost; returns = quantity x the
-    channel's return_rate x return_cost; holding = end-of-period stock x holding_cost; lost
+    cost of the leg; handling = quantity x the hub's handling cost; returns = returned units x (the
+    leg's unit cost, the trip back, + the channel's return_cost); peak = peak m3 x
+    peak_cost_per_m3; pickup points = open x fixed_cost; holding = end-of-period stock x holding_cost; lost
     sales = unmet x lost_sale_penalty; late = late units x late_penalty_per_unit; carbon =
     carbon price x recomputed CO2 t.
     """
@@ -31,7 +33,9 @@ def recompute_costs(plan: Plan) -> pd.DataFrame:
     )
     channel = t.channels.set_index("channel_id")
     q = flows["quantity"]
-    per_unit_return = (channel["return_rate"] * channel["return_cost"]).reindex(flows["channel"])
+    per_unit_return = flows["return_rate"] * (
+        flows["unit_cost"] + channel["return_cost"].reindex(flows["channel"]).to_numpy(float)
+    )
     late_price = policy.late_penalty_per_unit or 0.0
     rows = {
         "supply": (
@@ -62,6 +66,15 @@ def recompute_costs(plan: Plan) -> pd.DataFrame:
         by_period = pd.Series(cost, index=frame.index).groupby(frame["period"]).sum()
         table[name] = by_period.reindex(table.index, fill_value=0.0).to_numpy(float)
     table["carbon"] = policy.carbon.price_per_t * co2_t(plan).sum(axis=1)
+    peak = peak_m3(plan)
+    rate = plan.hubs["peak_cost_per_m3"].reindex(peak.index.get_level_values(0)).to_numpy(float)
+    table["peak"] = (
+        pd.Series(peak.to_numpy() * rate, index=peak.index)
+        .groupby(level=1)
+        .sum()
+        .reindex(table.index, fill_value=0.0)
+    )
+    table["pickup_points"] = pickup_costs(plan).reindex(table.index, fill_value=0.0)
     return table[list(COST_COMPONENTS)].astype(float)
 
 

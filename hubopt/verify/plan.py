@@ -24,7 +24,16 @@ STREAM_KEY = ["region_id", "product_id", "period", "channel"]
 BALANCE_KEY = ["hub_id", "product_id", "period"]
 
 # The decision columns read from the solution's flow and inflow tables.
-FLOW_DECISIONS = ["hub_id", "region_id", "product_id", "period", "channel", "mode_id", "quantity"]
+FLOW_DECISIONS = [
+    "hub_id",
+    "region_id",
+    "product_id",
+    "period",
+    "channel",
+    "mode_id",
+    "pickup_id",
+    "quantity",
+]
 INFLOW_DECISIONS = ["source_id", "hub_id", "product_id", "period", "mode_id", "quantity"]
 
 
@@ -51,8 +60,10 @@ class Plan:
         window_hours`` (units, hours).
     flows:
         The solution's outbound decisions + recomputed ``distance_km, transit_hours,
-        unit_cost, co2_t_per_unit``, the arc-rule flags, the stream's ``demand, sigma,
-        campaign_id, window_hours`` and ``late`` (transit beyond the window).
+        unit_cost, co2_t_per_unit`` (hub -> region, or hub -> pickup point for pickup
+        flows), the arc-rule flags, the stream's ``demand, sigma, campaign_id,
+        window_hours``, ``late`` (transit beyond the window), and ``return_rate``,
+        ``restock_share``, ``returned`` (units coming back to the hub in that period).
     inflows:
         The solution's inbound decisions + the same recomputed leg columns (zeros under
         free replenishment) and ``supply_unit_cost``.
@@ -123,19 +134,39 @@ def build_plan(scenario: Scenario, solution: Solution) -> Plan:
 
 
 def _outbound(scenario: Scenario, solution: Solution, streams: pd.DataFrame) -> pd.DataFrame:
-    flows = solution.flows[FLOW_DECISIONS].reset_index(drop=True)
-    legs = recompute_legs(
-        scenario,
-        flows.rename(columns={"hub_id": "from", "region_id": "to"}),
-        ("hubs", "hub_id"),
-        ("regions", "region_id"),
-        "outbound",
-    )
+    flows = solution.flows.reindex(columns=FLOW_DECISIONS).reset_index(drop=True)
+    flows["pickup_id"] = flows["pickup_id"].fillna("").astype(str)
+    via = flows["pickup_id"].to_numpy() != ""
+    parts = []
+    for mask, to, column in (
+        (~via, ("regions", "region_id"), "region_id"),
+        (via, ("pickup_points", "pickup_id"), "pickup_id"),
+    ):
+        rows = flows[mask].rename(columns={"hub_id": "from", column: "to"})
+        parts.append(recompute_legs(scenario, rows, ("hubs", "hub_id"), to, "outbound"))
+    legs = pd.concat(parts).sort_index() if via.any() else parts[0]
+    legs = legs.reset_index(drop=True)
+    rate, restock = return_rates(scenario, flows)
     info = streams.set_index(STREAM_KEY)[["demand", "sigma", "campaign_id", "window_hours"]]
     info = info.reindex(pd.MultiIndex.from_frame(flows[STREAM_KEY])).reset_index(drop=True)
     out = pd.concat([flows, legs, info], axis=1)
     out["late"] = out["transit_hours"].to_numpy() > out["window_hours"].to_numpy(float) + 1e-6
+    out["return_rate"] = rate
+    out["restock_share"] = restock
+    out["returned"] = out["quantity"].to_numpy() * rate
     return out
+
+
+def return_rates(scenario: Scenario, flows: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """Per flow row: the return rate (the product's ``return_rate``, else the channel's)
+    and the channel's ``restock_share``."""
+    t = scenario.tables
+    channel = t.channels.set_index("channel_id")
+    own = t.products.set_index("product_id")["return_rate"].reindex(flows["product_id"])
+    by_channel = channel["return_rate"].reindex(flows["channel"]).to_numpy(float)
+    rate = np.where(np.isnan(own.to_numpy(float)), by_channel, own.to_numpy(float))
+    restock = channel["restock_share"].reindex(flows["channel"]).to_numpy(float)
+    return rate, restock
 
 
 def _inbound(scenario: Scenario, solution: Solution) -> pd.DataFrame:

@@ -27,6 +27,7 @@ from hubopt.verify.network import (
     check_throughput,
 )
 from hubopt.verify.objective import check_objective, recompute_costs
+from hubopt.verify.pickup import check_pickup
 from hubopt.verify.plan import Plan, build_plan
 
 # Every constraint family, in the order of docs/model.md, with its check.
@@ -46,6 +47,7 @@ FAMILIES: tuple[tuple[str, Callable[[Plan], list[str]]], ...] = (
     ("budget", check_budget),
     ("single_sourcing", check_single_sourcing),
     ("carbon_cap", check_carbon_cap),
+    ("pickup", check_pickup),
 )
 
 

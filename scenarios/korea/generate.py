@@ -258,6 +258,27 @@ CHANNELS = (
     ("parcel", "Standard parcel", 72, 0.15, 3_500),
     ("express", "Express (same-day / dawn)", 24, 0.12, 4_000),
 )
+# ---- issue 13 variants ----------------------------------------------------------------
+# Peak staffing: temporary shifts and overflow space add up to PEAK_SHARE of a hub's
+# weekly throughput in the campaign weeks, at a premium per m3 above the base capacity
+# (overtime + agency staff, ~1.5x the handling of a m3 in normal shifts, plus space).
+PEAK_PERIODS = CAMPAIGN_PERIODS
+PEAK_SHARE = 0.25
+PEAK_COST_PER_M3 = 60_000
+# A post-campaign returns wave: higher return rates, less of it fit to restock.
+CHANNELS_RETURNS_WAVE = (
+    ("parcel", "Standard parcel", 72, 0.25, 3_500, 0.7),
+    ("express", "Express (same-day / dawn)", 24, 0.20, 4_000, 0.7),
+)
+# Pickup: convenience-store counters and parcel lockers at every Seoul / Busan district
+# centroid (candidates; the model picks which to open), 48 h to the counter.
+PICKUP_PROVINCES = ("Seoul", "Busan")
+PICKUP_CHANNEL = ("pickup", "Store / locker pickup", 48, 0.08, 2_500)
+PICKUP_KINDS = {
+    # kind: (name prefix, fixed KRW per week, capacity units per week, customer reach km)
+    "locker": ("Parcel locker", 700_000, 2_500, 4.0),
+    "store": ("Convenience-store counter", 400_000, 1_200, 3.0),
+}
 JEJU_PREFIX = "39"
 ULLEUNG = "37430"
 # Outbound island lanes: hub, region, mode, distance km (road + sea/air), transit h, KRW/unit
@@ -385,6 +406,8 @@ def build_hubs() -> pd.DataFrame:
                 "handling_cost": HANDLING[zone],
                 "status": status,
                 "open_from_period": OPEN_FROM.get(hub_id, 1),
+                "peak_capacity": 0,
+                "peak_cost_per_m3": PEAK_COST_PER_M3,
             }
         )
     frame = pd.DataFrame(rows).sort_values("hub_id").reset_index(drop=True)
@@ -559,6 +582,62 @@ def build_lanes(regions: pd.DataFrame, hubs: pd.DataFrame) -> pd.DataFrame:
 def build_channels() -> pd.DataFrame:
     cols = ["channel_id", "name", "delivery_window_hours", "return_rate", "return_cost"]
     return pd.DataFrame(CHANNELS, columns=cols)
+
+
+def build_channels_returns_wave() -> pd.DataFrame:
+    cols = [
+        "channel_id",
+        "name",
+        "delivery_window_hours",
+        "return_rate",
+        "return_cost",
+        "restock_share",
+    ]
+    return pd.DataFrame(CHANNELS_RETURNS_WAVE, columns=cols)
+
+
+def build_channels_pickup() -> pd.DataFrame:
+    frame = build_channels()
+    frame.insert(2, "kind", "delivery")
+    pickup = pd.DataFrame([PICKUP_CHANNEL], columns=list(build_channels().columns))
+    pickup.insert(2, "kind", "pickup")
+    return pd.concat([frame, pickup], ignore_index=True)
+
+
+def build_hub_capacity_peak(hubs: pd.DataFrame) -> pd.DataFrame:
+    """Peak capacity (PEAK_SHARE of throughput) at every hub in the campaign weeks."""
+    rows = [
+        {
+            "hub_id": hub.hub_id,
+            "period": period,
+            "peak_capacity": int(round(hub.throughput_capacity * PEAK_SHARE, -1)),
+        }
+        for hub in hubs.itertuples()
+        for period in PEAK_PERIODS
+    ]
+    return pd.DataFrame(rows).sort_values(["hub_id", "period"]).reset_index(drop=True)
+
+
+def build_pickup_points(regions: pd.DataFrame) -> pd.DataFrame:
+    """One candidate per Seoul / Busan district centroid, lockers and stores alternating."""
+    scope = regions[regions["province"].isin(PICKUP_PROVINCES)].sort_values("region_id")
+    rows = []
+    for index, region in enumerate(scope.itertuples()):
+        kind = "locker" if index % 2 == 0 else "store"
+        label, fixed, capacity, reach = PICKUP_KINDS[kind]
+        rows.append(
+            {
+                "pickup_id": f"PU-{region.region_id}",
+                "name": f"{label} {region.name}",
+                "lat": round(region.lat, 4),
+                "lon": round(region.lon, 4),
+                "fixed_cost": fixed,
+                "capacity": capacity,
+                "max_distance_km": reach,
+                "status": "candidate",
+            }
+        )
+    return pd.DataFrame(rows)
 
 
 def write_csv(frame: pd.DataFrame, path: Path) -> None:
@@ -744,6 +823,10 @@ def main(out: Path = HERE) -> None:
         "lanes": build_lanes(attrs, hubs),
         "channels": build_channels(),
         "vehicles": pd.DataFrame(VEHICLES, columns=VEHICLE_COLUMNS),
+        "channels-returns-wave": build_channels_returns_wave(),
+        "channels-pickup": build_channels_pickup(),
+        "hub_capacity-peak": build_hub_capacity_peak(hubs),
+        "pickup_points": build_pickup_points(attrs),
     }
     for name, frame in tables.items():
         write_csv(frame, data / f"{name}.csv")

@@ -13,6 +13,7 @@ from hubopt.present.maps.network import (
     hub_marker_layers,
     source_layer,
 )
+from hubopt.present.maps.pickup import pickup_layer
 from hubopt.present.maps.regions import (
     campaign_layers,
     on_time_colors,
@@ -94,6 +95,8 @@ def plan_map(
         layer.add_to(fmap)
     if len(problem.sources):
         source_layer(result).add_to(fmap)
+    if len(problem.pickups):
+        pickup_layer(result).add_to(fmap)
     Legend(plan_legend_html(color_by)).add_to(fmap)
     DataAttribution(
         esc(attribution if attribution is not None else find_attribution(result))
