@@ -9,6 +9,7 @@ products, a Sinterklaas campaign (valid, optimal, no warning). Each case copies 
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import shutil
@@ -537,3 +538,16 @@ def test_scarce_supply_with_a_lost_sale_penalty_is_modelled_not_a_mistake(tmp_pa
     supply.write_text(supply.read_text() + "S-VENLO-DC,CHOC-LETTER,,100,0.9\n")
     scenario = load_scenario(folder / "scenario.yaml")
     assert collect_warnings(scenario, build_problem(scenario)) == []
+
+
+def test_swapped_pickup_point_is_flagged() -> None:
+    """A pickup point with lat and lon exchanged (Korea pickup variant) is named with the fix."""
+    scenario = load_scenario(REPO / "scenarios" / "korea" / "whatif-pickup.yaml")
+    assert not check_coordinates(scenario.tables, scenario.config)  # no false alarm
+    points = scenario.tables.pickup_points.copy()
+    lat, lon = float(points.at[0, "lat"]), float(points.at[0, "lon"])
+    points.at[0, "lat"], points.at[0, "lon"] = lon, lat
+    tables = dataclasses.replace(scenario.tables, pickup_points=points)
+    warnings = [str(w) for w in check_coordinates(tables, scenario.config)]
+    pid = str(points.loc[0, "pickup_id"])
+    assert any(f"pickup point '{pid}'" in w and "look swapped" in w for w in warnings), warnings

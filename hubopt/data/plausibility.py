@@ -28,6 +28,7 @@ SITE_TABLES = (
     ("hubs", "hub_id", "hub"),
     ("sources", "source_id", "source"),
     ("regions", "region_id", "region"),
+    ("pickup_points", "pickup_id", "pickup point"),
 )
 OUTLIER_FACTOR = 5.0  # a site beyond 5 typical distances from the centre is an outlier ...
 OUTLIER_FLOOR_KM = 500.0  # ... and beyond 500 km (sites in one city have a tiny spread)
