@@ -14,7 +14,7 @@ from typing import Any
 
 import pandas as pd
 
-from hubopt.kpis import TIER_ORDER
+from hubopt.kpis import tier_worse
 from hubopt.result import Result
 
 LEAD_COLUMNS = ("name", "status", "objective", "gap", "solve_seconds", "build_seconds")
@@ -141,9 +141,8 @@ def tier_changes(a: Result, b: Result) -> pd.DataFrame:
     merged = rb.merge(ra, on="region_id", how="left", suffixes=("_b", "_a"))
     merged["tier_a"] = merged["tier_a"].fillna("none")
     changed = merged[merged["tier_a"] != merged["tier_b"]].copy()
-    rank = {t: i for i, t in enumerate(TIER_ORDER)}
     changed["better"] = [
-        rank.get(str(tb), 99) < rank.get(str(ta), 99)
+        tier_worse(str(ta), str(tb))
         for ta, tb in zip(changed["tier_a"], changed["tier_b"], strict=True)
     ]
     coords = b.problem.regions.set_index("region_id")[["lat", "lon"]]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -27,7 +27,21 @@ COST_COMPONENTS = (
     "lost_sales",
     "late",
     "carbon",
+    "campaign_spend",
+    "incremental_margin",
 )
+FOOTPRINT_COLUMNS = [
+    "campaign_id",
+    "region_id",
+    "included",
+    "incremental_units",
+    "incremental_margin",
+    "spend",
+    "logistics_cost",
+    "logistics_basis",
+    "profit",
+    "profit_per_unit",
+]
 
 
 @dataclass(frozen=True)
@@ -56,7 +70,17 @@ class Solution:
     assignments:
         Single sourcing: ``region_id, hub_id`` (empty otherwise).
     costs:
-        Objective by component (money), see :data:`COST_COMPONENTS`.
+        Objective by component (money), see :data:`COST_COMPONENTS`;
+        ``incremental_margin`` is negative (the objective is cost - incremental margin).
+    footprint:
+        One row per footprint candidate (campaign with ``footprint: optimize``, region):
+        ``campaign_id, region_id, included`` (0/1), ``incremental_units`` and
+        ``incremental_margin`` (what including the region adds), ``spend``
+        (spend_per_region), ``logistics_cost`` (the incremental flows' own transport,
+        handling, returns, late and carbon cost when included, ``logistics_basis`` =
+        ``plan``; when excluded an ``estimate``: the units at the cheapest arc from a hub
+        open in that period, ``NaN`` if none), ``profit`` = margin - spend - logistics
+        and ``profit_per_unit``. Empty without such campaigns.
     """
 
     hubs: pd.DataFrame
@@ -66,6 +90,7 @@ class Solution:
     unmet: pd.DataFrame
     assignments: pd.DataFrame
     costs: dict[str, float]
+    footprint: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=FOOTPRINT_COLUMNS))
 
     @property
     def objective(self) -> float:
@@ -83,7 +108,22 @@ class Solution:
             "unmet": self.unmet,
             "assignments": self.assignments,
             "costs": costs,
+            "campaign_footprint": self.footprint,
         }
+
+
+def realised_streams(problem: ProblemData, solution: Solution) -> pd.DataFrame:
+    """The problem's streams with the incremental streams of excluded footprint candidates
+    dropped: the demand the plan actually serves (for KPIs and maps)."""
+    streams = problem.streams
+    f = streams["footprint_idx"].to_numpy()
+    if not (f >= 0).any():
+        return streams
+    fp = solution.footprint
+    chosen = pd.MultiIndex.from_frame(fp.loc[fp["included"] == 1, ["campaign_id", "region_id"]])
+    pairs = pd.MultiIndex.from_frame(streams[["campaign_id", "region_id"]])
+    keep = (f < 0) | pairs.isin(chosen)
+    return streams[keep]
 
 
 def decode_solution(problem: ProblemData, model: MatrixModel, x: np.ndarray) -> Solution:
@@ -138,6 +178,10 @@ def decode_solution(problem: ProblemData, model: MatrixModel, x: np.ndarray) -> 
         "carbon": problem.policy.carbon.price_per_t
         * float(flows["co2_t"].sum() + inflows["co2_t"].sum()),
     }
+    include = np.round(model.block(x, "include")).clip(0, 1)
+    fp = problem.footprint
+    costs["campaign_spend"] = float(include @ fp["spend"].to_numpy(float))
+    costs["incremental_margin"] = -float(include @ fp["incremental_margin"].to_numpy(float))
     return Solution(
         hub_rows,
         flows,
@@ -146,6 +190,62 @@ def decode_solution(problem: ProblemData, model: MatrixModel, x: np.ndarray) -> 
         unmet_table,
         assignments,
         costs,
+        _footprint(problem, include, ship, open_),
+    )
+
+
+def _footprint(
+    problem: ProblemData, include: np.ndarray, ship: np.ndarray, open_: np.ndarray
+) -> pd.DataFrame:
+    """The footprint table (see :class:`Solution`)."""
+    fp = problem.footprint
+    if not len(fp):
+        return pd.DataFrame(columns=FOOTPRINT_COLUMNS)
+    arcs = problem.out_arcs
+    streams = problem.streams
+    unit = (
+        arcs["transport_cost"].to_numpy(float)
+        + arcs["handling_cost"].to_numpy(float)
+        + arcs["return_cost"].to_numpy(float)
+        + arcs["late_cost"].to_numpy(float)
+        + problem.policy.carbon.price_per_t * arcs["co2_t"].to_numpy(float)
+    )
+    k = arcs["stream_idx"].to_numpy()
+    f = streams["footprint_idx"].to_numpy()[k]
+    mine = f >= 0
+    planned = np.bincount(f[mine], weights=(ship * unit)[mine], minlength=len(fp))
+    # estimate for excluded candidates: cheapest arc from a hub open in the stream's period
+    layout = layout_of(problem)
+    hub_open = open_[layout.hub_period(arcs["hub_idx"].to_numpy(), streams["period"].to_numpy()[k])]
+    usable = mine & (hub_open > 0.5)
+    cheapest = pd.Series(unit[usable]).groupby(k[usable]).min()
+    k_opt = np.flatnonzero(streams["footprint_idx"].to_numpy() >= 0)
+    per_stream = (
+        cheapest.reindex(k_opt).to_numpy(float) * streams["quantity"].to_numpy(float)[k_opt]
+    )
+    f_opt = streams["footprint_idx"].to_numpy()[k_opt]
+    estimate = pd.Series(per_stream).groupby(f_opt).sum().reindex(range(len(fp)))
+    reachable = pd.Series(~np.isnan(per_stream)).groupby(f_opt).all().reindex(range(len(fp)))
+    estimate = estimate.where(reachable.fillna(False).astype(bool)).to_numpy(float)
+    included = include > 0.5
+    out = pd.DataFrame(
+        {
+            "campaign_id": fp["campaign_id"].to_numpy(),
+            "region_id": fp["region_id"].to_numpy(),
+            "included": included.astype(int),
+            "incremental_units": fp["incremental_units"].to_numpy(float),
+            "incremental_margin": fp["incremental_margin"].to_numpy(float),
+            "spend": fp["spend"].to_numpy(float),
+            "logistics_cost": np.where(included, planned, estimate),
+            "logistics_basis": np.where(included, "plan", "estimate"),
+        }
+    )
+    out["profit"] = out["incremental_margin"] - out["spend"] - out["logistics_cost"]
+    out["profit_per_unit"] = out["profit"] / out["incremental_units"]
+    return out.sort_values(
+        ["campaign_id", "included", "profit_per_unit", "region_id"],
+        ascending=[True, False, False, True],
+        ignore_index=True,
     )
 
 

@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 
 from hubopt.scenario.scenario import Scenario
+from hubopt.scenario.schema import Campaign
 from hubopt.solution import Solution
 
 EARTH_KM = 6371.0
@@ -136,8 +137,13 @@ def _legs(
     )
 
 
-def _streams(scenario: Scenario) -> pd.DataFrame:
-    """Demand after uplift, with campaign and window, recomputed from the config."""
+def _streams(scenario: Scenario, included: set[tuple[str, str]]) -> pd.DataFrame:
+    """Demand after uplift, with campaign and window, recomputed from the config.
+
+    A ``footprint: optimize`` campaign splits its rows: the base demand belongs to no
+    campaign; the incremental ``(uplift - 1) x base`` belongs to the campaign and is
+    demand only in the ``included`` (campaign, region) pairs.
+    """
     t, config = scenario.tables, scenario.config
     demand = t.demand.copy()
     demand["campaign_id"] = ""
@@ -163,6 +169,15 @@ def _streams(scenario: Scenario) -> pd.DataFrame:
         mask &= demand["campaign_id"] == ""
         demand.loc[mask, "campaign_id"] = c.id
         demand.loc[mask, "uplift"] = c.uplift
+    optimized = {c.id for c in config.campaigns if c.footprint == "optimize"}
+    split = demand["campaign_id"].isin(optimized)
+    extra = demand[split].copy()
+    extra["uplift"] = (extra["uplift"] - 1.0) * [
+        (c, r) in included for c, r in zip(extra["campaign_id"], extra["region_id"], strict=True)
+    ]
+    demand.loc[split, "campaign_id"] = ""
+    demand.loc[split, "uplift"] = 1.0
+    demand = pd.concat([demand, extra], ignore_index=True)
     demand["demand"] = demand["quantity"] * demand["uplift"]
     demand["sigma"] = demand["std"] * demand["uplift"]
     channel_window = t.channels.set_index("channel_id")["delivery_window_hours"]
@@ -190,8 +205,10 @@ def verify_solution(
     flows = solution.flows.copy()
     inflows = solution.inflows.copy()
     hub_open = solution.hubs.set_index(["hub_id", "period"])["open"]
-    streams = _streams(scenario)
-    key = ["region_id", "product_id", "period", "channel"]
+    footprint = solution.footprint
+    chosen = footprint[footprint["included"] == 1] if len(footprint) else footprint
+    streams = _streams(scenario, set(zip(chosen["campaign_id"], chosen["region_id"], strict=True)))
+    key = ["region_id", "product_id", "period", "channel", "campaign_id"]
 
     # ---- arcs: recompute geometry and costs, windows, open hubs --------------------
     flows = flows.rename(columns={"hub_id": "from", "region_id": "to"})
@@ -389,7 +406,7 @@ def verify_solution(
     on_time_q = flows["quantity"].to_numpy() * ~late
     for c in config.campaigns:
         units = streams.loc[streams["campaign_id"] == c.id, "demand"].sum()
-        in_campaign = info["campaign_id"].to_numpy() == c.id
+        in_campaign = flows["campaign_id"].to_numpy() == c.id
         on_time = on_time_q[in_campaign].sum()
         if on_time < c.service_level * units - _tol(units):
             errors.append(
@@ -478,6 +495,8 @@ def verify_solution(
         else 0.0
     )
     late_cost = float((q * late).sum() * (policy.late_penalty_per_unit or 0.0))
+    spend, margin = check_footprint(scenario, solution, errors)
+    checks["footprint_candidates"] = len(footprint)
     components = {
         "fixed": fixed,
         "opening": opening,
@@ -491,6 +510,8 @@ def verify_solution(
         "lost_sales": lost,
         "late": late_cost,
         "carbon": policy.carbon.price_per_t * total_co2,
+        "campaign_spend": spend,
+        "incremental_margin": -margin,
     }
     objective = float(sum(components.values()))
     for name, value in components.items():
@@ -505,3 +526,157 @@ def verify_solution(
     ):
         errors.append(f"objective: recomputed {objective:.4f} != solver's {reported_objective:.4f}")
     return Verification(ok=not errors, violations=errors, objective=objective, checks=checks)
+
+
+def check_footprint(
+    scenario: Scenario, solution: Solution, errors: list[str]
+) -> tuple[float, float]:
+    """Family 14: the footprint table lists exactly the candidates, decisions are 0/1 within
+    min/max regions; return (spend, incremental margin) of the included regions.
+
+    Candidates are recomputed from the config: the regions in a ``footprint: optimize``
+    campaign's scope that have demand in its scope and an uplift that adds units.
+    """
+    t, config = scenario.tables, scenario.config
+    table = solution.footprint
+    margin_of = t.products.set_index("product_id")["unit_margin"]
+    expected: dict[tuple[str, str], tuple[float, float]] = {}
+    bounds: dict[str, tuple[int | None, int | None]] = {}
+    claimed = pd.Series(False, index=t.demand.index)
+    for c in config.campaigns:
+        rows = _in_scope(scenario, c) & ~claimed
+        claimed |= rows
+        if c.footprint != "optimize":
+            continue
+        bounds[c.id] = (c.min_regions, c.max_regions)
+        scoped = t.demand[rows & (t.demand["quantity"] > 0)]
+        units = scoped["quantity"] * (c.uplift - 1.0)
+        margin = units * margin_of.reindex(scoped["product_id"]).to_numpy(float)
+        for region, u, g in zip(
+            units.groupby(scoped["region_id"]).sum().index,
+            units.groupby(scoped["region_id"]).sum().to_numpy(),
+            margin.groupby(scoped["region_id"]).sum().to_numpy(),
+            strict=True,
+        ):
+            expected[(c.id, str(region))] = (float(u), float(g) - c.spend_per_region)
+    listed = (
+        set(zip(table["campaign_id"], table["region_id"], strict=True)) if len(table) else set()
+    )
+    for c_id, r_id in sorted(set(expected) - listed)[:10]:
+        errors.append(f"footprint: candidate region {r_id} of campaign {c_id} has no decision")
+    for c_id, r_id in sorted(listed - set(expected))[:10]:
+        errors.append(f"footprint: region {r_id} is not a candidate of campaign {c_id}")
+    if not len(table):
+        return 0.0, 0.0
+    decision = table["included"].to_numpy(float)
+    for i in np.flatnonzero((decision != 0) & (decision != 1))[:10]:
+        errors.append(f"footprint: included must be 0 or 1, found {decision[i]} at row {i}")
+    spend_per = {c.id: c.spend_per_region for c in config.campaigns}
+    chosen = table[table["included"] == 1]
+    spend = float(sum(spend_per.get(c, 0.0) for c in chosen["campaign_id"]))
+    margin = 0.0
+    for c_id, r_id in zip(chosen["campaign_id"], chosen["region_id"], strict=True):
+        units_and_net = expected.get((c_id, r_id))
+        if units_and_net is not None:
+            margin += units_and_net[1] + spend_per[c_id]
+    for c_id, (lo, hi) in bounds.items():
+        n = int((chosen["campaign_id"] == c_id).sum())
+        if (lo is not None and n < lo) or (hi is not None and n > hi):
+            errors.append(
+                f"footprint: campaign {c_id} runs in {n} regions outside [{lo}, {hi}] "
+                "(min_regions, max_regions)"
+            )
+    return spend, margin
+
+
+def _in_scope(scenario: Scenario, campaign: Campaign) -> pd.Series:
+    """Demand rows in a campaign's scope (region filter, products, periods, channels)."""
+    t = scenario.tables
+    demand, regions = t.demand, t.regions
+    mask = pd.Series(True, index=demand.index)
+    if isinstance(campaign.regions, dict):
+        ok = pd.Series(True, index=regions.index)
+        for attr, values in campaign.regions.items():
+            ok &= regions[attr].astype(str).isin([str(v) for v in values])
+        mask &= demand["region_id"].isin(regions.loc[ok, "region_id"])
+    elif isinstance(campaign.regions, list):
+        mask &= demand["region_id"].isin(campaign.regions)
+    for key, col in (("products", "product_id"), ("periods", "period"), ("channels", "channel")):
+        values = getattr(campaign, key)
+        if values != "all":
+            mask &= demand[col].isin(values)
+    return mask
+
+
+def check_replan(
+    original: Solution,
+    replanned: Solution,
+    stock: pd.DataFrame,
+    from_period: int,
+    allow_closing: bool,
+) -> list[str]:
+    """A re-plan keeps every decision before T, holds the actual stock at T-1, and keeps
+    hubs open at T-1 open at T unless closing is allowed. Returns the violations."""
+    errors: list[str] = []
+    frozen = from_period - 1
+
+    def same(name: str, before: pd.Series, after: pd.Series) -> None:
+        idx = before.index.union(after.index)
+        diff = after.reindex(idx, fill_value=0.0) - before.reindex(idx, fill_value=0.0)
+        for k in diff.index[
+            np.abs(diff.to_numpy(float)) > _tol(before.reindex(idx, fill_value=0.0).to_numpy(float))
+        ][:10]:
+            errors.append(
+                f"re-plan changed frozen {name} {k}: {before.get(k, 0):.4f} -> {after.get(k, 0):.4f}"
+            )
+
+    def early(frame: pd.DataFrame, last: int) -> pd.DataFrame:
+        return frame[frame["period"] <= last]
+
+    hub_key = ["hub_id", "period"]
+    same(
+        "hub status",
+        early(original.hubs, frozen).set_index(hub_key)["open"].astype(float),
+        early(replanned.hubs, frozen).set_index(hub_key)["open"].astype(float),
+    )
+    flow_key = ["hub_id", "region_id", "product_id", "period", "channel", "mode_id", "campaign_id"]
+    same(
+        "flow",
+        early(original.flows, frozen).groupby(flow_key)["quantity"].sum(),
+        early(replanned.flows, frozen).groupby(flow_key)["quantity"].sum(),
+    )
+    in_key = ["source_id", "hub_id", "product_id", "period", "mode_id"]
+    same(
+        "inflow",
+        early(original.inflows, frozen).groupby(in_key)["quantity"].sum(),
+        early(replanned.inflows, frozen).groupby(in_key)["quantity"].sum(),
+    )
+    stock_key = ["hub_id", "product_id", "period"]
+    same(
+        "stock",
+        early(original.stock, frozen - 1).groupby(stock_key)["quantity"].sum(),
+        early(replanned.stock, frozen - 1).groupby(stock_key)["quantity"].sum(),
+    )
+    at = (
+        replanned.stock[replanned.stock["period"] == frozen]
+        .groupby(["hub_id", "product_id"])["quantity"]
+        .sum()
+    )
+    given = stock.groupby(["hub_id", "product_id"])["quantity"].sum()
+    idx = at.index.union(given.index)
+    diff = at.reindex(idx, fill_value=0.0) - given.reindex(idx, fill_value=0.0)
+    for k in diff.index[
+        np.abs(diff.to_numpy(float)) > _tol(given.reindex(idx, fill_value=0.0).to_numpy(float))
+    ][:10]:
+        errors.append(
+            f"re-plan stock {k} at period {frozen} is {at.get(k, 0):.4f}, the actual stock is {given.get(k, 0):.4f}"
+        )
+    if not allow_closing:
+        status = replanned.hubs.pivot(index="hub_id", columns="period", values="open")
+        if from_period in status.columns:
+            closed = status.index[(status[frozen] > 0.5) & (status[from_period] < 0.5)]
+            errors += [
+                f"hub {h} open at period {frozen} closes at {from_period} although closing is not allowed"
+                for h in closed[:10]
+            ]
+    return errors
