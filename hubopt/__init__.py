@@ -8,11 +8,15 @@ The public API for scripts and notebooks::
 
     table = run_batch(["scenarios/korea/sweep-window-uplift.yaml"], out="out/sweep", workers=2)
     table, dual_map = compare(["out/sweep/RUN_A", "out/sweep/RUN_B"])
+
+    economics = campaign_economics(result)  # marginal cost and ROI per campaign
+    outcome = replan(load_run("out/run"), stock, from_period=5, sales=sales)  # DataFrames
 """
 
 from hubopt.api import solve
 from hubopt.batch import run_batch
 from hubopt.compare import compare, compare_runs
+from hubopt.economics import campaign_economics
 from hubopt.errors import (
     DataValidationError,
     HubOptError,
@@ -21,6 +25,7 @@ from hubopt.errors import (
     VerificationError,
 )
 from hubopt.present.maps import compare_map, plan_map
+from hubopt.replan import Replan, replan
 from hubopt.result import Result
 from hubopt.runs import load_run, write_run
 from hubopt.scenario.scenario import Scenario, load_scenario, scenario_from_dict
@@ -31,6 +36,7 @@ __all__ = [
     "DataValidationError",
     "HubOptError",
     "InputError",
+    "Replan",
     "Result",
     "Scenario",
     "ScenarioError",
@@ -38,12 +44,14 @@ __all__ = [
     "VerificationError",
     "__version__",
     "available_backends",
+    "campaign_economics",
     "compare",
     "compare_map",
     "compare_runs",
     "load_run",
     "load_scenario",
     "plan_map",
+    "replan",
     "run_batch",
     "scenario_from_dict",
     "solve",
