@@ -38,6 +38,8 @@ HEADLINE_KPIS = (
     "co2_kg_per_unit",
     "unmet_units",
     "regions_24h_share",
+    "incremental_margin",
+    "campaign_spend",
 )
 TAIL_COLUMNS = (
     "wall_seconds",
