@@ -44,13 +44,17 @@ class Result:
     started_at: str = ""
     finished_at: str = ""
     diagnosis: list[str] = field(default_factory=list)
+    campaign_economics: pd.DataFrame | None = None
+    replan_changes: pd.DataFrame | None = None
+    replan_summary: dict[str, Any] = field(default_factory=dict)
 
     @cached_property
     def kpis(self) -> Kpis:
         """KPI tables (see :mod:`hubopt.kpis`), computed on first access; needs a solution."""
         if self.solution is None:
             raise ValueError(f"no solution to compute KPIs from (status {self.status})")
-        return compute_kpis(self.problem, self.solution)
+        tiers = self.scenario.config.output.promise_tiers_hours
+        return compute_kpis(self.problem, self.solution, tiers)
 
     @property
     def flows(self) -> pd.DataFrame:
@@ -72,6 +76,9 @@ class Result:
             "model": self.model_stats,
             "verified": None if self.verification is None else self.verification.ok,
             "diagnosis": self.diagnosis,
+            "objective_terms": "cost - incremental campaign margin"
+            if self.solution is not None and len(self.solution.footprint)
+            else "cost",
         }
 
 

@@ -6,7 +6,7 @@ import logging
 import time
 
 from hubopt.data.problem import ProblemData
-from hubopt.model import flow, network, variables
+from hubopt.model import flow, footprint, network, variables
 from hubopt.model.matrix import MatrixModel, ModelAssembler
 
 log = logging.getLogger(__name__)
@@ -19,6 +19,7 @@ VARIABLE_FAMILIES = (
     variables.define_stock,
     variables.define_unmet,
     variables.define_assign,
+    footprint.define_include,
 )
 CONSTRAINT_FAMILIES = (
     flow.define_demand,
@@ -34,6 +35,7 @@ CONSTRAINT_FAMILIES = (
     network.define_budget,
     network.define_single_sourcing,
     network.define_carbon_cap,
+    footprint.define_region_count,
 )
 
 

@@ -13,6 +13,8 @@ inflow     inbound arc          units source -> hub by mode (or free per hub-pro
 stock      hub, product, period end-of-period units; holding_cost
 unmet      stream with penalty  units not delivered; lost_sale_penalty
 assign     hub, region          1 if the region is served by the hub (single sourcing)
+include    campaign, region     1 if a ``footprint: optimize`` campaign runs in the region
+                                (binary); spend_per_region - incremental margin
 =========  ===================  ==========================================================
 """
 

@@ -14,17 +14,24 @@ from typing import Any
 
 import pandas as pd
 
-from hubopt.kpis import PROMISE_HOURS, TIER_ORDER, has_provinces, open_periods_of, promise_table
+from hubopt.kpis import (
+    has_provinces,
+    open_periods_of,
+    promise_table,
+    tier_label,
+    tier_labels,
+)
+from hubopt.present.campaigns import campaign_sections
 from hubopt.present.charts import cost_bars, stacked_bar
 from hubopt.present.format import (
     DASH,
-    TIER_COLORS,
     finite,
     fmt_hours,
     fmt_money,
     fmt_num,
     fmt_pct,
     periods_text,
+    tier_palette,
     utilisation_color,
 )
 from hubopt.present.templating import render
@@ -136,7 +143,8 @@ def _plan(result: Result, currency: str) -> dict[str, Any]:
         f"P95 {fmt_hours(h.get('p95_delivery_hours'))}; "
         f"{fmt_num(h.get('unmet_units'))} units unmet.",
         "campaigns": [_campaign(c, currency) for c in kpis.campaigns.itertuples()],
-        "promise": _promise(kpis.regions),
+        "promise": _promise(kpis.regions, result.scenario.config.output.promise_tiers_hours),
+        "campaign_sections": campaign_sections(result, currency),
         "cost_chart": cost_bars(kpis.costs, currency, width=760),
         "total_cost": f"{fmt_num(h.get('total_cost'))} {currency}".strip(),
         "hubs": _hubs(result),
@@ -177,9 +185,14 @@ def _cards(h: dict[str, Any], currency: str) -> list[dict[str, str]]:
 
     return [
         card(
-            "Total cost",
+            "Cost − incremental margin" if h.get("incremental_margin") else "Total cost",
             fmt_money(h.get("total_cost"), currency),
-            f"{fmt_num(h.get('total_cost'))} {currency}".strip(),
+            f"{fmt_num(h.get('total_cost'))} {currency}".strip()
+            + (
+                f"; incremental margin {fmt_num(h.get('incremental_margin'))}"
+                if h.get("incremental_margin")
+                else ""
+            ),
         ),
         card(
             "On-time rate",
@@ -232,14 +245,16 @@ def _campaign(c: Any, currency: str) -> dict[str, Any]:
     }
 
 
-def _promise(regions: pd.DataFrame) -> dict[str, Any]:
-    table = promise_table(regions)
+def _promise(regions: pd.DataFrame, tiers_hours: tuple[float, ...] | list[float]) -> dict[str, Any]:
+    table = promise_table(regions, tiers_hours)
+    order = tier_labels(tiers_hours)
+    colors = tier_palette(order)
     basis = str(table["basis"].iloc[0]) if len(table) else "population"
     provinces = has_provinces(regions)
     rows = []
     for r in table.itertuples():
         total = float(r.total)
-        within = [float(getattr(r, f"within_{h}h")) for h in PROMISE_HOURS]
+        within = [float(getattr(r, f"within_{tier_label(h)}")) for h in tiers_hours]
         bands = [within[0], *(b - a for a, b in itertools.pairwise(within))]
         bands += [float(r.later), float(r.none)]
         rows.append(
@@ -250,8 +265,8 @@ def _promise(regions: pd.DataFrame) -> dict[str, Any]:
                 "rest": fmt_num(r.later + r.none),
                 "bar": stacked_bar(
                     bands,
-                    [TIER_COLORS[t] for t in TIER_ORDER],
-                    [f"{t}: {fmt_num(v)}" for t, v in zip(TIER_ORDER, bands, strict=True)],
+                    [colors[t] for t in order],
+                    [f"{t}: {fmt_num(v)}" for t, v in zip(order, bands, strict=True)],
                 ),
                 "total_row": r.group == "Total" and r.Index == len(table) - 1,
             }
@@ -260,9 +275,9 @@ def _promise(regions: pd.DataFrame) -> dict[str, Any]:
         "heading": "Delivery promise by province" if provinces else "Delivery promise",
         "group_label": "Province" if provinces else "Area",
         "what": "people (census population)" if basis == "population" else "demand units",
-        "hours": PROMISE_HOURS,
+        "hours": [f"{h:g}" for h in tiers_hours],
         "rows": rows,
-        "legend": [(t, TIER_COLORS[t]) for t in TIER_ORDER],
+        "legend": [(t, colors[t]) for t in order],
     }
 
 

@@ -7,6 +7,7 @@ import numpy as np
 import pandas as pd
 
 from hubopt.solution import COST_COMPONENTS
+from hubopt.verify.footprint import footprint_costs
 from hubopt.verify.network import co2_t, hub_costs
 from hubopt.verify.plan import Plan
 
@@ -19,7 +20,8 @@ def recompute_costs(plan: Plan) -> pd.DataFrame:
     cost of the leg; handling = quantity x the hub's handling cost; returns = quantity x the
     channel's return_rate x return_cost; holding = end-of-period stock x holding_cost; lost
     sales = unmet x lost_sale_penalty; late = late units x late_penalty_per_unit; carbon =
-    carbon price x recomputed CO2 t.
+    carbon price x recomputed CO2 t; campaign spend and incremental margin (negative) of
+    the included footprint regions, see :func:`hubopt.verify.footprint.footprint_costs`.
     """
     t, policy = plan.scenario.tables, plan.policy
     products = t.products.set_index("product_id")
@@ -62,6 +64,9 @@ def recompute_costs(plan: Plan) -> pd.DataFrame:
         by_period = pd.Series(cost, index=frame.index).groupby(frame["period"]).sum()
         table[name] = by_period.reindex(table.index, fill_value=0.0).to_numpy(float)
     table["carbon"] = policy.carbon.price_per_t * co2_t(plan).sum(axis=1)
+    spend, margin = footprint_costs(plan)
+    table["campaign_spend"] = spend.reindex(table.index, fill_value=0.0).to_numpy(float)
+    table["incremental_margin"] = -margin.reindex(table.index, fill_value=0.0).to_numpy(float)
     return table[list(COST_COMPONENTS)].astype(float)
 
 
