@@ -15,6 +15,7 @@ help:
 	@echo "make test   - set up and run the whole test suite (browser tests included)"
 	@echo "make lint   - ruff + mypy + the import-layer contract (lint-imports)"
 	@echo "make bench  - benchmark harness (ratios vs a baseline measured in the same run)"
+	@echo "              and the Prodhon location-routing set (gap to best-known, ~40 min)"
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -39,6 +40,7 @@ lint: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/run.py
+	$(BIN)/python benchmarks/lrp.py
 
 bench-slow: $(STAMP)
 	$(BIN)/python -m pytest -m slow -q

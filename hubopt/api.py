@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import time
 from datetime import UTC, datetime
@@ -14,6 +15,8 @@ from hubopt.guard import check_model_size
 from hubopt.heuristic import warm_start_vector
 from hubopt.model.build import build_model
 from hubopt.result import Result
+from hubopt.routing.locate import locate_and_route
+from hubopt.routing.run import checked, routes_for_plan
 from hubopt.scenario.scenario import Scenario, load_scenario
 from hubopt.solution import decode_solution
 from hubopt.solvers import SolveStatus, get_backend
@@ -42,6 +45,9 @@ def solve(
     """
     if not isinstance(scenario, Scenario):
         scenario = load_scenario(scenario)
+    routing = scenario.config.routing
+    if routing is not None and routing.mode == "integrated":
+        return _solve_integrated(scenario, backend, time_limit_s, mip_gap, threads, seed)
     settings = scenario.config.solver
     overrides = {
         "backend": backend,
@@ -74,6 +80,9 @@ def solve(
         diagnosis = diagnose_infeasibility(
             problem, scenario=scenario, model=model, settings=settings
         )
+    routes = route_verification = None
+    if solution is not None and routing is not None:
+        routes, route_verification = routes_for_plan(scenario, problem, solution.flows)
     return Result(
         scenario=scenario,
         problem=problem,
@@ -93,4 +102,44 @@ def solve(
         started_at=started,
         finished_at=datetime.now(UTC).isoformat(timespec="seconds"),
         diagnosis=diagnosis,
+        routes=routes,
+        route_verification=route_verification,
+    )
+
+
+def _solve_integrated(
+    scenario: Scenario,
+    backend: str | None,
+    time_limit_s: float | None,
+    mip_gap: float | None,
+    threads: int | None,
+    seed: int | None,
+) -> Result:
+    """``routing.mode: integrated``: the cheapest routed plan of the location-routing search.
+
+    Each location solve is an ordinary verified :func:`solve` of the scenario with the
+    delivery estimates as lane costs; the result keeps the original scenario, the best
+    round's plan (its outbound transport cost is the route-based estimate), its verified
+    routes and the search history (see :mod:`hubopt.routing.locate`).
+    """
+    routing = scenario.config.routing
+    assert routing is not None
+    config = scenario.config.model_copy(update={"routing": None})
+    plain = dataclasses.replace(scenario, config=config)
+
+    def locate(variant: Scenario) -> Result:
+        return solve(variant, backend, time_limit_s, mip_gap, threads, seed)
+
+    found = locate_and_route(plain, locate, routing)
+    if found is None:
+        return dataclasses.replace(locate(plain), scenario=scenario)
+    best = found.planned
+    assert isinstance(best, Result) and best.solution is not None
+    verification = checked(best.scenario, best.solution.flows, found.routes, routing)
+    return dataclasses.replace(
+        best,
+        scenario=scenario,
+        routes=found.routes,
+        route_verification=verification,
+        location_routing=found.history,
     )

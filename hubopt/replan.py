@@ -17,7 +17,9 @@ what actually sold before T, :func:`replan`
 3. solves and verifies the tail like any plan, then splices it behind the frozen
    periods (hub statuses, flows, inflows and stock before T, unchanged) into one plan
    over every period whose stock at T-1 is the actual stock, and checks the splice with
-   :func:`hubopt.verify.check_replan`.
+   :func:`hubopt.verify.check_replan`. With ``routing:`` the tail is solved unrouted
+   and the spliced plan is routed (every period) and its routes verified, as a solve
+   would; the location-routing search (``mode: integrated``) is not re-run.
 
 The difference between the planned and the actual stock at T-1 is what happened (sales
 and receipts that differed from the plan); it shows in ``replan_changes``.
@@ -37,6 +39,7 @@ from hubopt.api import solve
 from hubopt.data.problem import ProblemData, build_problem
 from hubopt.errors import DataValidationError, Problem
 from hubopt.result import Result
+from hubopt.routing.run import routes_for_plan
 from hubopt.scenario.scenario import Scenario
 from hubopt.scenario.schema import Campaign
 from hubopt.solution import Solution, compute_period_costs, realised_streams
@@ -218,7 +221,12 @@ def tail_scenario(
         )
     campaigns = _tail_campaigns(config.campaigns, solution, from_period)
     new_config = config.model_copy(
-        update={"policy": policy.model_copy(update=updates), "campaigns": campaigns, "whatif": []}
+        update={
+            "policy": policy.model_copy(update=updates),
+            "campaigns": campaigns,
+            "whatif": [],
+            "routing": None,
+        }
     )
     return dataclasses.replace(scenario, config=new_config, tables=new_tables)
 
@@ -318,6 +326,9 @@ def replan(
         checks=tail.verification.checks | {"replan_frozen_periods": from_period - 1},
     )
     frozen_cost = solution.objective - tail.solution.objective
+    routes = route_verification = None
+    if combined.config.routing is not None:
+        routes, route_verification = routes_for_plan(combined, problem, solution.flows)
     result = dataclasses.replace(
         tail,
         scenario=combined,
@@ -326,6 +337,9 @@ def replan(
         bound=frozen_cost + tail.bound if math.isfinite(tail.bound) else tail.bound,
         solution=solution,
         verification=verification,
+        routes=routes,
+        route_verification=route_verification,
+        location_routing=None,
     )
     changes = replan_changes(run, result, from_period)
     summary = _summary(run, result, changes, from_period)

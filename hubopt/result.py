@@ -16,6 +16,8 @@ import pandas as pd
 
 from hubopt.data.problem import ProblemData
 from hubopt.kpis import Kpis, compute_kpis
+from hubopt.routing.plan import RoutePlan
+from hubopt.routing.verify import RouteVerification
 from hubopt.scenario.scenario import Scenario
 from hubopt.solution import Solution
 from hubopt.solvers import SolveStatus
@@ -47,6 +49,9 @@ class Result:
     campaign_economics: pd.DataFrame | None = None
     replan_changes: pd.DataFrame | None = None
     replan_summary: dict[str, Any] = field(default_factory=dict)
+    routes: RoutePlan | None = None
+    route_verification: RouteVerification | None = None
+    location_routing: pd.DataFrame | None = None
 
     @cached_property
     def kpis(self) -> Kpis:

@@ -9,8 +9,9 @@ Layout::
       scenario.resolved.yaml   the scenario after `extends` (what-ifs listed, paths absolute)
       solution/*.parquet|csv   hubs, flows, inflows, stock, unmet, assignments,
                                costs (component totals), period_costs, campaign_footprint
+                               (+ routes, route_stops, unrouted with `routing:`)
       replan_changes.csv|parquet  what a re-plan changed (re-plans only)
-      kpis.json, kpis/*.csv    headline + KPI tables
+      kpis.json, kpis/*.csv    headline + KPI tables (kpis/routes.* per hub and period)
       diagnosis.json           reasons, when infeasible
       solver.log               the solver's log
       map.html, report.html    unless turned off in `output:`
@@ -37,6 +38,11 @@ from hubopt.errors import InputError, OutputExistsError, Problem
 from hubopt.present.maps import plan_map
 from hubopt.present.report import render_report
 from hubopt.result import Result
+from hubopt.routing.instance import LOAD_COLUMNS
+from hubopt.routing.kpis import compute_route_kpis, route_totals
+from hubopt.routing.plan import RoutePlan
+from hubopt.routing.run import routes_for_plan
+from hubopt.routing.verify import RouteVerification
 from hubopt.scenario.scenario import scenario_from_dict
 from hubopt.solution import PLAN_TABLES, solution_from_tables
 from hubopt.solvers import SolveStatus
@@ -88,6 +94,9 @@ def manifest(result: Result) -> dict[str, Any]:
         "started_at": result.started_at,
         "finished_at": result.finished_at,
         "verification": None if result.verification is None else result.verification.as_dict(),
+        "route_verification": None
+        if result.route_verification is None
+        else result.route_verification.as_dict(),
     }
 
 
@@ -129,8 +138,14 @@ def write_run_contents(result: Result, folder: Path, extra: dict[str, Any] | Non
         if result.replan_changes is not None:
             _write_table(result.replan_changes, folder, "replan_changes")
             data["replan"] = result.replan_summary
+        headline = kpis.as_json()
+        if result.routes is not None:
+            write_route_tables(result.routes, folder)
+            headline["routes"] = route_totals(result.routes)
+            if result.location_routing is not None:
+                _write_table(result.location_routing, folder / "solution", "location_routing")
         (folder / "kpis.json").write_text(
-            json.dumps(kpis.as_json(), indent=2, ensure_ascii=False), encoding="utf-8"
+            json.dumps(headline, indent=2, ensure_ascii=False, default=float), encoding="utf-8"
         )
         output = result.scenario.config.output
         files = []
@@ -146,6 +161,30 @@ def write_run_contents(result: Result, folder: Path, extra: dict[str, Any] | Non
     (folder / MANIFEST).write_text(
         json.dumps(data, indent=2, ensure_ascii=False, default=str), encoding="utf-8"
     )
+
+
+def write_route_tables(routes: RoutePlan, folder: Path) -> None:
+    """Route tables into ``solution/`` and the route KPIs into ``kpis/routes.*``."""
+    for stem, frame in routes.tables().items():
+        _write_table(frame, folder / "solution", stem)
+    _write_table(compute_route_kpis(routes), folder / "kpis", "routes")
+
+
+def write_routes(routes: RoutePlan, folder: Path) -> list[Path]:
+    """Add route tables to a folder (e.g. an existing run), each file replaced atomically."""
+    folder.mkdir(parents=True, exist_ok=True)
+    staging = folder / f".routes.tmp-{uuid.uuid4().hex[:8]}"
+    written = []
+    try:
+        write_route_tables(routes, staging)
+        for file in sorted(p for p in staging.rglob("*") if p.is_file()):
+            destination = folder / file.relative_to(staging)
+            destination.parent.mkdir(parents=True, exist_ok=True)
+            os.replace(file, destination)
+            written.append(destination)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    return written
 
 
 def check_target(target: Path, scenario_name: str, force: bool) -> None:
@@ -275,6 +314,14 @@ def load_run(run_dir: str | Path) -> Result:
         if footprint_path.is_file():
             tables["campaign_footprint"] = pd.read_parquet(footprint_path)
         solution = solution_from_tables(problem, tables)
+    routes = None
+    if (folder / "solution" / "route_stops.parquet").is_file():
+        read = {
+            stem: pd.read_parquet(folder / "solution" / f"{stem}.parquet")
+            for stem in ("routes", "route_stops", "unrouted")
+        }
+        loads = pd.DataFrame(columns=list(LOAD_COLUMNS))
+        routes = RoutePlan(loads, read["routes"], read["route_stops"], read["unrouted"])
     return Result(
         scenario=scenario,
         problem=problem,
@@ -292,7 +339,57 @@ def load_run(run_dir: str | Path) -> Result:
         started_at=str(manifest.get("started_at", "")),
         finished_at=str(manifest.get("finished_at", "")),
         diagnosis=list(manifest.get("diagnosis") or []),
+        routes=routes,
     )
+
+
+def route_run(
+    run_dir: str | Path,
+    periods: list[int] | None = None,
+    vehicles: str | Path | None = None,
+    time_limit_s: float | None = None,
+) -> tuple[RoutePlan, RouteVerification]:
+    """Route the plan of a run folder (``hubopt routes``) and verify the routes.
+
+    The run's scenario is reloaded with its ``routing:`` block (or the defaults), the
+    given ``periods`` and time limit, and ``vehicles`` as its vehicles table when given
+    (needed when the run's scenario has none); the table is validated like any other.
+
+    Raises
+    ------
+    hubopt.errors.InputError
+        Not a run folder, no plan in it, no vehicles table, or an invalid one.
+    """
+    folder = Path(run_dir)
+    result = load_run(folder)
+    if result.solution is None:
+        raise InputError(
+            Problem(str(folder), "a run folder with a plan", f"status {result.status}, no plan")
+        )
+    resolved = folder / "scenario.resolved.yaml"
+    doc = yaml.safe_load(resolved.read_text(encoding="utf-8"))
+    doc["whatif"] = [
+        w for w in doc.get("whatif", []) if not {"set_campaign", "add_campaign"} & set(w)
+    ]
+    if vehicles is not None:
+        doc.setdefault("data", {})["vehicles"] = str(Path(vehicles).resolve())
+    if not doc.get("data", {}).get("vehicles"):
+        raise InputError(
+            Problem(
+                f"{resolved}, key 'data.vehicles'",
+                "a vehicles table to route with",
+                "none",
+                "Pass one with --vehicles FILE (columns: docs/tables.md, vehicles).",
+            )
+        )
+    routing = {**(doc.get("routing") or {}), "mode": "post"}
+    if periods is not None:
+        routing["periods"] = list(periods)
+    if time_limit_s is not None:
+        routing["time_limit_s"] = time_limit_s
+    doc["routing"] = routing
+    scenario = scenario_from_dict(doc, folder)
+    return routes_for_plan(scenario, result.problem, result.solution.flows)
 
 
 def _float(value: Any) -> float:

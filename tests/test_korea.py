@@ -73,7 +73,8 @@ def test_full_scenario_shape() -> None:
 
 def test_small_variant_solves_verified_with_targets_met() -> None:
     """korea-small solves within its limit, the verifier passes, both campaigns meet their
-    service level, and the plan opens no more hubs than max_open_hubs."""
+    service level, the plan opens no more hubs than max_open_hubs, and the launch routes
+    verify."""
     result = solve(KOREA / "korea-small.yaml")
     assert result.status in (SolveStatus.OPTIMAL, SolveStatus.FEASIBLE)
     assert result.verification is not None and result.verification.ok
@@ -81,6 +82,16 @@ def test_small_variant_solves_verified_with_targets_met() -> None:
     for cid in ("winter-sale", "ltd-launch"):
         assert campaigns.at[cid, "on_time_rate"] >= campaigns.at[cid, "service_level_target"] - 1e-9
     assert result.kpis.headline["open_hubs_max"] <= result.scenario.config.policy.max_open_hubs
+    # launch-day van routes (routing: in korea-small.yaml): verified, every launch load in
+    # Seoul and Busan delivered by van in the launch periods
+    assert result.routes is not None and result.route_verification is not None
+    assert result.route_verification.ok, result.route_verification.violations
+    stops = result.routes.stops
+    assert set(stops["period"]) == {2, 3}
+    regions = result.problem.regions.set_index("region_id")
+    assert set(regions.loc[sorted(set(stops["region_id"])), "province"]) <= {"Seoul", "Busan"}
+    assert result.routes.unrouted.empty
+    assert (result.routes.routes["load_m3"] <= result.routes.routes["capacity_m3"] + 1e-9).all()
 
 
 def test_history_generator_reproduces_the_committed_history(tmp_path: Path) -> None:

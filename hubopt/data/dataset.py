@@ -215,6 +215,7 @@ def check_tables(tables: Tables, config: ScenarioConfig) -> None:
     problems += _check_hubs(tables, label)
     problems += _check_modes(tables, label)
     problems += _check_campaigns(tables, config)
+    problems += _check_vehicles(tables, config, label)
     if problems:
         raise DataValidationError(problems, "Invalid data")
 
@@ -335,6 +336,89 @@ def _check_modes(tables: Tables, label: dict[str, str]) -> list[Problem]:
                     f"{label.get('channels', 'channels')}, channel {channel.channel_id!r}, column 'delivery_window_hours'",
                     f"a window a mode can meet (the fastest outbound handling alone takes {fastest_handling:g} h)",
                     f"{window:g} h",
+                )
+            )
+    return problems
+
+
+def _check_vehicles(tables: Tables, config: ScenarioConfig, label: dict[str, str]) -> list[Problem]:
+    """Vehicles: known hubs, a fleet at every usable hub, every product unit fits a van."""
+    vehicles = tables.vehicles
+    lab = label.get("vehicles", "vehicles")
+    problems = []
+    routing = config.routing
+    if routing is not None and not len(vehicles):
+        return [
+            Problem(
+                "key 'data.vehicles'",
+                "a vehicles table (the `routing:` block routes vans)",
+                "no vehicles table",
+                "Add data.vehicles, or remove the routing block.",
+            )
+        ]
+    if routing is not None and isinstance(routing.periods, list):
+        horizon_t = horizon(tables, config)
+        late = [p for p in routing.periods if p > horizon_t]
+        if late:
+            problems.append(
+                Problem("key 'routing.periods'", f"periods in 1..{horizon_t}", str(late))
+            )
+    if routing is not None:
+        for key, known in (
+            ("campaigns", {c.id for c in config.campaigns}),
+            ("modes", set(tables.modes["mode_id"])),
+        ):
+            values = getattr(routing, key)
+            if isinstance(values, list):
+                problems += _unknown_list(values, known, f"key 'routing.{key}'", f"{key[:-1]} ids")
+    if not len(vehicles):
+        return problems
+    known = set(tables.hubs["hub_id"])
+    unknown = ((vehicles["hub_id"] != "") & ~vehicles["hub_id"].isin(known)).to_numpy()
+    for row in np.flatnonzero(unknown)[:5]:
+        value = str(vehicles["hub_id"].iloc[row])
+        hint = difflib.get_close_matches(value, sorted(known), n=1)
+        problems.append(
+            Problem(
+                f"{lab}, row {row + 1}, column 'hub_id'",
+                "one of the known hubs, or blank for every hub",
+                f"unknown id {value!r}",
+                f"Did you mean {hint[0]!r}?" if hint else "Add it to the hubs table or fix the id.",
+            )
+        )
+    usable = tables.hubs[tables.hubs["status"] != "forced_closed"]
+    units = tables.products["unit_volume"].to_numpy(float)
+    biggest_unit = float(units.max()) if len(units) else 0.0
+    for row, hub in zip(usable.index, usable["hub_id"], strict=True):
+        own = vehicles[vehicles["hub_id"] == hub]
+        every = vehicles[
+            (vehicles["hub_id"] == "") & ~vehicles["vehicle_type"].isin(own["vehicle_type"])
+        ]
+        fleet = pd.concat([own, every])
+        fleet = fleet[fleet["count"] > 0]
+        where = f"{label.get('hubs', 'hubs')}, row {row + 1} (hub {hub!r})"
+        if not len(fleet):
+            if routing is not None:
+                problems.append(
+                    Problem(
+                        where,
+                        f"at least one van in {lab} (a row with hub_id {hub!r} or blank)",
+                        "no vehicle",
+                        "Add a vehicles row for this hub or one with a blank hub_id.",
+                    )
+                )
+            continue
+        capacity = float(fleet["capacity"].max())
+        if biggest_unit > capacity + 1e-12:
+            product_row = int(np.argmax(units))
+            problems.append(
+                Problem(
+                    f"{label.get('products', 'products')}, row {product_row + 1}, column "
+                    f"'unit_volume' with {lab} at hub {hub!r}",
+                    f"a unit that a van can carry (largest capacity there {capacity:g} m3)",
+                    f"{biggest_unit:g} m3 per unit of "
+                    f"{tables.products['product_id'].iloc[product_row]!r}",
+                    "Give that hub a larger vehicle type.",
                 )
             )
     return problems

@@ -75,6 +75,7 @@ class ProblemData:
     initial_stock: np.ndarray
     free_replenishment: bool
     footprint: pd.DataFrame
+    crs: str | None = None
 
     @property
     def n_hubs(self) -> int:
@@ -113,10 +114,11 @@ def build_problem(scenario: Scenario) -> ProblemData:
     )
     streams = _build_streams(scenario, regions, products, channels)
     footprint = _build_footprint(streams, campaigns, regions, products)
-    out_pairs = _build_out_pairs(hubs, regions, modes, tables.lanes, policy)
+    crs = config.crs
+    out_pairs = _build_out_pairs(hubs, regions, modes, tables.lanes, policy, crs)
     out_arcs = _build_out_arcs(streams, out_pairs, hubs, products, policy)
     supply = _expand_supply(tables.supply, sources, products, scenario.periods)
-    in_arcs = _build_in_arcs(supply, hubs, sources, products, modes, tables.lanes, policy)
+    in_arcs = _build_in_arcs(supply, hubs, sources, products, modes, tables.lanes, policy, crs)
     stock = np.zeros((len(hubs), len(products)))
     if len(tables.inventory):
         h = pd.Index(hubs["hub_id"]).get_indexer(tables.inventory["hub_id"])
@@ -141,6 +143,7 @@ def build_problem(scenario: Scenario) -> ProblemData:
         initial_stock=stock,
         free_replenishment=not tables.has_sources,
         footprint=footprint,
+        crs=crs,
     )
 
 
@@ -273,6 +276,7 @@ def _pairs(
     legs: tuple[str, ...],
     lanes: pd.DataFrame,
     circuity: float,
+    crs: str | None,
 ) -> pd.DataFrame:
     """Every allowed (from, to, mode) with distance, transit, per-kg costs, lane overrides."""
     mode_idx = np.flatnonzero(modes["leg"].isin(legs).to_numpy())
@@ -296,6 +300,7 @@ def _pairs(
         to_frame["lat"].to_numpy(float),
         to_frame["lon"].to_numpy(float),
         circuity,
+        crs,
     )
     f, t, m = np.meshgrid(np.arange(n_from), np.arange(n_to), mode_idx, indexing="ij")
     pairs = pd.DataFrame({"from_idx": f.ravel(), "to_idx": t.ravel(), "mode_idx": m.ravel()})
@@ -365,9 +370,12 @@ def _build_out_pairs(
     modes: pd.DataFrame,
     lanes: pd.DataFrame,
     policy: Policy,
+    crs: str | None,
 ) -> pd.DataFrame:
     usable = hubs["status"].to_numpy() != "forced_closed"
-    pairs = _pairs(hubs, "hub_id", regions, "region_id", modes, OUT_LEGS, lanes, policy.circuity)
+    pairs = _pairs(
+        hubs, "hub_id", regions, "region_id", modes, OUT_LEGS, lanes, policy.circuity, crs
+    )
     pairs = pairs[usable[pairs["from_idx"].to_numpy()]] if len(pairs) else pairs
     if policy.nearest_hubs is not None and len(pairs):
         fastest = pairs.groupby(["to_idx", "from_idx"], as_index=False)["transit_hours"].min()
@@ -502,6 +510,7 @@ def _build_in_arcs(
     modes: pd.DataFrame,
     lanes: pd.DataFrame,
     policy: Policy,
+    crs: str | None,
 ) -> pd.DataFrame:
     columns = [
         "source_idx",
@@ -519,7 +528,9 @@ def _build_in_arcs(
     if not len(supply):
         return pd.DataFrame(columns=columns)
     usable = hubs["status"].to_numpy() != "forced_closed"
-    pairs = _pairs(sources, "source_id", hubs, "hub_id", modes, IN_LEGS, lanes, policy.circuity)
+    pairs = _pairs(
+        sources, "source_id", hubs, "hub_id", modes, IN_LEGS, lanes, policy.circuity, crs
+    )
     pairs = pairs[usable[pairs["to_idx"].to_numpy()]].rename(
         columns={"from_idx": "source_idx", "to_idx": "hub_idx"}
     )

@@ -290,18 +290,41 @@ TABLES: dict[str, TableSchema] = {
     "vehicles": TableSchema(
         "vehicles",
         (
-            Column("vehicle_id", "id", description="Vehicle type id."),
+            Column("vehicle_type", "id", description="Vehicle type id."),
+            Column("hub_id", "id", "", description="Hub it is based at; blank = every hub."),
             _name(),
-            Column("capacity", "float", minimum=0, unit="m3", description="Load per route."),
-            Column("count", "int", 1, 0, description="Vehicles per hub."),
+            Column("capacity", "float", minimum=1e-9, unit="m3", description="Load per route."),
             Column(
-                "fixed_cost", "float", 0.0, 0, unit="money/route", description="Per route used."
+                "count", "int", 1, 0, unit="vehicles", description="Vehicles per hub and period."
+            ),
+            Column(
+                "fixed_cost", "float", 0.0, 0, unit="money/route", description="Per route driven."
             ),
             Column("cost_per_km", "float", 0.0, 0, unit="money/km", description="Per km driven."),
             Column("speed_kmh", "float", 40.0, 1e-9, unit="km/h", description="Average speed."),
-            Column("max_hours", "float", 10.0, 0, unit="h", description="Route duration limit."),
+            Column(
+                "max_route_hours",
+                "float",
+                10.0,
+                1e-9,
+                unit="h",
+                description="Longest route, hub to hub.",
+            ),
+            Column(
+                "service_hours_per_stop",
+                "float",
+                0.0,
+                0,
+                unit="h",
+                description="Time spent at each stop.",
+            ),
         ),
-        key=("vehicle_id",),
+        key=("vehicle_type", "hub_id"),
+        description=(
+            "Delivery vans for routing (`routing:` in the YAML): `count` vans of the type at "
+            "its hub in every routed period; a blank hub_id gives them to every hub that has no "
+            "row of that type."
+        ),
     ),
 }
 

@@ -36,6 +36,7 @@ from hubopt.present.format import (
 )
 from hubopt.present.templating import render
 from hubopt.result import Result
+from hubopt.routing.kpis import compute_route_kpis
 
 DEFINITIONS = (
     ("Fill rate", "delivered units / demand units (after campaign uplift)."),
@@ -176,7 +177,29 @@ def _plan(result: Result, currency: str) -> dict[str, Any]:
             }
             for c in kpis.channels.itertuples()
         ],
+        "routes": _routes(result, currency),
     }
+
+
+def _routes(result: Result, currency: str) -> list[dict[str, str]] | None:
+    """Vans, stops, on-time stops, km, van-hours, load and cost per hub and period."""
+    if result.routes is None:
+        return None
+    return [
+        {
+            "hub": str(r.hub_id),
+            "period": str(r.period),
+            "vans": fmt_num(r.vans_used),
+            "stops": fmt_num(r.stops),
+            "on_time": f"{fmt_num(r.on_time_stops)} ({fmt_pct(r.on_time_rate)})",
+            "km": fmt_num(r.km, 1),
+            "hours": fmt_num(r.hours, 1),
+            "load": fmt_num(r.load_m3, 1),
+            "cost": f"{fmt_num(r.cost)} {currency}".strip(),
+            "unrouted": fmt_num(r.unrouted_visits),
+        }
+        for r in compute_route_kpis(result.routes).itertuples()
+    ]
 
 
 def _cards(h: dict[str, Any], currency: str) -> list[dict[str, str]]:

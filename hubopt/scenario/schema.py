@@ -241,6 +241,68 @@ class OutputSettings(Block):
         return value
 
 
+class FirstSolution(StrEnum):
+    """OR-Tools first-solution strategies offered for routing."""
+
+    PATH_CHEAPEST_ARC = "path_cheapest_arc"
+    SAVINGS = "savings"
+    PARALLEL_CHEAPEST_INSERTION = "parallel_cheapest_insertion"
+    CHRISTOFIDES = "christofides"
+    AUTOMATIC = "automatic"
+
+
+class RoutingSettings(Block):
+    """Delivery routes from the open hubs (vehicle routing with time windows, DESIGN §1 job 5).
+
+    With this block the run writes ``solution/routes.*``: for each open hub and each
+    routed period, the vans' routes over the regions the hub serves (load = volume
+    shipped, window = the stream's delivery window counted from dispatch).
+    """
+
+    periods: list[Annotated[int, Field(ge=1)]] | Literal["campaigns", "all"] = Field(
+        default="campaigns",
+        description="Periods to route: a list, 'all', or 'campaigns' (every campaign's periods; "
+        "all periods when there is no campaign).",
+    )
+    campaigns: list[str] | Literal["all"] = Field(
+        default="all",
+        description="Flows to route: those of these campaign ids, or 'all' flows of the hub.",
+    )
+    modes: list[str] | Literal["all"] = Field(
+        default="all", description="Flows to route: those shipped by these modes, or 'all'."
+    )
+    mode: Literal["post", "integrated"] = Field(
+        default="post",
+        description="post: route the optimal plan; integrated: iterate locate -> route -> "
+        "re-estimate delivery cost per region -> re-locate, keeping the cheapest plan.",
+    )
+    time_limit_s: float = Field(
+        default=5.0, gt=0, description="Guided-local-search time per hub and period."
+    )
+    first_solution: FirstSolution = Field(
+        default=FirstSolution.PATH_CHEAPEST_ARC, description="OR-Tools first-solution strategy."
+    )
+    max_iterations: int = Field(
+        default=6, ge=1, description="integrated: most locate/route rounds."
+    )
+    search_time_limit_s: float | None = Field(
+        default=None,
+        gt=0,
+        description="integrated: start no new round after this many seconds (the final "
+        "allocation round still runs); blank = max_iterations alone decides.",
+    )
+    late_penalty_per_hour: float | None = Field(
+        default=None,
+        ge=0,
+        description="Routing objective cost of one hour late at a stop; blank = the cost of "
+        "the dearest possible route (fixed cost + the longest possible drive) per hour.",
+    )
+    workers: int = Field(
+        default=0, ge=0, description="Processes routing hubs in parallel; 0 = one per CPU."
+    )
+    seed: int = Field(default=0, ge=0, description="Seed of the routing search.")
+
+
 # ---- what-if operations (DESIGN §2 `whatif:`) ------------------------------------------
 
 
@@ -342,6 +404,11 @@ class ScenarioConfig(Block):
     name: str = Field(min_length=1, description="Scenario name (used for run folders).")
     description: str | None = Field(default=None, description="Free text, shown in the report.")
     currency: str | None = Field(default=None, description="Money unit shown in reports, e.g. KRW.")
+    crs: str | None = Field(
+        default=None,
+        description="Projected CRS for distances, e.g. EPSG:5179: straight-line km in that "
+        "CRS x circuity instead of great-circle km (tables keep lat/lon in WGS84).",
+    )
     data: DataPaths = Field(description="Paths of the data tables.")
     campaigns: list[Campaign] = Field(default_factory=list, description="Promotions.")
     policy: Policy = Field(default_factory=Policy, description="Network and service policy.")
@@ -350,6 +417,29 @@ class ScenarioConfig(Block):
     )
     solver: SolverSettings = Field(default_factory=SolverSettings, description="Solver settings.")
     output: OutputSettings = Field(default_factory=OutputSettings, description="What a run writes.")
+    routing: RoutingSettings | None = Field(
+        default=None, description="Delivery routes from the open hubs (needs data.vehicles)."
+    )
+
+    @field_validator("crs")
+    @classmethod
+    def _projected_crs(cls, value: str | None) -> str | None:
+        if value is None:
+            return value
+        from pyproj import CRS
+        from pyproj.exceptions import CRSError
+
+        try:
+            crs = CRS.from_user_input(value)
+        except CRSError as err:
+            raise ValueError(
+                f"{value!r} is not a coordinate reference system pyproj knows"
+            ) from err
+        if not crs.is_projected:
+            raise ValueError(
+                f"{value!r} is not a projected CRS (distances need metres, e.g. EPSG:5179)"
+            )
+        return value
 
     @model_validator(mode="after")
     def _unique_campaigns(self) -> ScenarioConfig:

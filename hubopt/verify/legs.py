@@ -30,6 +30,22 @@ def gc_km(lat1: np.ndarray, lon1: np.ndarray, lat2: np.ndarray, lon2: np.ndarray
     return 2 * EARTH_KM * np.arctan2(np.sqrt(h), np.sqrt(np.clip(1 - h, 0.0, 1.0)))
 
 
+def straight_km(
+    lat1: np.ndarray, lon1: np.ndarray, lat2: np.ndarray, lon2: np.ndarray, crs: str | None
+) -> np.ndarray:
+    """Great-circle km, or straight-line km in a projected CRS (pyproj directly, not geo)."""
+    if crs is None:
+        return gc_km(lat1, lon1, lat2, lon2)
+    from pyproj import CRS, Transformer
+
+    target = CRS.from_user_input(crs)
+    to_crs = Transformer.from_crs("EPSG:4326", target, always_xy=True)
+    x1, y1 = to_crs.transform(lon1, lat1)
+    x2, y2 = to_crs.transform(lon2, lat2)
+    metres = np.sqrt((np.asarray(x1) - x2) ** 2 + (np.asarray(y1) - y2) ** 2)
+    return metres * target.axis_info[0].unit_conversion_factor / 1000.0
+
+
 def lane_lookup(
     lanes: pd.DataFrame, frm: pd.Series, to: pd.Series, mode: pd.Series
 ) -> pd.DataFrame:
@@ -67,11 +83,12 @@ def recompute_legs(
     f = getattr(t, frm[0]).set_index(frm[1]).reindex(rows["from"])
     d = getattr(t, to[0]).set_index(to[1]).reindex(rows["to"])
     m = t.modes.set_index("mode_id").reindex(rows["mode_id"])
-    dist = scenario.config.policy.circuity * gc_km(
+    dist = scenario.config.policy.circuity * straight_km(
         f["lat"].to_numpy(float),
         f["lon"].to_numpy(float),
         d["lat"].to_numpy(float),
         d["lon"].to_numpy(float),
+        scenario.config.crs,
     )
     lane = lane_lookup(t.lanes, rows["from"], rows["to"], rows["mode_id"])
     named = lane["named"].to_numpy(bool)

@@ -236,6 +236,24 @@ MODES = (
     ("AIR", "Domestic air cargo", "both", 2_200, 2.0, 500, 4, 800, None, True),
 )
 ROAD_OUTBOUND = ("PARCEL", "EXPRESS")
+# Delivery vans for the routes of the launch (routing: in korea.yaml). One type at every
+# hub: a 1-ton box van (Hyundai Porter II / Kia Bongo III class, ~8 m3 cargo box), 50 per
+# hub and day; 180,000 KRW per route (driver day and van hire), 320 KRW/km (diesel and
+# wear), 30 km/h average in town, 10 h shift, 0.75 h per stop (a stop is the van's drop
+# run inside one si-gun-gu: parking and handing over its parcels).
+VEHICLE_COLUMNS = [
+    "vehicle_type",
+    "hub_id",
+    "name",
+    "capacity",
+    "count",
+    "fixed_cost",
+    "cost_per_km",
+    "speed_kmh",
+    "max_route_hours",
+    "service_hours_per_stop",
+]
+VEHICLES = (("VAN-1T", "", "1-ton box van", 8.0, 50, 180_000, 320, 30, 10, 0.75),)
 CHANNELS = (
     ("parcel", "Standard parcel", 72, 0.15, 3_500),
     ("express", "Express (same-day / dawn)", 24, 0.12, 4_000),
@@ -725,6 +743,7 @@ def main(out: Path = HERE) -> None:
         "modes": build_modes(),
         "lanes": build_lanes(attrs, hubs),
         "channels": build_channels(),
+        "vehicles": pd.DataFrame(VEHICLES, columns=VEHICLE_COLUMNS),
     }
     for name, frame in tables.items():
         write_csv(frame, data / f"{name}.csv")

@@ -23,6 +23,7 @@ from hubopt.present.maps.regions import (
     simplified_region_geometry,
     tier_colors,
 )
+from hubopt.present.maps.routes import period_route_layers
 from hubopt.present.maps.style import base_tiles
 from hubopt.result import Result
 
@@ -88,6 +89,11 @@ def plan_map(
     names.add_to(fmap)
     for layer in flow_layers(result, result.solution, names.get_name(), max_flow_lines):
         layer.add_to(fmap)
+    if result.routes is not None and len(result.routes.routes):
+        for layer in period_route_layers(
+            result.routes.routes, result.routes.stops, problem.hubs, problem.regions
+        ):
+            layer.add_to(fmap)
     for layer in hub_marker_layers(result, kpis.hubs):
         layer.add_to(fmap)
     if len(problem.sources):
