@@ -22,6 +22,7 @@ from helpers import (
 
 from hubopt.errors import DataValidationError
 from hubopt.forecast import Forecast, ForecastWarning, GbmSettings, forecast_demand
+from hubopt.forecast.backtest import error_std
 from hubopt.forecast.models import DEFAULT_ETS, EtsParams, holt_winters, initial_states
 from hubopt.scenario.schema import Campaign
 
@@ -303,3 +304,14 @@ def test_campaign_without_a_year_before_it_is_warned() -> None:
             history, 4, regions=regions, group_column="province", gbm=FAST_GBM
         )
     assert "launch-2023" not in set(forecast.uplift["campaign_id"])
+
+
+def test_std_scales_with_the_forecast_level() -> None:
+    """Backtest errors of ±10 on actuals of 100 (10 %) give a peak forecast of 1,000 a std of
+    100, not 10: the error is relative to the level, so a December forecast is not given
+    the small absolute errors of quiet backtest weeks. A forecast at the backtest's level
+    keeps the absolute error (10)."""
+    errors = np.array([[[10.0, -10.0], [-10.0, 10.0]]])  # 1 series, 2 folds, 2 steps
+    actuals = np.full_like(errors, 100.0)
+    std = error_std(errors, actuals, np.array([[1000.0, 100.0]]), np.array(["P"]))
+    assert std[0, 0] == pytest.approx(100.0) and std[0, 1] == pytest.approx(10.0)

@@ -100,20 +100,27 @@ def chosen_errors(backtest: Backtest, chosen: np.ndarray) -> np.ndarray:
     return errors
 
 
-def error_std(errors: np.ndarray, forecast: np.ndarray, products: np.ndarray) -> np.ndarray:
-    """Forecast-error std per series and horizon step.
+def error_std(
+    errors: np.ndarray, actuals: np.ndarray, forecast: np.ndarray, products: np.ndarray
+) -> np.ndarray:
+    """Forecast-error std per series and horizon step, scaled to the forecast's level.
 
-    ``std[s, h] = rmse_s * profile_p[h]``: the series' root mean squared backtest error
-    (all folds and steps) times its product's horizon profile (the RMS of errors at step
-    h relative to each series' RMSE, pooled over the product's series), so errors grow
-    with the horizon as the backtest shows. Series without a backtest use their
-    product's median relative error times the forecast, floored at sqrt(forecast)
-    (Poisson noise).
+    ``std[s, h] = max(rmse_s, rel_s * forecast[s, h]) * profile_p[h]``: the series' root
+    mean squared backtest error (all folds and steps) or, when larger, its relative error
+    (rmse over the mean actual of the backtest folds) times the forecast — so a forecast
+    for the peak season carries errors of peak size even when the backtest folds fell in
+    a quiet season — times its product's horizon profile (the RMS of errors at step h
+    relative to each series' RMSE, pooled over the product's series), so errors grow with
+    the horizon as the backtest shows. Series without a backtest use their product's
+    median relative error times the forecast, floored at sqrt(forecast) (Poisson noise).
     """
     n, _, horizon = errors.shape
     with _quiet():
         rmse = np.sqrt(np.nanmean(errors**2, axis=(1, 2)))
         relative = errors / rmse[:, None, None]
+        level = np.nanmean(np.abs(np.where(np.isfinite(errors), actuals, np.nan)), axis=(1, 2))
+        rel = np.where(level > 0, rmse / level, np.nan)
+    scaled = np.fmax(rmse[:, None], np.nan_to_num(rel)[:, None] * np.clip(forecast, 0, None))
     std = np.full((n, horizon), np.nan)
     poisson = np.sqrt(np.clip(forecast, 0, None))
     for product in np.unique(products):
@@ -121,9 +128,8 @@ def error_std(errors: np.ndarray, forecast: np.ndarray, products: np.ndarray) ->
         with _quiet():
             profile = np.sqrt(np.nanmean(relative[rows] ** 2, axis=(0, 1)))
             profile = np.where(np.isfinite(profile), profile, 1.0)
-            std[rows] = rmse[rows, None] * profile[None, :]
-            level = np.nanmean(np.abs(forecast[rows]), axis=1)
-            cv = np.nanmedian(np.where(level > 0, rmse[rows] / level, np.nan))
+            std[rows] = scaled[rows] * profile[None, :]
+            cv = np.nanmedian(rel[rows])
         missing = rows & ~np.isfinite(std).all(axis=1)
         fallback = (cv if np.isfinite(cv) else 0.0) * forecast[missing]
         std[missing] = np.maximum(fallback, poisson[missing])

@@ -237,7 +237,7 @@ def forecast_demand(
     point[fallback] = final["pooled"][fallback]
     point = np.clip(np.nan_to_num(point), 0.0, None)
     errors = chosen_errors(backtest, chosen)
-    std = error_std(errors, point, panel.series["product_id"].to_numpy())
+    std = error_std(errors, backtest.actuals, point, panel.series["product_id"].to_numpy())
     if not origins:
         messages.append(
             f"history of {panel.n_periods} periods is too short for a backtest "
