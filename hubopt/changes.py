@@ -50,6 +50,15 @@ HEADLINE_KPIS = (
     "co2_kg_per_unit",
     "unmet_units",
     "regions_24h_share",
+    "peak_m3",
+    "safety_stock_pooled_units",
+    "safety_stock_unpooled_units",
+    "pickup_units",
+    "pickup_share",
+    "pickup_customer_km_mean",
+    "returned_units",
+    "return_cost",
+    "returns_share_of_throughput",
 )
 # the hub decision: hubs open in any period (";"-separated) and what changed against the base
 HUB_COLUMNS = ("open_hubs", "hubs_vs_base")
