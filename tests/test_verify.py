@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from helpers import lanes, solve_verified, write_scenario
+from helpers import lanes, solve_verified, write_omni_scenario, write_scenario
 
 from hubopt.result import Result
 from hubopt.solution import Solution
@@ -527,53 +527,10 @@ def test_every_family_is_mutated_here() -> None:
 def omni(tmp_path_factory: pytest.TempPathFactory) -> Result:
     """Two periods, region R: 12 parcel units per period (20 % returned, all restocked)
     and 10 pickup units (locker Q within reach, capacity 20); hub H has a base capacity
-    of 20 m3 and 10 m3 of peak at 1 per m3; pooled safety stock with z 1, std 2 per stream.
+    of 20 m3 and 10 m3 of peak at 1 per m3; pooled safety stock with z 1, std 2 per stream
+    (helpers.write_omni_scenario, which adds a far locker QF beyond reach).
     Period 1 ships 22 units, 24.4 m3 with returns: 4.4 m3 of peak."""
-    path = write_scenario(
-        tmp_path_factory.mktemp("omni"),
-        {
-            "hubs": [
-                {
-                    "hub_id": "H",
-                    "lat": 37.5,
-                    "lon": 127.0,
-                    "fixed_cost": 0,
-                    "throughput_capacity": 20,
-                    "peak_capacity": 10,
-                    "peak_cost_per_m3": 1,
-                }
-            ],
-            "regions": [{"region_id": "R", "lat": 37.6, "lon": 127.1}],
-            "products": [{"product_id": "P", "holding_cost": 1}],
-            "demand": [
-                {
-                    "region_id": "R",
-                    "product_id": "P",
-                    "period": t,
-                    "quantity": q,
-                    "std": 2,
-                    "channel": c,
-                }
-                for t in (1, 2)
-                for c, q in (("parcel", 12), ("store", 10))
-            ],
-            "channels": [
-                {"channel_id": "parcel", "return_rate": 0.2},
-                {"channel_id": "store", "kind": "pickup"},
-            ],
-            "pickup_points": [
-                {
-                    "pickup_id": "Q",
-                    "lat": 37.61,
-                    "lon": 127.1,
-                    "fixed_cost": 3,
-                    "capacity": 20,
-                    "max_distance_km": 5,
-                }
-            ],
-        },
-        policy={"safety_stock": {"z": 1.0, "pooling": True}},
-    )
+    path = write_omni_scenario(tmp_path_factory.mktemp("omni"))
     result = solve_verified(path, "highs")
     hubs = result.solution.hubs.set_index("period")
     assert hubs.at[1, "peak_m3"] == pytest.approx(4.4)
