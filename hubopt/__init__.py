@@ -11,11 +11,14 @@ The public API for scripts and notebooks::
 
     forecast = forecast_demand("orders.csv.gz", horizon=10, regions="regions.geojson")
     forecast.demand, forecast.accuracy_by_product, forecast.uplift, forecast.campaigns_yaml
+    economics = campaign_economics(result)  # marginal cost and ROI per campaign
+    outcome = replan(load_run("out/run"), stock, from_period=5, sales=sales)  # DataFrames
 """
 
 from hubopt.api import solve
 from hubopt.batch import run_batch
 from hubopt.compare import compare, compare_runs
+from hubopt.economics import campaign_economics
 from hubopt.errors import (
     DataValidationError,
     HubOptError,
@@ -25,6 +28,7 @@ from hubopt.errors import (
 )
 from hubopt.forecast import Forecast, forecast_demand
 from hubopt.present.maps import compare_map, plan_map
+from hubopt.replan import Replan, replan
 from hubopt.result import Result
 from hubopt.runs import load_run, write_run
 from hubopt.scenario.scenario import Scenario, load_scenario, scenario_from_dict
@@ -36,6 +40,7 @@ __all__ = [
     "Forecast",
     "HubOptError",
     "InputError",
+    "Replan",
     "Result",
     "Scenario",
     "ScenarioError",
@@ -43,6 +48,7 @@ __all__ = [
     "VerificationError",
     "__version__",
     "available_backends",
+    "campaign_economics",
     "compare",
     "compare_map",
     "compare_runs",
@@ -50,6 +56,7 @@ __all__ = [
     "load_run",
     "load_scenario",
     "plan_map",
+    "replan",
     "run_batch",
     "scenario_from_dict",
     "solve",

@@ -15,7 +15,7 @@ from typing import Any
 
 import pandas as pd
 
-from hubopt.kpis import TIER_ORDER
+from hubopt.kpis import tier_worse
 from hubopt.result import Result
 from hubopt.solvers import SOLVED_STATUSES
 
@@ -59,6 +59,8 @@ HEADLINE_KPIS = (
     "returned_units",
     "return_cost",
     "returns_share_of_throughput",
+    "incremental_margin",
+    "campaign_spend",
 )
 # the hub decision: hubs open in any period (";"-separated) and what changed against the base
 HUB_COLUMNS = ("open_hubs", "hubs_vs_base")
@@ -261,9 +263,8 @@ def tier_changes(a: Result, b: Result) -> pd.DataFrame:
     merged = rb.merge(ra, on="region_id", how="left", suffixes=("_b", "_a"))
     merged["tier_a"] = merged["tier_a"].fillna("none")
     changed = merged[merged["tier_a"] != merged["tier_b"]].copy()
-    rank = {t: i for i, t in enumerate(TIER_ORDER)}
     changed["better"] = [
-        rank.get(str(tb), 99) < rank.get(str(ta), 99)
+        tier_worse(str(ta), str(tb))
         for ta, tb in zip(changed["tier_a"], changed["tier_b"], strict=True)
     ]
     coords = b.problem.regions.set_index("region_id")[["lat", "lon"]]

@@ -8,6 +8,7 @@ scenarios solved, 6 some were not, 7 no Dask worker, 8 Dask scheduler unreachabl
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 import math
@@ -27,6 +28,7 @@ from hubopt.changes import gap_money
 from hubopt.compare import compare_runs
 from hubopt.data.problem import build_problem
 from hubopt.diagnose.structural import collect_warnings, refuse_warnings
+from hubopt.economics import campaign_economics as economics
 from hubopt.errors import (
     HubOptError,
     InputError,
@@ -45,8 +47,9 @@ from hubopt.forecast import (
 )
 from hubopt.guard import estimate_model_bytes
 from hubopt.present.format import fmt_num, fmt_pct
+from hubopt.replan import replan
 from hubopt.routing.kpis import compute_route_kpis, route_totals
-from hubopt.runs import route_run, write_error, write_routes, write_run
+from hubopt.runs import load_run, route_run, write_error, write_routes, write_run
 from hubopt.scenario.scenario import load_scenario
 from hubopt.scenario.schema import ScenarioConfig
 
@@ -129,7 +132,11 @@ def _print_warnings(warnings: list[InputWarning]) -> None:
 
 def _headline_table(result: Any, run_dir: Path | None) -> Table:
     table = Table(title=f"{result.scenario.name}: {result.status}", show_header=False)
-    table.add_row("objective", f"{result.objective:,.0f}")
+    footprint = result.solution is not None and len(result.solution.footprint)
+    table.add_row(
+        "objective (cost - incremental margin)" if footprint else "objective",
+        f"{result.objective:,.0f}",
+    )
     table.add_row("gap", _gap_text(result))
     table.add_row("solver", f"{result.backend} ({result.solver_version})")
     table.add_row("build / solve", f"{result.build_seconds:.1f} s / {result.solve_seconds:.1f} s")
@@ -143,6 +150,14 @@ def _headline_table(result: Any, run_dir: Path | None) -> Table:
             table.add_row(
                 f"campaign {row.campaign_id}", f"on time {row.on_time_rate:.1%}, ROI {row.roi:.2f}"
             )
+        if footprint:
+            fp = result.solution.footprint
+            for campaign_id, rows in fp.groupby("campaign_id"):
+                table.add_row(
+                    f"footprint {campaign_id}",
+                    f"runs in {int(rows['included'].sum())} of {len(rows)} candidate regions",
+                )
+            table.add_row("incremental margin", f"{k['incremental_margin']:,.0f}")
     if run_dir is not None:
         table.add_row("run folder", str(run_dir))
         for page in ("map.html", "report.html"):
@@ -160,6 +175,7 @@ def run_solve(
     force: bool,
     write: bool = True,
     strict: bool = False,
+    campaign_economics: bool = False,
 ) -> int:
     """Load, solve, write the run folder and report; return the exit code."""
 
@@ -176,6 +192,17 @@ def run_solve(
             result = solve(
                 loaded, backend=backend, time_limit_s=time_limit, strict=True if strict else None
             )
+        if result.solution is not None and (
+            campaign_economics or loaded.config.output.campaign_economics
+        ):
+            with (
+                err.status("Re-solving without each campaign...", spinner="dots")
+                if not as_json
+                else _null()
+            ):
+                options: dict[str, Any] = {"backend": backend, "time_limit_s": time_limit}
+                table = economics(result, **{k: v for k, v in options.items() if v is not None})
+            result = dataclasses.replace(result, campaign_economics=table)
         run_dir = None
         if write:
             with err.status("Writing run folder...", spinner="dots") if not as_json else _null():
@@ -196,13 +223,42 @@ def run_solve(
             "exit_code": code,
         }
         payload["kpis"] = result.kpis.as_json()["headline"] if result.solution is not None else None
+        if result.campaign_economics is not None:
+            payload["campaign_economics"] = result.campaign_economics.to_dict(orient="records")
         _emit_json(payload)
     else:
         _print_warnings(result.warnings)
         out.print(_headline_table(result, run_dir))
+        if result.campaign_economics is not None:
+            out.print(_economics_table(result.campaign_economics))
         for reason in result.diagnosis:
             err.print(f"[yellow]diagnosis:[/] {reason}", highlight=False)
     return code
+
+
+def _economics_table(table: Any) -> Table:
+    view = Table(title="Marginal campaign economics (re-solved without each campaign)")
+    for column in (
+        "campaign",
+        "marginal logistics cost",
+        "incremental margin",
+        "spend",
+        "ROI",
+        "significant",
+        "allocated (volume share)",
+    ):
+        view.add_column(column)
+    for row in table.itertuples():
+        view.add_row(
+            str(row.campaign_id),
+            f"{row.marginal_logistics_cost:,.0f}",
+            f"{row.incremental_margin:,.0f}",
+            f"{row.spend:,.0f}",
+            f"{row.roi:.2f}" if math.isfinite(row.roi) else "-",
+            "yes" if row.significant else f"no (gaps {row.uncertainty:,.0f})",
+            f"{row.allocated_logistics_cost:,.0f}",
+        )
+    return view
 
 
 class _null:
@@ -232,11 +288,126 @@ def solve_command(
         typer.Option("--force", help="Replace a run folder that holds another scenario's results."),
     ] = False,
     strict: StrictOption = False,
+    campaign_economics: Annotated[
+        bool,
+        typer.Option(
+            "--campaign-economics",
+            help="Also solve without each campaign (in parallel) and report marginal cost and ROI.",
+        ),
+    ] = False,
 ) -> None:
     """Solve one scenario and write its run folder; input warnings are printed first."""
     raise typer.Exit(
-        run_solve(scenario, out_dir, backend, time_limit, as_json, force, strict=strict)
+        run_solve(
+            scenario,
+            out_dir,
+            backend,
+            time_limit,
+            as_json,
+            force,
+            strict=strict,
+            campaign_economics=campaign_economics,
+        )
     )
+
+
+@app.command("replan")
+def replan_command(
+    run_dir: Annotated[Path, typer.Argument(help="A finished run folder.")],
+    stock: Annotated[
+        Path,
+        typer.Option("--stock", help="CSV hub_id, product_id, quantity: stock at the start of T."),
+    ],
+    from_period: Annotated[
+        int, typer.Option("--from-period", help="First period to re-optimise (T).")
+    ],
+    sales: Annotated[
+        Path | None,
+        typer.Option("--sales", help="CSV region_id, product_id, period, quantity (periods < T)."),
+    ] = None,
+    out_dir: Annotated[
+        Path | None,
+        typer.Option("--out", help="Run folder of the re-plan (default: RUN_DIR-replan-wT)."),
+    ] = None,
+    backend: Annotated[
+        str | None, typer.Option("--backend", help="highs, scip, cbc, ortools-highs or auto.")
+    ] = None,
+    time_limit: TimeLimitOption = None,
+    as_json: JsonOption = False,
+    force: Annotated[
+        bool,
+        typer.Option("--force", help="Replace a run folder that holds another scenario's results."),
+    ] = False,
+) -> None:
+    """Re-plan a finished run from period T with the actual stock (and sales)."""
+    try:
+        with err.status("Loading run...", spinner="dots") if not as_json else _null():
+            run = load_run(run_dir)
+            stock_frame = _read_csv(stock)
+            sales_frame = _read_csv(sales) if sales is not None else None
+        options: dict[str, Any] = {"backend": backend, "time_limit_s": time_limit}
+        with (
+            err.status(f"Re-planning from period {from_period}...", spinner="dots")
+            if not as_json
+            else _null()
+        ):
+            outcome = replan(
+                run,
+                stock_frame,
+                from_period,
+                sales_frame,
+                stock_label=str(stock),
+                sales_label=str(sales),
+                **{k: v for k, v in options.items() if v is not None},
+            )
+        result = outcome.result
+        target = out_dir or run_dir.with_name(f"{run_dir.name}-replan-w{from_period}")
+        written = write_run(result, target, force=force) if result.solution is not None else None
+    except HubOptError as error:
+        raise typer.Exit(_fail(error, as_json)) from None
+    code = STATUS_EXIT[str(result.status)]
+    if as_json:
+        _emit_json(
+            result.summary()
+            | {
+                "replan": outcome.summary,
+                "run_dir": str(written) if written else None,
+                "exit_code": code,
+            }
+        )
+    else:
+        out.print(_headline_table(result, written))
+        out.print(_replan_table(outcome.summary))
+    raise typer.Exit(code)
+
+
+def _read_csv(path: Path) -> Any:
+    if not path.is_file():
+        raise InputError(Problem(str(path), "a CSV file", "no such file"), "Missing input")
+    try:
+        return pd.read_csv(path, dtype={"hub_id": str, "region_id": str, "product_id": str})
+    except (ValueError, OSError) as error:
+        raise InputError(
+            Problem(str(path), "a readable CSV file", str(error)), "Unreadable input"
+        ) from None
+
+
+def _replan_table(summary: dict[str, Any]) -> Table:
+    table = Table(title=f"Re-plan from period {summary.get('from_period')}", show_header=False)
+    table.add_row(
+        "cost of periods >= T, original", f"{summary.get('remaining_cost_original', math.nan):,.0f}"
+    )
+    table.add_row(
+        "cost of periods >= T, re-plan", f"{summary.get('remaining_cost_replanned', math.nan):,.0f}"
+    )
+    table.add_row("change", f"{summary.get('remaining_cost_change', math.nan):+,.0f}")
+    table.add_row("hubs opened", ", ".join(summary.get("hubs_opened", [])) or "-")
+    table.add_row("hubs closed", ", ".join(summary.get("hubs_closed", [])) or "-")
+    table.add_row("units delivered (change)", f"{summary.get('delivered_units_change', 0):+,.0f}")
+    table.add_row("units late (change)", f"{summary.get('late_units_change', 0):+,.0f}")
+    table.add_row("units lost (change)", f"{summary.get('lost_units_change', 0):+,.0f}")
+    table.add_row("stock re-balanced (units)", f"{summary.get('stock_rebalanced_units', 0):,.0f}")
+    return table
 
 
 @app.command("validate")

@@ -65,7 +65,7 @@ scheduler fails, is in [batch.md](batch.md#what-happens-when-the-cluster-fails).
 
 `manifest.json` (versions, input hashes, seed, times, status, gap, verification),
 `scenario.resolved.yaml`, `solution/*.csv|parquet` (hubs, flows, inflows, stock, unmet,
-assignments, costs, period_costs), `kpis.json` + `kpis/*.csv|parquet`, `solver.log`, `map.html`,
+assignments, costs, period_costs, campaign_footprint), `kpis.json` + `kpis/*.csv|parquet`, `solver.log`, `map.html`,
 `report.html`, and `diagnosis.json` when infeasible. The folder is built next to the
 target and renamed into place: a reader sees the old complete folder or the new one.
 A failed run writes `<folder>.error.json` beside it and leaves any previous run intact.

@@ -7,6 +7,7 @@ Only the ``open`` binaries are proposed; the solver completes the continuous par
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 
 from hubopt.data.problem import ProblemData
 from hubopt.model.index import layout_of
@@ -51,8 +52,45 @@ def greedy_open(problem: ProblemData) -> np.ndarray:
     return open_.astype(float).reshape(layout.n_hub_periods)
 
 
+def greedy_include(problem: ProblemData) -> np.ndarray:
+    """0/1 per footprint candidate: 1 when its incremental margin exceeds its spend plus its
+    units at their cheapest arcs (fixed costs and capacities ignored), within max_regions
+    (best first) and topped up to min_regions."""
+    fp = problem.footprint
+    if not len(fp):
+        return np.zeros(0)
+    arcs = problem.out_arcs
+    streams = problem.streams
+    unit = (
+        arcs["transport_cost"].to_numpy(float)
+        + arcs["handling_cost"].to_numpy(float)
+        + arcs["late_cost"].to_numpy(float)
+    )
+    cheapest = np.full(len(streams), np.inf)
+    np.minimum.at(cheapest, arcs["stream_idx"].to_numpy(), unit)
+    f = streams["footprint_idx"].to_numpy()
+    mine = f >= 0
+    cost = np.bincount(
+        f[mine], weights=(cheapest * streams["quantity"].to_numpy(float))[mine], minlength=len(fp)
+    )
+    profit = fp["incremental_margin"].to_numpy(float) - fp["spend"].to_numpy(float) - cost
+    include = np.zeros(len(fp))
+    campaigns = problem.campaigns
+    for c in np.unique(fp["campaign_idx"].to_numpy()):
+        idx = np.flatnonzero(fp["campaign_idx"].to_numpy() == c)
+        order = idx[np.argsort(-profit[idx], kind="stable")]
+        n = int((profit[idx] > 0).sum())
+        low, high = campaigns["min_regions"].iloc[c], campaigns["max_regions"].iloc[c]
+        n = max(n, int(low) if pd.notna(low) else 0)
+        n = min(n, int(high) if pd.notna(high) else n)
+        include[order[:n]] = 1.0
+    return include
+
+
 def warm_start_vector(problem: ProblemData, model: MatrixModel) -> np.ndarray:
-    """A full-length start vector: greedy ``open`` values, NaN (unknown) elsewhere."""
+    """A full-length start vector: greedy ``open`` and footprint ``include`` values, NaN
+    (unknown) elsewhere."""
     x = np.full(model.n_vars, np.nan)
     x[model.var_blocks["open"]] = greedy_open(problem)
+    x[model.var_blocks["include"]] = greedy_include(problem)
     return x

@@ -16,11 +16,14 @@ Definitions (also in docs/kpis.md):
   cost and lost-sale penalties are not logistics;
 - promotion ROI = (margin - spend - logistics cost) / (spend + logistics cost), margin =
   delivered campaign units x unit_margin;
-- delivery by channel = demand units the plan actually delivers within 12, 24, 48, 72 h
+- delivery by channel = demand units the plan actually delivers within each promise tier
   (by the mode it chose), later, or not at all: the promise the plan keeps;
-- fastest possible delivery per region = fastest transit from a hub open in the last
-  period over every allowed mode, and its tier: 12 h, 24 h, 48 h, 72 h, later (or none);
-  what a plan could promise, not what this plan does.
+- delivery promise per region = fastest transit from a hub open in the last period over
+  every allowed mode, and its tier (``output.promise_tiers_hours``, default 6, 12, 24, 48,
+  72 h; ``later`` beyond the last, ``none`` when no open hub can serve it);
+- campaign promise per campaign and region = fastest transit from a hub open in the
+  campaign's periods, its tier, whether it is within the campaign's delivery window, and
+  the on-time rate of the campaign's units there.
 """
 
 from __future__ import annotations
@@ -40,11 +43,9 @@ from hubopt.kpis_network import (
     compute_staffing,
     pickup_headline,
 )
-from hubopt.solution import Solution
+from hubopt.solution import Solution, realised_streams
 
-TIERS = ((12.0, "12h"), (24.0, "24h"), (48.0, "48h"), (72.0, "72h"))
-PROMISE_HOURS = tuple(int(limit) for limit, _ in TIERS)
-TIER_ORDER = (*(label for _, label in TIERS), "later", "none")
+DEFAULT_TIERS_HOURS = (6.0, 12.0, 24.0, 48.0, 72.0)
 
 # Cost components a campaign shares with the rest of the network, by outbound volume.
 SHARED_COMPONENTS = ("fixed", "opening", "closing", "inbound_transport", "holding")
@@ -66,6 +67,7 @@ class Kpis:
     returns: pd.DataFrame = field(default_factory=pd.DataFrame)
     safety_stock: pd.DataFrame = field(default_factory=pd.DataFrame)
     pickup_points: pd.DataFrame = field(default_factory=pd.DataFrame)
+    campaign_promise: pd.DataFrame = field(default_factory=pd.DataFrame)
 
     def tables(self) -> dict[str, pd.DataFrame]:
         """Every table by name, for writing."""
@@ -81,6 +83,7 @@ class Kpis:
             "kpi_returns": self.returns,
             "kpi_safety_stock": self.safety_stock,
             "kpi_pickup_points": self.pickup_points,
+            "kpi_campaign_promise": self.campaign_promise,
         }
 
     def as_json(self) -> dict[str, Any]:
@@ -113,12 +116,46 @@ def _clean(obj: Any) -> Any:
     return obj
 
 
-def tier_of(hours: np.ndarray) -> np.ndarray:
+def tier_label(hours: float) -> str:
+    """Label of a tier: ``12h``, ``1.5h``."""
+    return f"{hours:g}h"
+
+
+def tier_labels(tiers_hours: tuple[float, ...] | list[float] = DEFAULT_TIERS_HOURS) -> list[str]:
+    """Every tier label, fastest first, then ``later`` and ``none``."""
+    return [tier_label(h) for h in tiers_hours] + ["later", "none"]
+
+
+TIER_ORDER = tuple(tier_labels())
+"""Tier labels of the default tiers, fastest first."""
+
+
+def tier_rank(label: str) -> float:
+    """Sort key of a tier label: its hours, ``later`` = inf; ``none`` = NaN (no promise,
+    worse than any: compare with :func:`tier_worse`)."""
+    if label == "later":
+        return math.inf
+    if label == "none":
+        return math.nan
+    return float(label.rstrip("h"))
+
+
+def tier_worse(a: str, b: str) -> bool:
+    """Whether tier ``a`` promises slower delivery than tier ``b`` (``none`` is worst)."""
+    ra, rb = tier_rank(a), tier_rank(b)
+    if math.isnan(ra):
+        return not math.isnan(rb)
+    return not math.isnan(rb) and ra > rb
+
+
+def tier_of(
+    hours: np.ndarray, tiers_hours: tuple[float, ...] | list[float] = DEFAULT_TIERS_HOURS
+) -> np.ndarray:
     """Delivery-promise tier label of each transit time (``none`` when unreachable)."""
     hours = np.asarray(hours, dtype=float)
     out = np.full(hours.shape, "later", dtype=object)
-    for limit, label in reversed(TIERS):
-        out[hours <= limit + 1e-9] = label
+    for limit in sorted(tiers_hours, reverse=True):
+        out[hours <= limit + 1e-9] = tier_label(limit)
     out[~np.isfinite(hours)] = "none"
     return out
 
@@ -132,9 +169,13 @@ def weighted_quantile(values: np.ndarray, weights: np.ndarray, q: float) -> floa
     return float(values[order][np.searchsorted(cum, q - 1e-12)])
 
 
-def compute_kpis(problem: ProblemData, solution: Solution) -> Kpis:
-    """Every KPI of DESIGN §4 for one plan."""
-    streams = problem.streams
+def compute_kpis(
+    problem: ProblemData,
+    solution: Solution,
+    tiers_hours: tuple[float, ...] | list[float] = DEFAULT_TIERS_HOURS,
+) -> Kpis:
+    """Every KPI of DESIGN §4 for one plan (promise tiers from ``output.promise_tiers_hours``)."""
+    streams = realised_streams(problem, solution)
     flows = solution.flows
     demand_units = float(streams["quantity"].sum())
     delivered = float(flows["quantity"].sum())
@@ -163,7 +204,7 @@ def compute_kpis(problem: ProblemData, solution: Solution) -> Kpis:
     co2 = float(flows["co2_t"].sum() + inflows["co2_t"].sum())
     hubs = compute_hub_kpis(problem, solution)
     campaigns = compute_campaign_kpis(problem, solution)
-    regions = compute_region_kpis(problem, solution)
+    regions = compute_region_kpis(problem, solution, tiers_hours)
     open_per_period = solution.hubs.groupby("period")["open"].sum()
     safety = compute_safety_stock(problem, solution)
     headline: dict[str, Any] = {
@@ -205,9 +246,11 @@ def compute_kpis(problem: ProblemData, solution: Solution) -> Kpis:
             float(solution.hubs["returns_m3"].sum()), float(solution.hubs["throughput_m3"].sum())
         ),
         "unmet_units": float(solution.unmet["quantity"].sum()) if len(solution.unmet) else 0.0,
-        "regions_24h_share": float((regions["tier"].isin(["12h", "24h"])).mean())
+        "regions_24h_share": float((regions["fastest_hours"] <= 24 + 1e-9).mean())
         if len(regions)
         else math.nan,
+        "incremental_margin": -float(solution.costs.get("incremental_margin", 0.0)),
+        "campaign_spend": float(solution.costs.get("campaign_spend", 0.0)),
     }
     headline["days_of_cover"] = (
         _ratio(
@@ -225,11 +268,12 @@ def compute_kpis(problem: ProblemData, solution: Solution) -> Kpis:
         channels=_group_service(streams, flows, "channel"),
         hubs=hubs,
         periods=_period_kpis(problem, solution),
-        delivery=delivery_by_channel(streams, flows),
+        delivery=delivery_by_channel(streams, flows, tiers_hours),
         staffing=compute_staffing(problem, solution),
         returns=compute_returns(problem, solution),
         safety_stock=safety,
         pickup_points=compute_pickup_points(problem, solution),
+        campaign_promise=compute_campaign_promise(problem, solution, tiers_hours),
     )
 
 
@@ -317,12 +361,11 @@ def compute_campaign_kpis(problem: ProblemData, solution: Solution) -> pd.DataFr
     shared = _shared_costs(problem, solution)
     carbon = problem.policy.carbon.price_per_t
     margin_unit = problem.products.set_index("product_id")["unit_margin"]
+    streams = realised_streams(problem, solution)
     for c in problem.campaigns.itertuples():
         in_c = flows["campaign_id"] == c.campaign_id
         f = flows[in_c]
-        units = float(
-            problem.streams.loc[problem.streams["campaign_id"] == c.campaign_id, "quantity"].sum()
-        )
+        units = float(streams.loc[streams["campaign_id"] == c.campaign_id, "quantity"].sum())
         direct = float(
             (
                 f["transport_cost"]
@@ -379,10 +422,95 @@ def compute_campaign_kpis(problem: ProblemData, solution: Solution) -> pd.DataFr
     return pd.DataFrame(rows, columns=columns)
 
 
-def compute_region_kpis(problem: ProblemData, solution: Solution) -> pd.DataFrame:
+def compute_campaign_promise(
+    problem: ProblemData,
+    solution: Solution,
+    tiers_hours: tuple[float, ...] | list[float] = DEFAULT_TIERS_HOURS,
+) -> pd.DataFrame:
+    """Per campaign and region it runs in: the promise that holds through its window.
+
+    ``fastest_hours`` is, over the campaign's periods in that region, the slowest of the
+    per-period fastest transits from a hub open in that period (so the promise holds in
+    every campaign period); ``tier`` its tier; ``within_window`` whether it meets the
+    campaign's delivery window; ``on_time_rate`` the share of the campaign's units there
+    delivered within the window.
+    """
+    columns = [
+        "campaign_id",
+        "region_id",
+        "demand_units",
+        "on_time_units",
+        "on_time_rate",
+        "fastest_hours",
+        "tier",
+        "delivery_window_hours",
+        "within_window",
+    ]
+    streams = realised_streams(problem, solution)
+    streams = streams[streams["campaign_idx"] >= 0]
+    if not len(streams):
+        return pd.DataFrame(columns=columns)
+    layout_periods = problem.periods
+    hubs = solution.hubs
+    open_hp = (
+        pd.Index(problem.hubs["hub_id"])
+        .get_indexer(hubs.loc[hubs["open"] > 0, "hub_id"])
+        .astype(np.int64)
+        * (layout_periods + 1)
+        + hubs.loc[hubs["open"] > 0, "period"].to_numpy()
+    )
+    cells = streams[["campaign_idx", "region_idx", "period"]].drop_duplicates()
+    pairs = cells.merge(
+        problem.out_pairs[["hub_idx", "region_idx", "transit_hours"]], on="region_idx"
+    )
+    key = (
+        pairs["hub_idx"].to_numpy().astype(np.int64) * (layout_periods + 1)
+        + pairs["period"].to_numpy()
+    )
+    pairs = pairs[np.isin(key, open_hp)]
+    per_period = pairs.groupby(["campaign_idx", "region_idx", "period"])["transit_hours"].min()
+    per_period = per_period.reindex(
+        pd.MultiIndex.from_frame(cells[["campaign_idx", "region_idx", "period"]]),
+        fill_value=np.inf,
+    )
+    fastest = per_period.groupby(level=[0, 1]).max()
+    flows = solution.flows[solution.flows["campaign_id"] != ""]
+    units = streams.groupby(["campaign_id", "region_id"])["quantity"].sum()
+    on_time = (
+        flows[flows["on_time"]].groupby(["campaign_id", "region_id"])["quantity"].sum()
+    ).reindex(units.index, fill_value=0.0)
+    out = units.rename("demand_units").to_frame()
+    out["on_time_units"] = on_time
+    out["on_time_rate"] = out["on_time_units"] / out["demand_units"]
+    campaign_ids = problem.campaigns["campaign_id"].to_numpy()
+    region_ids = problem.regions["region_id"].to_numpy()
+    hours = pd.Series(
+        fastest.to_numpy(),
+        index=pd.MultiIndex.from_arrays(
+            [
+                campaign_ids[fastest.index.get_level_values(0)],
+                region_ids[fastest.index.get_level_values(1)],
+            ]
+        ),
+    )
+    out["fastest_hours"] = hours.reindex(out.index).to_numpy(float)
+    out["tier"] = tier_of(out["fastest_hours"].to_numpy(float), tiers_hours)
+    window = problem.campaigns.set_index("campaign_id")["delivery_window_hours"]
+    out["delivery_window_hours"] = window.reindex(out.index.get_level_values(0)).to_numpy(float)
+    out["within_window"] = out["fastest_hours"] <= out["delivery_window_hours"] + 1e-9
+    return out.reset_index()[columns]
+
+
+def compute_region_kpis(
+    problem: ProblemData,
+    solution: Solution,
+    tiers_hours: tuple[float, ...] | list[float] = DEFAULT_TIERS_HOURS,
+) -> pd.DataFrame:
     """Per region: demand, fill and on-time rates, mean delivery hours, delivery promise."""
     regions = problem.regions
-    service = _group_service(problem.streams, solution.flows, "region_id").set_index("region_id")
+    service = _group_service(
+        realised_streams(problem, solution), solution.flows, "region_id"
+    ).set_index("region_id")
     flows = solution.flows
     mean_hours = (flows["quantity"] * flows["transit_hours"]).groupby(
         flows["region_id"]
@@ -412,13 +540,18 @@ def compute_region_kpis(problem: ProblemData, solution: Solution) -> pd.DataFram
     out["mean_delivery_hours"] = out["region_id"].map(mean_hours)
     out["fastest_hours"] = fastest.to_numpy()
     out["fastest_hub_id"] = [hub_of.get(i, "") for i in range(len(regions))]
-    out["tier"] = tier_of(out["fastest_hours"].to_numpy(float))
+    out["tier"] = tier_of(out["fastest_hours"].to_numpy(float), tiers_hours)
     return out
 
 
 def _period_kpis(problem: ProblemData, solution: Solution) -> pd.DataFrame:
     idx = pd.RangeIndex(1, problem.periods + 1, name="period")
-    demand = problem.streams.groupby("period")["quantity"].sum().reindex(idx, fill_value=0)
+    demand = (
+        realised_streams(problem, solution)
+        .groupby("period")["quantity"]
+        .sum()
+        .reindex(idx, fill_value=0)
+    )
     flows = solution.flows
     delivered = flows.groupby("period")["quantity"].sum().reindex(idx, fill_value=0)
     on_time = flows[flows["on_time"]].groupby("period")["quantity"].sum().reindex(idx, fill_value=0)
@@ -437,24 +570,31 @@ def _period_kpis(problem: ProblemData, solution: Solution) -> pd.DataFrame:
     return out.reset_index()
 
 
-def delivery_by_channel(streams: pd.DataFrame, flows: pd.DataFrame) -> pd.DataFrame:
-    """What the plan actually delivers, per channel: demand units delivered within 12, 24,
-    48 and 72 h (cumulative), later, and not at all.
+def delivery_by_channel(
+    streams: pd.DataFrame,
+    flows: pd.DataFrame,
+    tiers_hours: tuple[float, ...] | list[float] = DEFAULT_TIERS_HOURS,
+) -> pd.DataFrame:
+    """What the plan actually delivers, per channel: demand units delivered within each
+    promise tier (cumulative; default 6, 12, 24, 48 and 72 h), later, and not at all.
 
     This is the promise a channel can keep with this plan (the mode the plan chose), unlike
     :func:`promise_table`, which counts the fastest delivery any allowed mode could make.
-    Columns: ``channel, demand_units, within_12h .. within_72h, later, undelivered``; one
+    Columns: ``channel, demand_units, within_6h .. within_72h, later, undelivered``; one
     row per channel and, with more than one channel, an ``All channels`` row.
     """
     channels = sorted(streams["channel"].unique())
     demand = streams.groupby("channel")["quantity"].sum().reindex(channels, fill_value=0.0)
     out = pd.DataFrame({"channel": channels, "demand_units": demand.to_numpy(float)})
     hours = flows["transit_hours"].to_numpy(float)
-    for limit in PROMISE_HOURS:
+    tiers = sorted(tiers_hours)
+    for limit in tiers:
         within = flows[hours <= limit + 1e-9].groupby("channel")["quantity"].sum()
-        out[f"within_{limit}h"] = within.reindex(channels, fill_value=0.0).to_numpy(float)
+        out[f"within_{tier_label(limit)}"] = within.reindex(channels, fill_value=0.0).to_numpy(
+            float
+        )
     delivered = flows.groupby("channel")["quantity"].sum().reindex(channels, fill_value=0.0)
-    out["later"] = delivered.to_numpy(float) - out[f"within_{PROMISE_HOURS[-1]}h"]
+    out["later"] = delivered.to_numpy(float) - out[f"within_{tier_label(tiers[-1])}"]
     out["undelivered"] = out["demand_units"] - delivered.to_numpy(float)
     if len(out) > 1:
         total = out.drop(columns="channel").sum()
@@ -465,15 +605,18 @@ def delivery_by_channel(streams: pd.DataFrame, flows: pd.DataFrame) -> pd.DataFr
     return out
 
 
-def promise_table(regions: pd.DataFrame) -> pd.DataFrame:
-    """People (or demand units) per group that can be promised 12/24/48/72 h delivery.
+def promise_table(
+    regions: pd.DataFrame, tiers_hours: tuple[float, ...] | list[float] = DEFAULT_TIERS_HOURS
+) -> pd.DataFrame:
+    """People (or demand units) per group that can be promised delivery within each tier.
 
     ``regions`` is :attr:`Kpis.regions`. The weight is the regions table's optional
     ``population`` column when it has values, else the demand units; the group is its
     optional ``province`` column when it has values, else one group "All regions".
 
-    Columns: ``group, basis, total`` and cumulative ``within_12h .. within_72h`` plus the
-    ``later`` and ``none`` counts; one row per group and a ``Total`` row.
+    Columns: ``group, basis, total`` and cumulative ``within_<tier>`` (``within_6h`` ..
+    ``within_72h`` with the default tiers) plus the ``later`` and ``none`` counts; one row
+    per group and a ``Total`` row.
     """
     basis = (
         "population"
@@ -490,11 +633,12 @@ def promise_table(regions: pd.DataFrame) -> pd.DataFrame:
         {"group": group, "tier": regions["tier"].astype(str), "w": weight.astype(float)}
     )
     wide = frame.groupby(["group", "tier"], sort=False)["w"].sum().unstack("tier", fill_value=0.0)
-    wide = wide.reindex(columns=list(TIER_ORDER), fill_value=0.0)
+    order = tier_labels(tiers_hours)
+    wide = wide.reindex(columns=order, fill_value=0.0)
     out = pd.DataFrame(index=wide.index)
     out["total"] = wide.sum(axis=1)
-    for i, hours in enumerate(PROMISE_HOURS):
-        out[f"within_{hours}h"] = wide[list(TIER_ORDER[: i + 1])].sum(axis=1)
+    for i, hours in enumerate(tiers_hours):
+        out[f"within_{tier_label(hours)}"] = wide[order[: i + 1]].sum(axis=1)
     out["later"], out["none"] = wide["later"], wide["none"]
     out = out.sort_values("total", ascending=False)
     if len(out) > 1:

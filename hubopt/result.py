@@ -49,6 +49,9 @@ class Result:
     finished_at: str = ""
     diagnosis: list[str] = field(default_factory=list)
     warnings: list[InputWarning] = field(default_factory=list)
+    campaign_economics: pd.DataFrame | None = None
+    replan_changes: pd.DataFrame | None = None
+    replan_summary: dict[str, Any] = field(default_factory=dict)
     routes: RoutePlan | None = None
     route_verification: RouteVerification | None = None
     location_routing: pd.DataFrame | None = None
@@ -59,7 +62,8 @@ class Result:
         """KPI tables (see :mod:`hubopt.kpis`), computed on first access; needs a solution."""
         if self.solution is None:
             raise ValueError(f"no solution to compute KPIs from (status {self.status})")
-        return compute_kpis(self.problem, self.solution)
+        tiers = self.scenario.config.output.promise_tiers_hours
+        return compute_kpis(self.problem, self.solution, tiers)
 
     @property
     def flows(self) -> pd.DataFrame:
@@ -84,6 +88,9 @@ class Result:
             "diagnosis": self.diagnosis,
             "warnings": [w.as_dict() for w in self.warnings],
             "safety_stock_cuts": None if self.cut_loop is None else self.cut_loop.as_dict(),
+            "objective_terms": "cost - incremental campaign margin"
+            if self.solution is not None and len(self.solution.footprint)
+            else "cost",
         }
 
 

@@ -8,8 +8,9 @@ Layout::
       manifest.json            versions, input hashes, seed, times, status, gap, verification
       scenario.resolved.yaml   the scenario after `extends` (what-ifs listed, paths absolute)
       solution/*.parquet|csv   hubs, flows, inflows, stock, unmet, assignments,
-                               costs (component totals), period_costs
+                               costs (component totals), period_costs, campaign_footprint
                                (+ routes, route_stops, unrouted with `routing:`)
+      replan_changes.csv|parquet  what a re-plan changed (re-plans only)
       kpis.json, kpis/*.csv    headline + KPI tables (kpis/routes.* per hub and period)
       diagnosis.json           reasons, when infeasible
       solver.log               the solver's log
@@ -132,6 +133,11 @@ def write_run_contents(result: Result, folder: Path, extra: dict[str, Any] | Non
         kpis = result.kpis
         for stem, frame in kpis.tables().items():
             _write_table(frame, folder / "kpis", stem)
+        if result.campaign_economics is not None:
+            _write_table(result.campaign_economics, folder / "kpis", "kpi_campaign_economics")
+        if result.replan_changes is not None:
+            _write_table(result.replan_changes, folder, "replan_changes")
+            data["replan"] = result.replan_summary
         headline = kpis.as_json()
         if result.routes is not None:
             write_route_tables(result.routes, folder)
@@ -306,6 +312,9 @@ def load_run(run_dir: str | Path) -> Result:
             for stem in PLAN_TABLES
             if (folder / "solution" / f"{stem}.parquet").is_file()  # older runs: no pickups
         }
+        footprint_path = folder / "solution" / "campaign_footprint.parquet"
+        if footprint_path.is_file():
+            tables["campaign_footprint"] = pd.read_parquet(footprint_path)
         solution = solution_from_tables(problem, tables)
     routes = None
     if (folder / "solution" / "route_stops.parquet").is_file():

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -30,7 +30,21 @@ COST_COMPONENTS = (
     "lost_sales",
     "late",
     "carbon",
+    "campaign_spend",
+    "incremental_margin",
 )
+FOOTPRINT_COLUMNS = [
+    "campaign_id",
+    "region_id",
+    "included",
+    "incremental_units",
+    "incremental_margin",
+    "spend",
+    "logistics_cost",
+    "logistics_basis",
+    "profit",
+    "profit_per_unit",
+]
 
 # The plan tables of a Solution, in field order (every field but the cost table).
 PLAN_TABLES = ("hubs", "flows", "inflows", "stock", "unmet", "assignments", "pickup_points")
@@ -83,7 +97,17 @@ class Solution:
         The objective broken down once, when the plan is decoded: ``period, component,
         cost`` (money), one row per period and component of :data:`COST_COMPONENTS`, zeros
         included. Every other cost figure (:attr:`costs`, :attr:`objective`, the KPIs) is
-        a sum over this table; see :func:`compute_period_costs`.
+        a sum over this table; see :func:`compute_period_costs`. ``incremental_margin``
+        rows are negative (the objective is cost - incremental margin).
+    footprint:
+        One row per footprint candidate (campaign with ``footprint: optimize``, region):
+        ``campaign_id, region_id, included`` (0/1), ``incremental_units`` and
+        ``incremental_margin`` (what including the region adds), ``spend``
+        (spend_per_region), ``logistics_cost`` (the incremental flows' own transport,
+        handling, returns, late and carbon cost when included, ``logistics_basis`` =
+        ``plan``; when excluded an ``estimate``: the units at the cheapest arc from a hub
+        open in that period, ``NaN`` if none), ``profit`` = margin - spend - logistics
+        and ``profit_per_unit``. Empty without such campaigns.
     """
 
     hubs: pd.DataFrame
@@ -94,6 +118,7 @@ class Solution:
     assignments: pd.DataFrame
     pickup_points: pd.DataFrame
     period_costs: pd.DataFrame
+    footprint: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=FOOTPRINT_COLUMNS))
 
     @property
     def costs(self) -> dict[str, float]:
@@ -108,7 +133,7 @@ class Solution:
 
     def tables(self) -> dict[str, pd.DataFrame]:
         """Every table by file stem, for writing: the plan, ``costs`` (component totals)
-        and ``period_costs``."""
+        ``period_costs`` and ``campaign_footprint``."""
         costs = self.costs
         return {
             "hubs": self.hubs,
@@ -120,7 +145,22 @@ class Solution:
             "pickup_points": self.pickup_points,
             "costs": pd.DataFrame({"component": list(costs), "cost": list(costs.values())}),
             "period_costs": self.period_costs,
+            "campaign_footprint": self.footprint,
         }
+
+
+def realised_streams(problem: ProblemData, solution: Solution) -> pd.DataFrame:
+    """The problem's streams with the incremental streams of excluded footprint candidates
+    dropped: the demand the plan actually serves (for KPIs and maps)."""
+    streams = problem.streams
+    f = streams["footprint_idx"].to_numpy()
+    if not (f >= 0).any():
+        return streams
+    fp = solution.footprint
+    chosen = pd.MultiIndex.from_frame(fp.loc[fp["included"] == 1, ["campaign_id", "region_id"]])
+    pairs = pd.MultiIndex.from_frame(streams[["campaign_id", "region_id"]])
+    keep = (f < 0) | pairs.isin(chosen)
+    return streams[keep]
 
 
 def decode_solution(problem: ProblemData, model: MatrixModel, x: np.ndarray) -> Solution:
@@ -168,23 +208,37 @@ def decode_solution(problem: ProblemData, model: MatrixModel, x: np.ndarray) -> 
         ).sort_values(["region_id", "hub_id"], ignore_index=True)
     stock_table = stock_table[stock > 0].reset_index(drop=True)
     pickups = _pickup_table(problem, pickup_open, flows)
+    include = np.round(model.block(x, "include")).clip(0, 1)
+    footprint = _footprint(problem, include, ship, open_)
     period_costs = compute_period_costs(
-        problem, hub_rows, flows, inflows, stock_table, unmet_table, pickups
+        problem, hub_rows, flows, inflows, stock_table, unmet_table, pickups, footprint
     )
     return Solution(
-        hub_rows, flows, inflows, stock_table, unmet_table, assignments, pickups, period_costs
+        hub_rows,
+        flows,
+        inflows,
+        stock_table,
+        unmet_table,
+        assignments,
+        pickups,
+        period_costs,
+        footprint,
     )
 
 
 def solution_from_tables(problem: ProblemData, tables: Mapping[str, pd.DataFrame]) -> Solution:
     """A :class:`Solution` from its written tables (a run folder read back).
 
-    Only the plan tables (:data:`PLAN_TABLES`) are read; the cost table is recomputed
-    from them with :func:`compute_period_costs`, so a run folder written before
-    ``period_costs`` existed reads back the same way.
+    Only the plan tables (:data:`PLAN_TABLES`) and the footprint (``campaign_footprint``,
+    optional: empty when absent) are read; the cost table is recomputed from them with
+    :func:`compute_period_costs`, so a run folder written before ``period_costs`` existed
+    reads back the same way.
     """
     plan = {stem: tables[stem] for stem in PLAN_TABLES if stem in tables}
     plan.setdefault("pickup_points", pd.DataFrame(columns=PICKUP_COLUMNS))  # older runs
+    footprint = tables.get("campaign_footprint")
+    if footprint is None:
+        footprint = pd.DataFrame(columns=FOOTPRINT_COLUMNS)
     period_costs = compute_period_costs(
         problem,
         plan["hubs"],
@@ -193,8 +247,9 @@ def solution_from_tables(problem: ProblemData, tables: Mapping[str, pd.DataFrame
         plan["stock"],
         plan["unmet"],
         plan["pickup_points"],
+        footprint,
     )
-    return Solution(**plan, period_costs=period_costs)
+    return Solution(**plan, period_costs=period_costs, footprint=footprint)
 
 
 def compute_period_costs(
@@ -205,6 +260,7 @@ def compute_period_costs(
     stock: pd.DataFrame,
     unmet: pd.DataFrame,
     pickup_points: pd.DataFrame,
+    footprint: pd.DataFrame,
 ) -> pd.DataFrame:
     """The objective by period and component, from the decoded plan tables (money).
 
@@ -213,7 +269,11 @@ def compute_period_costs(
     (0 for older runs without the column); pickup points = open x their fixed_cost; supply and inbound transport from the inflow rows;
     outbound transport, handling, returns and late from the flow rows; holding =
     end-of-period stock x holding_cost; lost sales from the unmet rows; carbon = carbon
-    price x CO2 t of the flow and inflow rows. Each cost lands in the period of its row.
+    price x CO2 t of the flow and inflow rows; for the included footprint candidates
+    (``footprint`` rows with ``included`` = 1), campaign spend = ``spend_per_region`` in
+    the first period of the campaign's incremental demand and incremental margin =
+    -(unit_margin x incremental units) in the period of those units. Each cost lands in
+    the period of its row.
     Returns ``period, component, cost``, period-major, components in
     :data:`COST_COMPONENTS` order, zero rows included.
     """
@@ -254,6 +314,7 @@ def compute_period_costs(
     parts["lost_sales"] = unmet.groupby("period")["penalty_cost"].sum()
     co2 = pd.concat([flows[["period", "co2_t"]], inflows[["period", "co2_t"]]])
     parts["carbon"] = problem.policy.carbon.price_per_t * co2.groupby("period")["co2_t"].sum()
+    parts["campaign_spend"], parts["incremental_margin"] = _footprint_costs(problem, footprint)
     periods = pd.RangeIndex(1, problem.periods + 1, name="period")
     wide = pd.DataFrame(
         {name: parts[name].reindex(periods, fill_value=0.0) for name in COST_COMPONENTS},
@@ -264,6 +325,83 @@ def compute_period_costs(
         .reset_index()
         .sort_values("period", kind="stable", ignore_index=True)
     )
+
+
+def _footprint(
+    problem: ProblemData, include: np.ndarray, ship: np.ndarray, open_: np.ndarray
+) -> pd.DataFrame:
+    """The footprint table (see :class:`Solution`)."""
+    fp = problem.footprint
+    if not len(fp):
+        return pd.DataFrame(columns=FOOTPRINT_COLUMNS)
+    arcs = problem.out_arcs
+    streams = problem.streams
+    unit = (
+        arcs["transport_cost"].to_numpy(float)
+        + arcs["handling_cost"].to_numpy(float)
+        + arcs["return_cost"].to_numpy(float)
+        + arcs["late_cost"].to_numpy(float)
+        + problem.policy.carbon.price_per_t * arcs["co2_t"].to_numpy(float)
+    )
+    k = arcs["stream_idx"].to_numpy()
+    f = streams["footprint_idx"].to_numpy()[k]
+    mine = f >= 0
+    planned = np.bincount(f[mine], weights=(ship * unit)[mine], minlength=len(fp))
+    # estimate for excluded candidates: cheapest arc from a hub open in the stream's period
+    layout = layout_of(problem)
+    hub_open = open_[layout.hub_period(arcs["hub_idx"].to_numpy(), streams["period"].to_numpy()[k])]
+    usable = mine & (hub_open > 0.5)
+    cheapest = pd.Series(unit[usable]).groupby(k[usable]).min()
+    k_opt = np.flatnonzero(streams["footprint_idx"].to_numpy() >= 0)
+    per_stream = (
+        cheapest.reindex(k_opt).to_numpy(float) * streams["quantity"].to_numpy(float)[k_opt]
+    )
+    f_opt = streams["footprint_idx"].to_numpy()[k_opt]
+    estimate = pd.Series(per_stream).groupby(f_opt).sum().reindex(range(len(fp)))
+    reachable = pd.Series(~np.isnan(per_stream)).groupby(f_opt).all().reindex(range(len(fp)))
+    estimate = estimate.where(reachable.fillna(False).astype(bool)).to_numpy(float)
+    included = include > 0.5
+    out = pd.DataFrame(
+        {
+            "campaign_id": fp["campaign_id"].to_numpy(),
+            "region_id": fp["region_id"].to_numpy(),
+            "included": included.astype(int),
+            "incremental_units": fp["incremental_units"].to_numpy(float),
+            "incremental_margin": fp["incremental_margin"].to_numpy(float),
+            "spend": fp["spend"].to_numpy(float),
+            "logistics_cost": np.where(included, planned, estimate),
+            "logistics_basis": np.where(included, "plan", "estimate"),
+        }
+    )
+    out["profit"] = out["incremental_margin"] - out["spend"] - out["logistics_cost"]
+    out["profit_per_unit"] = out["profit"] / out["incremental_units"]
+    return out.sort_values(
+        ["campaign_id", "included", "profit_per_unit", "region_id"],
+        ascending=[True, False, False, True],
+        ignore_index=True,
+    )
+
+
+def _footprint_costs(problem: ProblemData, footprint: pd.DataFrame) -> tuple[pd.Series, pd.Series]:
+    """(campaign spend, incremental margin) by period of the included footprint candidates:
+    spend in the first period of the campaign's incremental streams, margin (negative)
+    in the period of its units."""
+    fp = problem.footprint
+    if not len(fp):
+        return pd.Series(dtype=float), pd.Series(dtype=float)
+    chosen = footprint.loc[footprint["included"].astype(int) == 1, ["campaign_id", "region_id"]]
+    candidates = pd.MultiIndex.from_frame(fp[["campaign_id", "region_id"]])
+    included = candidates.isin(pd.MultiIndex.from_frame(chosen))
+    streams = problem.streams
+    f = streams["footprint_idx"].to_numpy()
+    extra = streams[f >= 0]
+    f_extra = f[f >= 0]
+    first = extra.groupby("campaign_idx")["period"].min()
+    spend_period = first.reindex(fp["campaign_idx"]).to_numpy()
+    spend = pd.Series(fp["spend"].to_numpy(float) * included).groupby(spend_period).sum()
+    unit_margin = problem.products["unit_margin"].to_numpy(float)[extra["product_idx"].to_numpy()]
+    margin = -(extra["quantity"].to_numpy(float) * unit_margin * included[f_extra])
+    return spend, pd.Series(margin).groupby(extra["period"].to_numpy()).sum()
 
 
 def _flows(problem: ProblemData, ship: np.ndarray) -> pd.DataFrame:

@@ -125,3 +125,121 @@ def test_backend_option_is_honoured(tmp_path: Path) -> None:
     assert out.returncode == 0
     payload = json.loads(out.stdout)
     assert payload["backend"] == "cbc" and payload["objective"] == pytest.approx(5.0)
+
+
+# ---- campaign decisions: footprint, economics, re-plan (issue 12) -----------------------
+
+
+def campaign_toy(tmp_path: Path, **campaign: object) -> Path:
+    """R1 wants 10 units in periods 1 and 2; HA (fixed 50 per period, 15 units out per
+    period) ships at 1, HB (fixed 80) at 2; the sale doubles period 2 (margin 10 per unit)."""
+    return write_scenario(
+        tmp_path,
+        {
+            "hubs": [
+                {
+                    "hub_id": "HA",
+                    "lat": 37.5,
+                    "lon": 127.0,
+                    "fixed_cost": 50,
+                    "throughput_capacity": 15,
+                },
+                {"hub_id": "HB", "lat": 37.5, "lon": 127.0, "fixed_cost": 80},
+            ],
+            "regions": [{"region_id": "R1", "lat": 37.6, "lon": 127.1, "province": "Seoul"}],
+            "products": [{"product_id": "P", "unit_margin": 10}],
+            "demand": [
+                {"region_id": "R1", "product_id": "P", "period": t, "quantity": 10} for t in (1, 2)
+            ],
+            "lanes": [
+                {"from_id": "HA", "to_id": "R1", "cost_per_unit": 1},
+                {"from_id": "HB", "to_id": "R1", "cost_per_unit": 2},
+            ],
+        },
+        campaigns=[{"id": "sale", "periods": [2], "uplift": 2.0, "spend": 45, **campaign}],
+        output={"map": True, "report": True},
+    )
+
+
+def test_solve_with_campaign_economics_and_footprint(tmp_path: Path) -> None:
+    """`--campaign-economics` writes the marginal table and the report sections; with
+    `footprint: optimize` the run has campaign_footprint.csv/parquet and says the objective
+    is cost - incremental margin. Here the sale pays (margin 100 > 95 extra cost), so it
+    runs in R1: objective 215 - 100 = 115."""
+    path = campaign_toy(tmp_path, footprint="optimize")
+    out = run_cli(
+        "solve", str(path), "--out", str(tmp_path / "run"), "--json", "--campaign-economics"
+    )
+    assert out.returncode == 0, out.stderr
+    payload = json.loads(out.stdout)
+    assert payload["objective"] == pytest.approx(115)
+    assert payload["objective_terms"] == "cost - incremental campaign margin"
+    (row,) = payload["campaign_economics"]
+    assert row["marginal_logistics_cost"] == pytest.approx(95)
+    run = Path(payload["run_dir"])
+    for suffix in ("csv", "parquet"):
+        assert (run / "solution" / f"campaign_footprint.{suffix}").is_file()
+    footprint = (run / "solution" / "campaign_footprint.csv").read_text().splitlines()
+    assert footprint[0].startswith(
+        "campaign_id,region_id,included,incremental_units,incremental_margin,spend,logistics_cost"
+    )
+    assert (run / "kpis" / "kpi_campaign_economics.csv").is_file()
+    report = (run / "report.html").read_text(encoding="utf-8")
+    assert "Where to run the campaign" in report and "Marginal campaign economics" in report
+    assert "cost − incremental margin" in report
+    page = (run / "map.html").read_text(encoding="utf-8")
+    assert "Campaign footprint: sale" in page and "Campaign promise: sale" in page
+
+
+def test_replan_command(tmp_path: Path) -> None:
+    """`hubopt replan` re-plans period 2 from 3 units found at HA: period 1 is frozen, the
+    stock at period 1 is 3, period 2 buys 3 fewer; bad rows exit 2 naming the row."""
+    path = campaign_toy(tmp_path)
+    first = run_cli("solve", str(path), "--out", str(tmp_path / "run"), "--json")
+    assert first.returncode == 0, first.stderr
+    stock = tmp_path / "stock.csv"
+    stock.write_text("hub_id,product_id,quantity\nHA,P,3\n")
+    sales = tmp_path / "sales.csv"
+    sales.write_text("region_id,product_id,period,quantity\nR1,P,1,10\n")
+    out = run_cli(
+        "replan",
+        str(tmp_path / "run"),
+        "--stock",
+        str(stock),
+        "--sales",
+        str(sales),
+        "--from-period",
+        "2",
+        "--out",
+        str(tmp_path / "replan"),
+        "--json",
+    )
+    assert out.returncode == 0, out.stderr
+    payload = json.loads(out.stdout)
+    assert payload["verified"] is True
+    run = Path(payload["run_dir"])
+    assert (run / "replan_changes.csv").is_file()
+    held = (run / "solution" / "stock.csv").read_text().splitlines()
+    assert "HA,P,1,3.0" in held
+    assert "What the re-plan changed" in (run / "report.html").read_text(encoding="utf-8")
+    stock.write_text("hub_id,product_id,quantity\nHX,P,3\nHA,P,-1\n")
+    bad = run_cli(
+        "replan", str(tmp_path / "run"), "--stock", str(stock), "--from-period", "2", "--json"
+    )
+    assert bad.returncode == 2
+    problems = json.loads(bad.stdout)["problems"]
+    assert any("row 2" in p and "HX" in p for p in problems)
+    assert any("row 3" in p and "quantity >= 0" in p for p in problems)
+    sales.write_text("region_id,product_id,period,quantity\nR1,P,2,10\n")
+    late = run_cli(
+        "replan",
+        str(tmp_path / "run"),
+        "--stock",
+        str(tmp_path / "stock.csv"),
+        "--sales",
+        str(sales),
+        "--from-period",
+        "2",
+        "--json",
+    )
+    assert late.returncode == 2 and "row 2" in late.stdout

@@ -3,16 +3,20 @@ variant solves to a verified plan with the campaign targets met."""
 
 from __future__ import annotations
 
+import dataclasses
 import subprocess
 import sys
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from hubopt.api import solve
 from hubopt.data.problem import build_problem
+from hubopt.replan import check_sales, check_stock
 from hubopt.scenario.scenario import load_scenario
+from hubopt.scenario.whatif import set_campaign
 from hubopt.solvers import SolveStatus
 
 KOREA = Path(__file__).resolve().parents[1] / "scenarios" / "korea"
@@ -135,3 +139,48 @@ def test_forecast_variant_solves_verified() -> None:
     result = solve(KOREA / "korea-forecast.yaml")
     assert result.status in (SolveStatus.OPTIMAL, SolveStatus.FEASIBLE)
     assert result.verification is not None and result.verification.ok
+
+
+def test_footprint_variant_makes_every_region_a_candidate() -> None:
+    """whatif-footprint.yaml turns the nationwide winter sale into footprint optimisation
+    over all 250 si-gun-gu, 6 million KRW per included region."""
+    problem = build_problem(load_scenario(KOREA / "whatif-footprint.yaml"))
+    fp = problem.footprint
+    assert len(fp) == 250 and set(fp["campaign_id"]) == {"winter-sale"}
+    assert (fp["spend"] == 6_000_000).all() and (fp["incremental_margin"] > 0).all()
+
+
+def test_replan_example_inputs_are_valid() -> None:
+    """scenarios/korea/replan/: stock of known hubs and products, sales of weeks 1-4 only,
+    and the south-east sold more than the rest relative to week 3."""
+    scenario = load_scenario(KOREA / "korea.yaml")
+    folder = KOREA / "replan"
+    stock = check_stock(pd.read_csv(folder / "stock.csv", dtype={"hub_id": str}), scenario, "stock")
+    sales = check_sales(
+        pd.read_csv(folder / "sales.csv", dtype={"region_id": str}), scenario, 5, "sales"
+    )
+    assert len(stock) > 0 and set(sales["period"]) == {1, 2, 3, 4}
+    province = scenario.tables.regions.set_index("region_id")["province"]
+    weekly = sales.assign(
+        se=sales["region_id"].map(province).isin(["Busan", "Ulsan", "Gyeongsangnam-do"])
+    )
+    growth = weekly.groupby(["se", "period"])["quantity"].sum().unstack("period")
+    ratio = growth[4] / growth[3]
+    assert ratio[True] > ratio[False] * 1.3
+
+
+@pytest.mark.slow
+def test_small_variant_with_footprint_solves_verified() -> None:
+    """korea-small with footprint optimisation of the winter sale solves to a verified
+    plan whose footprint table lists every candidate."""
+    scenario = load_scenario(KOREA / "korea-small.yaml")
+    config, tables = set_campaign(
+        scenario.config,
+        scenario.tables,
+        {"id": "winter-sale", "footprint": "optimize", "spend_per_region": 6_000_000},
+        "test",
+    )
+    result = solve(dataclasses.replace(scenario, config=config, tables=tables))
+    assert result.status in (SolveStatus.OPTIMAL, SolveStatus.FEASIBLE)
+    assert result.verification is not None and result.verification.ok
+    assert result.solution is not None and len(result.solution.footprint) == 250

@@ -2,6 +2,7 @@
 
 The scenario is solved once (HiGHS, exact); every KPI asserted here is derived in the
 fixture's docstring, so a change in a KPI definition fails a test that says which.
+Also: delivery-promise tiers (configurable) and the promise per campaign window.
 """
 
 from __future__ import annotations
@@ -14,9 +15,11 @@ import pytest
 from helpers import lanes, solve_tiny, solve_verified, write_scenario
 
 from hubopt.api import solve
-from hubopt.kpis import Kpis, compute_kpis, promise_table, weighted_quantile
+from hubopt.errors import ScenarioError
+from hubopt.kpis import Kpis, compute_kpis, promise_table, tier_labels, tier_of, weighted_quantile
 from hubopt.present.report import render_report
 from hubopt.result import Result
+from hubopt.scenario.scenario import load_scenario
 
 LANE = ["from_id", "to_id", "cost_per_unit", "transit_hours", "distance_km"]
 
@@ -236,8 +239,8 @@ def test_delivery_by_channel_counts_the_plans_own_transit(plan: Result) -> None:
 def test_delivery_promise_is_what_the_plan_delivers(tmp_path: Path) -> None:
     """One hub 1.3 km from one region; VAN takes 1 h at 10 per kg, PARCEL 17 h at 1 per kg.
     With no window the plan sends all 100 units by PARCEL: 0 % within 12 h and 100 %
-    within 24 h by the plan, although the fastest possible delivery (VAN) is in the 12 h
-    tier. The report shows both, labelled."""
+    within 24 h by the plan, although the fastest possible delivery (VAN) is in the fastest
+    tier (6 h with the default tiers). The report shows both, labelled."""
     tables = {
         "hubs": [{"hub_id": "H1", "lat": 52.37, "lon": 4.90, "fixed_cost": 0}],
         "regions": [{"region_id": "R1", "lat": 52.38, "lon": 4.90}],
@@ -271,8 +274,71 @@ def test_delivery_promise_is_what_the_plan_delivers(tmp_path: Path) -> None:
         0,
         0,
     ]
-    assert result.kpis.regions["tier"].tolist() == ["12h"]
+    assert result.kpis.regions["tier"].tolist() == ["6h"]
     page = render_report(result, map_file=None)
     assert "what the plan delivers, by channel" in page
     assert "Fastest possible delivery (not the plan)" in page
     assert "0.0 %" in page.split('id="delivery"')[1].split("</table>")[0]
+
+
+COST_TIME = ["from_id", "to_id", "cost_per_unit", "transit_hours"]
+
+
+def test_tier_of_uses_the_configured_tiers() -> None:
+    """5 h is '6h' with the default tiers; 7 h '12h'; 100 h 'later'; inf 'none'; with
+    tiers [4, 8] 5 h is '8h' and 9 h 'later'."""
+    hours = np.array([5.0, 7.0, 100.0, np.inf])
+    assert tier_of(hours).tolist() == ["6h", "12h", "later", "none"]
+    assert tier_of(np.array([5.0, 9.0]), [4, 8]).tolist() == ["8h", "later"]
+    assert tier_labels([4, 8]) == ["4h", "8h", "later", "none"]
+
+
+def promise_scenario(tmp_path: Path, tiers: list[float] | None = None) -> Path:
+    """HA is 5 h from R1 and 20 h from R2; the sale's window is 12 h and late delivery
+    costs 1 per unit, so R2's sale units arrive late."""
+    output = {"promise_tiers_hours": tiers} if tiers is not None else {}
+    return write_scenario(
+        tmp_path,
+        {
+            "hubs": [{"hub_id": "HA", "lat": 37.5, "lon": 127.0, "fixed_cost": 10}],
+            "regions": [
+                {"region_id": "R1", "lat": 37.6, "lon": 127.1},
+                {"region_id": "R2", "lat": 35.1, "lon": 129.0},
+            ],
+            "products": [{"product_id": "P"}],
+            "demand": [
+                {"region_id": r, "product_id": "P", "period": 1, "quantity": 10}
+                for r in ("R1", "R2")
+            ],
+            "lanes": lanes([("HA", "R1", 1, 5), ("HA", "R2", 1, 20)], COST_TIME),
+        },
+        campaigns=[{"id": "sale", "uplift": 1.5, "delivery_window_hours": 12}],
+        policy={"late_penalty_per_unit": 1},
+        output=output,
+    )
+
+
+def test_campaign_promise_by_region(tmp_path: Path) -> None:
+    """With tiers [6, 12, 24]: R1 is promised 6 h, within the 12 h window, all 15 sale
+    units on time; R2 24 h, outside the window, none on time."""
+    result = solve_verified(promise_scenario(tmp_path, [6, 12, 24]), "highs")
+    promise = result.kpis.campaign_promise.set_index("region_id")
+    assert promise.loc["R1", "tier"] == "6h" and bool(promise.loc["R1", "within_window"])
+    assert promise.loc["R2", "tier"] == "24h" and not bool(promise.loc["R2", "within_window"])
+    assert promise["on_time_rate"].to_dict() == {"R1": 1.0, "R2": 0.0}
+    assert promise["demand_units"].to_dict() == {"R1": 15.0, "R2": 15.0}
+    regions = result.kpis.regions.set_index("region_id")
+    assert regions["tier"].to_dict() == {"R1": "6h", "R2": "24h"}
+
+
+def test_default_tiers_reach_72_hours(tmp_path: Path) -> None:
+    """Without output.promise_tiers_hours the tiers are 6/12/24/48/72 h: R2 (20 h) is '24h'."""
+    result = solve_verified(promise_scenario(tmp_path), "highs")
+    assert result.scenario.config.output.promise_tiers_hours == [6, 12, 24, 48, 72]
+    assert result.kpis.regions.set_index("region_id").loc["R2", "tier"] == "24h"
+
+
+def test_tiers_must_ascend(tmp_path: Path) -> None:
+    """Tiers out of order are refused naming the key."""
+    with pytest.raises(ScenarioError, match="promise_tiers_hours"):
+        load_scenario(promise_scenario(tmp_path, [12, 6]))

@@ -50,7 +50,7 @@ def test_report_has_cards_campaigns_and_province_table(tiny: Result) -> None:
     groups = [tr.find("td").get_text() for tr in dom.select("#promise tbody tr")]
     assert sorted(groups[:-1]) == ["Busan", "Daejeon", "Seoul"] and groups[-1] == "Total"
     headers = texts(dom.select("#promise thead th"))
-    assert headers[2:6] == ["≤ 12 h", "≤ 24 h", "≤ 48 h", "≤ 72 h"]
+    assert headers[2:7] == ["≤ 6 h", "≤ 12 h", "≤ 24 h", "≤ 48 h", "≤ 72 h"]
     assert dom.select_one("#costs svg.chart") is not None
     hubs = texts(dom.select("#hubs tbody td.hub b"))
     assert "Daejeon hub" in hubs

@@ -93,10 +93,11 @@ def test_period_costs_sum_to_objective_and_verifier(switched: Result) -> None:
 
 
 def test_written_tables_carry_totals_and_periods(switched: Result) -> None:
-    """``tables()`` writes the plan, the component totals (``costs``) and the cost table."""
+    """``tables()`` writes the plan, the component totals (``costs``), the cost table and the
+    footprint table."""
     assert switched.solution is not None
     tables = switched.solution.tables()
-    assert list(tables) == [*PLAN_TABLES, "costs", "period_costs"]
+    assert list(tables) == [*PLAN_TABLES, "costs", "period_costs", "campaign_footprint"]
     totals = tables["costs"].set_index("component")["cost"]
     assert totals["fixed"] == pytest.approx(11)
     assert totals.sum() == pytest.approx(48)
@@ -113,3 +114,71 @@ def test_solution_from_tables_rebuilds_the_cost_table(switched: Result) -> None:
     assert rebuilt.period_costs[["period", "component"]].equals(
         solution.period_costs[["period", "component"]]
     )
+
+
+@pytest.fixture(scope="module")
+def footprint(tmp_path_factory: pytest.TempPathFactory) -> Result:
+    """One hub H; base demand 10 of P per period at RN (2 per unit) and RF (15 per unit)
+    over two periods; sale ``footprint: optimize`` over both periods, uplift 2 (10
+    incremental units per region and period), margin 10, spend_per_region 5.
+
+    RN: margin 2 x 100 = 200 - logistics 2 x 20 = 40 - spend 5 > 0: included. RF: 200 -
+    300 - 5 < 0: excluded. Period 1: outbound 10 x 2 + 10 x 15 + 10 x 2 = 190, spend 5,
+    margin -100; period 2: outbound 190, margin -100. Objective 380 + 5 - 200 = 185."""
+    path = write_scenario(
+        tmp_path_factory.mktemp("footprint"),
+        {
+            "hubs": [{"hub_id": "H", "lat": 37.5, "lon": 127.0, "fixed_cost": 0}],
+            "regions": [{"region_id": r, "lat": 37.6, "lon": 127.1} for r in ("RN", "RF")],
+            "products": [{"product_id": "P", "unit_margin": 10}],
+            "demand": [
+                {"region_id": r, "product_id": "P", "period": t, "quantity": 10}
+                for r in ("RN", "RF")
+                for t in (1, 2)
+            ],
+            "lanes": lanes(
+                [("H", "RN", 2), ("H", "RF", 15)], ["from_id", "to_id", "cost_per_unit"]
+            ),
+        },
+        campaigns=[
+            {
+                "id": "sale",
+                "uplift": 2.0,
+                "periods": [1, 2],
+                "footprint": "optimize",
+                "spend_per_region": 5,
+            }
+        ],
+    )
+    return solve_verified(path, "highs")
+
+
+def test_footprint_spend_and_margin_by_period(footprint: Result) -> None:
+    """Spend lands in the campaign's first period, the incremental margin (negative) in the
+    period of its units; the table sums to the objective 185 and the verifier agrees."""
+    assert cost_cells(footprint) == pytest.approx(
+        {
+            (1, "outbound_transport"): 190,
+            (1, "campaign_spend"): 5,
+            (1, "incremental_margin"): -100,
+            (2, "outbound_transport"): 190,
+            (2, "incremental_margin"): -100,
+        }
+    )
+    assert footprint.solution is not None
+    assert footprint.objective == pytest.approx(185)
+    check = verify_solution(footprint.scenario, footprint.solution, footprint.objective)
+    assert check.ok, check.violations
+
+
+def test_solution_from_tables_carries_the_footprint(footprint: Result) -> None:
+    """Rebuilt from its written tables, the plan keeps its footprint and so its spend and
+    margin rows (objective 185); without the footprint table they would be missing."""
+    solution = footprint.solution
+    assert solution is not None
+    rebuilt = solution_from_tables(footprint.problem, solution.tables())
+    assert rebuilt.footprint.equals(solution.footprint)
+    assert rebuilt.period_costs.equals(solution.period_costs)
+    assert rebuilt.objective == pytest.approx(185)
+    plan_only = {stem: solution.tables()[stem] for stem in PLAN_TABLES}
+    assert solution_from_tables(footprint.problem, plan_only).objective == pytest.approx(380)

@@ -597,3 +597,30 @@ def test_pickup_demand_delivered_to_the_region(omni: Result) -> None:
 
     found = violations_of(omni, lambda s: with_flows(s, edit), "pickup")
     assert any("goes to the region, not to a pickup point" in v for v in found), found
+
+
+def test_footprint_candidate_dropped(tmp_path: Path) -> None:
+    """One hub; a ``footprint: optimize`` sale (uplift 2, margin 10) over RN (cost 2 per
+    unit: included) and RF (cost 15: excluded). Dropping RF's row from the footprint table
+    leaves a candidate without a decision: the footprint family fails and names it."""
+    path = write_scenario(
+        tmp_path,
+        {
+            "hubs": [{"hub_id": "H", "lat": 37.5, "lon": 127.0, "fixed_cost": 0}],
+            "regions": [{"region_id": r, "lat": 37.6, "lon": 127.1} for r in ("RN", "RF")],
+            "products": [{"product_id": "P", "unit_margin": 10}],
+            "demand": [
+                {"region_id": r, "product_id": "P", "period": 1, "quantity": 10}
+                for r in ("RN", "RF")
+            ],
+            "lanes": lanes([("H", "RN", 2, 1), ("H", "RF", 15, 1)], COST_TIME),
+        },
+        campaigns=[{"id": "sale", "uplift": 2.0, "periods": [1], "footprint": "optimize"}],
+    )
+    result = solve_verified(path, "highs")
+
+    def change(s: Solution) -> Solution:
+        return dataclasses.replace(s, footprint=s.footprint[s.footprint["region_id"] != "RF"])
+
+    found = violations_of(result, change, "footprint")
+    assert found == ["footprint: candidate region RF of campaign sale has no decision"]

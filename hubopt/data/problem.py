@@ -15,7 +15,7 @@ from hubopt.data.dataset import stream_mask
 from hubopt.data.pickup import reach_pairs
 from hubopt.geo import distance_matrix_km, transit_hours
 from hubopt.scenario.scenario import Scenario
-from hubopt.scenario.schema import Policy
+from hubopt.scenario.schema import Campaign, Policy
 
 OUT_LEGS = ("outbound", "both")
 IN_LEGS = ("inbound", "both")
@@ -56,6 +56,14 @@ class ProblemData:
     throughput_ht, peak_ht:
         Arrays (hubs x periods) of base throughput capacity and peak (premium) capacity
         in m3 per period: the hubs' columns with the ``hub_capacity`` overrides applied.
+    footprint:
+        Candidate (campaign, region) pairs of the campaigns with ``footprint: optimize``,
+        indexed by ``footprint_idx``: ``campaign_idx, region_idx, campaign_id, region_id,
+        spend, incremental_units, incremental_margin`` (the last two if included).
+        Each demand row in such a campaign's scope becomes two streams: the base demand
+        (no campaign, the ordinary window) and the incremental units
+        ``base x (uplift - 1)`` (the campaign's window and service level) whose
+        ``footprint_idx`` names the candidate that switches them on.
     """
 
     name: str
@@ -78,6 +86,7 @@ class ProblemData:
     free_replenishment: bool
     throughput_ht: np.ndarray
     peak_ht: np.ndarray
+    footprint: pd.DataFrame
     crs: str | None = None
 
     @property
@@ -110,9 +119,14 @@ def build_problem(scenario: Scenario) -> ProblemData:
             "delivery_window_hours": [c.delivery_window_hours or np.inf for c in config.campaigns],
             "service_level": [c.service_level for c in config.campaigns],
             "spend": [c.spend for c in config.campaigns],
+            "footprint": [c.footprint for c in config.campaigns],
+            "spend_per_region": [c.spend_per_region for c in config.campaigns],
+            "min_regions": [c.min_regions for c in config.campaigns],
+            "max_regions": [c.max_regions for c in config.campaigns],
         }
     )
     streams = _build_streams(scenario, regions, products, channels)
+    footprint = _build_footprint(streams, campaigns, regions, products)
     crs = config.crs
     out_pairs = _build_out_pairs(hubs, regions, modes, tables.lanes, policy, crs)
     pickup_pairs = _build_pickup_pairs(hubs, regions, pickups, modes, tables.lanes, policy, crs)
@@ -144,6 +158,7 @@ def build_problem(scenario: Scenario) -> ProblemData:
         supply=supply,
         initial_stock=stock,
         free_replenishment=not tables.has_sources,
+        footprint=footprint,
         crs=crs,
         throughput_ht=throughput_ht,
         peak_ht=peak_ht,
@@ -180,7 +195,7 @@ def _build_streams(
         mask = stream_mask(campaign, demand, regions) & (campaign_idx < 0)
         campaign_idx[mask] = index
         uplift[mask] = campaign.uplift
-    streams = pd.DataFrame(
+    base = pd.DataFrame(
         {
             "region_id": demand["region_id"].to_numpy(),
             "product_id": demand["product_id"].to_numpy(),
@@ -190,10 +205,12 @@ def _build_streams(
             "quantity": demand["quantity"].to_numpy(dtype=float) * uplift,
             "std": demand["std"].to_numpy(dtype=float) * uplift,
             "campaign_idx": campaign_idx,
+            "optional": False,
         }
     )
+    streams = _split_optimized(base, config.campaigns)
     ids = np.array([c.id for c in config.campaigns] + [""], dtype=object)
-    streams["campaign_id"] = ids[campaign_idx]  # -1 picks the trailing ""
+    streams["campaign_id"] = ids[streams["campaign_idx"].to_numpy()]  # -1 picks the trailing ""
     streams = streams[streams["quantity"] > 0].reset_index(drop=True)
     streams["region_idx"] = pd.Index(regions["region_id"]).get_indexer(streams["region_id"])
     streams["product_idx"] = pd.Index(products["product_id"]).get_indexer(streams["product_id"])
@@ -220,6 +237,75 @@ def _build_streams(
     streams["return_cost_per_unit"] = rate * channels["return_cost"].to_numpy(dtype=float)[c]
     streams.index.name = "stream_idx"
     return streams
+
+
+def _split_optimized(streams: pd.DataFrame, campaigns: list[Campaign]) -> pd.DataFrame:
+    """Split the streams of ``footprint: optimize`` campaigns into base and incremental.
+
+    The base stream keeps the demand as it is without the campaign (no campaign, the
+    ordinary window); the incremental stream carries ``base x (uplift - 1)`` units and
+    std, belongs to the campaign and is ``optional``: it exists only where the model
+    includes the region (:func:`hubopt.model.footprint.define_footprint`).
+    """
+    optimize = np.array([c.footprint == "optimize" for c in campaigns] + [False])
+    split = optimize[streams["campaign_idx"].to_numpy()]
+    if not split.any():
+        return streams
+    factor = np.array([c.uplift for c in campaigns] + [1.0])[streams["campaign_idx"].to_numpy()]
+    base = streams.copy()
+    base.loc[split, "quantity"] = base.loc[split, "base_quantity"]
+    base.loc[split, "std"] = base.loc[split, "std"] / factor[split]
+    base.loc[split, "campaign_idx"] = -1
+    extra = streams[split].copy()
+    extra["quantity"] = extra["base_quantity"] * (factor[split] - 1.0)
+    extra["std"] = extra["std"] / factor[split] * (factor[split] - 1.0)
+    extra["optional"] = True
+    return pd.concat([base, extra], ignore_index=True)
+
+
+def _build_footprint(
+    streams: pd.DataFrame,
+    campaigns: pd.DataFrame,
+    regions: pd.DataFrame,
+    products: pd.DataFrame,
+) -> pd.DataFrame:
+    """Candidate (campaign, region) pairs with their incremental units, margin and spend;
+    sets ``streams["footprint_idx"]`` (-1 for streams that are always there)."""
+    columns = [
+        "campaign_idx",
+        "region_idx",
+        "campaign_id",
+        "region_id",
+        "spend",
+        "incremental_units",
+        "incremental_margin",
+    ]
+    optional = streams["optional"].to_numpy(dtype=bool)
+    streams["footprint_idx"] = -1
+    if not optional.any():
+        return pd.DataFrame(
+            {c: pd.Series(dtype=object if c.endswith("_id") else float) for c in columns}
+        ).astype({"campaign_idx": np.int64, "region_idx": np.int64})
+    margin = products["unit_margin"].to_numpy(float)[streams["product_idx"].to_numpy()]
+    extra = streams[optional].assign(
+        margin=streams["quantity"].to_numpy(float)[optional] * margin[optional]
+    )
+    table = (
+        extra.groupby(["campaign_idx", "region_idx"], as_index=False)
+        .agg(incremental_units=("quantity", "sum"), incremental_margin=("margin", "sum"))
+        .sort_values(["campaign_idx", "region_idx"], ignore_index=True)
+    )
+    key = table["campaign_idx"].to_numpy() * len(regions) + table["region_idx"].to_numpy()
+    stream_key = (
+        streams["campaign_idx"].to_numpy()[optional] * len(regions)
+        + streams["region_idx"].to_numpy()[optional]
+    )
+    streams.loc[optional, "footprint_idx"] = np.searchsorted(key, stream_key)
+    table["campaign_id"] = campaigns["campaign_id"].to_numpy()[table["campaign_idx"].to_numpy()]
+    table["region_id"] = regions["region_id"].to_numpy()[table["region_idx"].to_numpy()]
+    table["spend"] = campaigns["spend_per_region"].to_numpy(float)[table["campaign_idx"].to_numpy()]
+    table.index.name = "footprint_idx"
+    return table[columns]
 
 
 def _pairs(

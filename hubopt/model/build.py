@@ -6,7 +6,7 @@ import logging
 import time
 
 from hubopt.data.problem import ProblemData
-from hubopt.model import flow, network, variables
+from hubopt.model import flow, footprint, network, variables
 from hubopt.model.matrix import MatrixModel, ModelAssembler
 
 log = logging.getLogger(__name__)
@@ -21,6 +21,7 @@ VARIABLE_FAMILIES = (
     variables.define_assign,
     variables.define_peak,
     variables.define_pickup_open,
+    footprint.define_include,
 )
 CONSTRAINT_FAMILIES = (
     flow.define_demand,
@@ -37,6 +38,7 @@ CONSTRAINT_FAMILIES = (
     network.define_single_sourcing,
     network.define_carbon_cap,
     network.define_pickup,
+    footprint.define_region_count,
 )
 
 

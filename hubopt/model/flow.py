@@ -5,22 +5,35 @@ from __future__ import annotations
 import numpy as np
 
 from hubopt.data.problem import ProblemData
+from hubopt.model.footprint import optional_demand
 from hubopt.model.index import arc_products_periods, inflow_keys, layout_of
 from hubopt.model.matrix import ModelAssembler
 from hubopt.model.variables import unmet_streams
 
 
 def define_demand(m: ModelAssembler, problem: ProblemData) -> None:
-    """Family 1, one row per stream k: sum_{h,m} ship[h,k,m] + unmet[k] = quantity_k (units)."""
+    """Family 1, one row per stream k: sum_{h,m} ship[h,k,m] + unmet[k] = quantity_k (units).
+
+    An incremental stream of a footprint candidate f reads
+    sum ship + unmet - quantity_k * include[f] = 0 (family 14).
+    """
     arcs = problem.out_arcs
     n = len(problem.streams)
     k_unmet = unmet_streams(problem)
-    row = np.concatenate([arcs["stream_idx"].to_numpy(), k_unmet])
-    col = np.concatenate(
-        [m.column("ship", np.arange(len(arcs))), m.column("unmet", np.arange(len(k_unmet)))]
-    )
+    k_opt, f_opt = optional_demand(problem)
     qty = problem.streams["quantity"].to_numpy(float)
-    m.add_rows("demand", n, row, col, np.ones(len(row)), qty, qty)
+    row = np.concatenate([arcs["stream_idx"].to_numpy(), k_unmet, k_opt])
+    col = np.concatenate(
+        [
+            m.column("ship", np.arange(len(arcs))),
+            m.column("unmet", np.arange(len(k_unmet))),
+            m.column("include", f_opt),
+        ]
+    )
+    val = np.concatenate([np.ones(len(arcs) + len(k_unmet)), -qty[k_opt]])
+    rhs = qty.copy()
+    rhs[k_opt] = 0.0
+    m.add_rows("demand", n, row, col, val, rhs, rhs)
 
 
 def define_balance(m: ModelAssembler, problem: ProblemData) -> None:
@@ -135,7 +148,9 @@ def define_supply(m: ModelAssembler, problem: ProblemData) -> None:
 def define_service(m: ModelAssembler, problem: ProblemData) -> None:
     """Family 7, per campaign c with a service level: on-time units >= level x campaign units.
 
-    An arc is on time when its transit hours are within the stream's window.
+    An arc is on time when its transit hours are within the stream's window. Incremental
+    streams of a footprint candidate f count only when included: their units move to the
+    left-hand side as - level * q_k * include[f].
     """
     campaigns = problem.campaigns
     level = campaigns["service_level"].to_numpy(float) if len(campaigns) else np.zeros(0)
@@ -150,17 +165,29 @@ def define_service(m: ModelAssembler, problem: ProblemData) -> None:
     on_time = ~arcs["late"].to_numpy(dtype=bool)
     r = np.where(camp >= 0, row_of[np.maximum(camp, 0)], -1)
     use = (r >= 0) & on_time
+    fixed = (streams["campaign_idx"].to_numpy() >= 0) & ~streams["optional"].to_numpy(bool)
     units = np.bincount(
-        streams["campaign_idx"].to_numpy()[streams["campaign_idx"].to_numpy() >= 0],
-        weights=streams["quantity"].to_numpy(float)[streams["campaign_idx"].to_numpy() >= 0],
+        streams["campaign_idx"].to_numpy()[fixed],
+        weights=streams["quantity"].to_numpy(float)[fixed],
         minlength=len(campaigns),
     )
+    fp = problem.footprint
+    fp_row = row_of[fp["campaign_idx"].to_numpy(np.int64)]
+    fp_use = fp_row >= 0
+    fp_level = level[fp["campaign_idx"].to_numpy(np.int64)[fp_use]]
     m.add_rows(
         "service",
         len(active),
-        r[use],
-        m.column("ship", np.flatnonzero(use)),
-        np.ones(int(use.sum())),
+        np.concatenate([r[use], fp_row[fp_use]]),
+        np.concatenate(
+            [m.column("ship", np.flatnonzero(use)), m.column("include", np.flatnonzero(fp_use))]
+        ),
+        np.concatenate(
+            [
+                np.ones(int(use.sum())),
+                -fp_level * fp["incremental_units"].to_numpy(float)[fp_use],
+            ]
+        ),
         level[active] * units[active],
         np.inf,
     )

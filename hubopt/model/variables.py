@@ -17,6 +17,8 @@ peak       hub, period          m3 of throughput above the base capacity (only w
                                 peak capacity exists); peak_cost_per_m3
 pickup_    pickup point, period 1 if the pickup point is open (binary); fixed_cost per period
 open
+include    campaign, region     1 if a ``footprint: optimize`` campaign runs in the region
+                                (binary); spend_per_region - incremental margin
 =========  ===================  ==========================================================
 """
 

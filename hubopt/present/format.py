@@ -14,15 +14,19 @@ from typing import Any
 from hubopt.kpis import TIER_ORDER
 
 DASH = "–"
-TIER_COLORS = {
-    "6h": "#081d58",
-    "12h": "#253494",
-    "24h": "#2c7fb8",
-    "48h": "#41b6c4",
-    "72h": "#a1dab4",
-    "later": "#ffffb2",
-    "none": "#d9d9d9",
-}
+# Sequential blues, fastest darkest; a tier list takes evenly spaced shades from it.
+TIER_SHADES = ("#081d58", "#253494", "#225ea8", "#2c7fb8", "#41b6c4", "#7fcdbb", "#a1dab4")
+
+
+def tier_palette(labels: list[str] | tuple[str, ...]) -> dict[str, str]:
+    """Colour of each tier label (fastest darkest), plus ``later`` and ``none``."""
+    timed = [t for t in labels if t not in {"later", "none"}]
+    n = len(timed)
+    picks = [TIER_SHADES[round(i * (len(TIER_SHADES) - 1) / max(n - 1, 1))] for i in range(n)]
+    return dict(zip(timed, picks, strict=True)) | {"later": "#ffffb2", "none": "#d9d9d9"}
+
+
+TIER_COLORS = tier_palette(TIER_ORDER)
 COST_LABELS = {
     "fixed": "Hub fixed",
     "opening": "Hub opening",
@@ -207,5 +211,6 @@ __all__ = [
     "periods_text",
     "step_color",
     "tier_color",
+    "tier_palette",
     "utilisation_color",
 ]

@@ -16,18 +16,25 @@ from typing import Any
 
 import pandas as pd
 
-from hubopt.kpis import PROMISE_HOURS, TIER_ORDER, has_provinces, open_periods_of, promise_table
+from hubopt.kpis import (
+    has_provinces,
+    open_periods_of,
+    promise_table,
+    tier_label,
+    tier_labels,
+)
+from hubopt.present.campaigns import campaign_sections
 from hubopt.present.capacity import capacity_sections
 from hubopt.present.charts import cost_bars, stacked_bar
 from hubopt.present.format import (
     DASH,
-    TIER_COLORS,
     finite,
     fmt_hours,
     fmt_money,
     fmt_num,
     fmt_pct,
     periods_text,
+    tier_palette,
     utilisation_color,
 )
 from hubopt.present.maps.static import plan_svg, static_legend
@@ -148,10 +155,11 @@ def _plan(result: Result, currency: str) -> dict[str, Any]:
         f"P95 {fmt_hours(h.get('p95_delivery_hours'))}; "
         f"{fmt_num(h.get('unmet_units'))} units unmet.",
         "campaigns": [_campaign(c, currency) for c in kpis.campaigns.itertuples()],
-        "promise": _promise(kpis.regions),
-        "delivery": _delivery(kpis.delivery),
+        "delivery": _delivery(kpis.delivery, result.scenario.config.output.promise_tiers_hours),
         "static_map": plan_svg(result),
-        "static_legend": static_legend(),
+        "static_legend": static_legend(result.scenario.config.output.promise_tiers_hours),
+        "promise": _promise(kpis.regions, result.scenario.config.output.promise_tiers_hours),
+        "campaign_sections": campaign_sections(result, currency),
         "cost_chart": cost_bars(kpis.costs, currency, width=760),
         "total_cost": f"{fmt_num(h.get('total_cost'))} {currency}".strip(),
         "hubs": _hubs(result),
@@ -215,9 +223,14 @@ def _cards(h: dict[str, Any], currency: str) -> list[dict[str, str]]:
 
     return [
         card(
-            "Total cost",
+            "Cost − incremental margin" if h.get("incremental_margin") else "Total cost",
             fmt_money(h.get("total_cost"), currency),
-            f"{fmt_num(h.get('total_cost'))} {currency}".strip(),
+            f"{fmt_num(h.get('total_cost'))} {currency}".strip()
+            + (
+                f"; incremental margin {fmt_num(h.get('incremental_margin'))}"
+                if h.get("incremental_margin")
+                else ""
+            ),
         ),
         card(
             "On-time rate",
@@ -270,14 +283,16 @@ def _campaign(c: Any, currency: str) -> dict[str, Any]:
     }
 
 
-def _promise(regions: pd.DataFrame) -> dict[str, Any]:
-    table = promise_table(regions)
+def _promise(regions: pd.DataFrame, tiers_hours: tuple[float, ...] | list[float]) -> dict[str, Any]:
+    table = promise_table(regions, tiers_hours)
+    order = tier_labels(tiers_hours)
+    colors = tier_palette(order)
     basis = str(table["basis"].iloc[0]) if len(table) else "population"
     provinces = has_provinces(regions)
     rows = []
     for r in table.itertuples():
         total = float(r.total)
-        within = [float(getattr(r, f"within_{h}h")) for h in PROMISE_HOURS]
+        within = [float(getattr(r, f"within_{tier_label(h)}")) for h in tiers_hours]
         bands = [within[0], *(b - a for a, b in itertools.pairwise(within))]
         bands += [float(r.later), float(r.none)]
         rows.append(
@@ -288,8 +303,8 @@ def _promise(regions: pd.DataFrame) -> dict[str, Any]:
                 "rest": fmt_num(r.later + r.none),
                 "bar": stacked_bar(
                     bands,
-                    [TIER_COLORS[t] for t in TIER_ORDER],
-                    [f"{t}: {fmt_num(v)}" for t, v in zip(TIER_ORDER, bands, strict=True)],
+                    [colors[t] for t in order],
+                    [f"{t}: {fmt_num(v)}" for t, v in zip(order, bands, strict=True)],
                 ),
                 "total_row": r.group == "Total" and r.Index == len(table) - 1,
             }
@@ -300,13 +315,15 @@ def _promise(regions: pd.DataFrame) -> dict[str, Any]:
         + " (not the plan)",
         "group_label": "Province" if provinces else "Area",
         "what": "people (census population)" if basis == "population" else "demand units",
-        "hours": PROMISE_HOURS,
+        "hours": [f"{h:g}" for h in tiers_hours],
         "rows": rows,
-        "legend": [(t, TIER_COLORS[t]) for t in TIER_ORDER],
+        "legend": [(t, colors[t]) for t in order],
     }
 
 
-def _delivery(delivery: pd.DataFrame) -> list[dict[str, Any]]:
+def _delivery(
+    delivery: pd.DataFrame, tiers_hours: tuple[float, ...] | list[float]
+) -> list[dict[str, Any]]:
     """Per channel, the share (and units) the plan delivers within each promise."""
     rows = []
     for r in delivery.itertuples():
@@ -317,10 +334,12 @@ def _delivery(delivery: pd.DataFrame) -> list[dict[str, Any]]:
                 "demand": fmt_num(total),
                 "within": [
                     (
-                        fmt_pct(getattr(r, f"within_{h}h") / total if total else math.nan),
-                        fmt_num(getattr(r, f"within_{h}h")),
+                        fmt_pct(
+                            getattr(r, f"within_{tier_label(h)}") / total if total else math.nan
+                        ),
+                        fmt_num(getattr(r, f"within_{tier_label(h)}")),
                     )
-                    for h in PROMISE_HOURS
+                    for h in sorted(tiers_hours)
                 ],
                 "later": fmt_num(r.later),
                 "undelivered": fmt_num(r.undelivered),

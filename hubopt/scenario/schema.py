@@ -6,6 +6,7 @@ pydantic's errors into :class:`~hubopt.errors.ScenarioError` with "did you mean"
 
 from __future__ import annotations
 
+import itertools
 from enum import StrEnum
 from typing import Annotated, Any, Literal
 
@@ -90,6 +91,48 @@ class Campaign(Block):
         default=0.0, ge=0, le=1, description="Share of campaign units that must be on time."
     )
     spend: float = Field(default=0.0, ge=0, description="Marketing spend, for promotion ROI.")
+    footprint: Literal["fixed", "optimize"] = Field(
+        default="fixed",
+        description="fixed: run in every region in scope; optimize: the regions are candidates "
+        "and the model decides where the campaign runs (its uplift must be > 1).",
+    )
+    spend_per_region: float = Field(
+        default=0.0, ge=0, description="Spend per included region (footprint: optimize)."
+    )
+    min_regions: int | None = Field(
+        default=None, ge=0, description="Fewest included regions (footprint: optimize)."
+    )
+    max_regions: int | None = Field(
+        default=None, ge=0, description="Most included regions (footprint: optimize)."
+    )
+
+    @model_validator(mode="after")
+    def _footprint_fields(self) -> Campaign:
+        optimize_only = {
+            "spend_per_region": self.spend_per_region > 0,
+            "min_regions": self.min_regions is not None,
+            "max_regions": self.max_regions is not None,
+        }
+        given = [name for name, set_ in optimize_only.items() if set_]
+        if self.footprint == "fixed" and given:
+            raise ValueError(
+                f"{', '.join(given)} only apply with footprint: optimize (campaign {self.id!r} "
+                "has footprint: fixed)"
+            )
+        if self.footprint == "optimize" and self.uplift <= 1.0:
+            raise ValueError(
+                f"footprint: optimize needs uplift > 1 (campaign {self.id!r} has uplift "
+                f"{self.uplift:g}): the model chooses where the incremental units are worth it"
+            )
+        if (
+            self.min_regions is not None
+            and self.max_regions is not None
+            and self.min_regions > self.max_regions
+        ):
+            raise ValueError(
+                f"min_regions ({self.min_regions}) must be <= max_regions ({self.max_regions})"
+            )
+        return self
 
 
 class SafetyStock(Block):
@@ -232,6 +275,23 @@ class OutputSettings(Block):
     dir: str | None = Field(default=None, description="Run folder, relative to the YAML file.")
     map: bool = Field(default=True, description="Write map.html.")
     report: bool = Field(default=True, description="Write report.html.")
+    promise_tiers_hours: list[Annotated[float, Field(gt=0)]] = Field(
+        default_factory=lambda: [6.0, 12.0, 24.0, 48.0, 72.0],
+        min_length=1,
+        description="Delivery-promise tiers in hours, ascending (a region's tier is the "
+        "first tier its fastest delivery fits in; 'later' beyond the last).",
+    )
+    campaign_economics: bool = Field(
+        default=False,
+        description="Also solve without each campaign and report its marginal cost and ROI.",
+    )
+
+    @field_validator("promise_tiers_hours")
+    @classmethod
+    def _ascending(cls, value: list[float]) -> list[float]:
+        if any(b <= a for a, b in itertools.pairwise(value)):
+            raise ValueError(f"promise_tiers_hours must be strictly ascending; got {value}")
+        return value
 
 
 class FirstSolution(StrEnum):

@@ -7,6 +7,7 @@ import numpy as np
 import pandas as pd
 
 from hubopt.solution import COST_COMPONENTS
+from hubopt.verify.footprint import footprint_costs
 from hubopt.verify.network import co2_t, hub_costs, peak_m3
 from hubopt.verify.pickup import pickup_costs
 from hubopt.verify.plan import Plan
@@ -21,7 +22,8 @@ def recompute_costs(plan: Plan) -> pd.DataFrame:
     leg's unit cost, the trip back, + the channel's return_cost); peak = peak m3 x
     peak_cost_per_m3; pickup points = open x fixed_cost; holding = end-of-period stock x holding_cost; lost
     sales = unmet x lost_sale_penalty; late = late units x late_penalty_per_unit; carbon =
-    carbon price x recomputed CO2 t.
+    carbon price x recomputed CO2 t; campaign spend and incremental margin (negative) of
+    the included footprint regions, see :func:`hubopt.verify.footprint.footprint_costs`.
     """
     t, policy = plan.scenario.tables, plan.policy
     products = t.products.set_index("product_id")
@@ -75,6 +77,9 @@ def recompute_costs(plan: Plan) -> pd.DataFrame:
         .reindex(table.index, fill_value=0.0)
     )
     table["pickup_points"] = pickup_costs(plan).reindex(table.index, fill_value=0.0)
+    spend, margin = footprint_costs(plan)
+    table["campaign_spend"] = spend.reindex(table.index, fill_value=0.0).to_numpy(float)
+    table["incremental_margin"] = -margin.reindex(table.index, fill_value=0.0).to_numpy(float)
     return table[list(COST_COMPONENTS)].astype(float)
 
 

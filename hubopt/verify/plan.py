@@ -10,17 +10,18 @@ are never trusted; they are what the checks compare against.
 from __future__ import annotations
 
 import math
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
 from hubopt.scenario.scenario import Scenario
-from hubopt.scenario.schema import Policy
+from hubopt.scenario.schema import Campaign, Policy
 from hubopt.solution import Solution
 from hubopt.verify.legs import recompute_legs
 
-STREAM_KEY = ["region_id", "product_id", "period", "channel"]
+STREAM_KEY = ["region_id", "product_id", "period", "channel", "campaign_id"]
 BALANCE_KEY = ["hub_id", "product_id", "period"]
 
 # The decision columns read from the solution's flow and inflow tables.
@@ -32,6 +33,7 @@ FLOW_DECISIONS = [
     "channel",
     "mode_id",
     "pickup_id",
+    "campaign_id",
     "quantity",
 ]
 INFLOW_DECISIONS = ["source_id", "hub_id", "product_id", "period", "mode_id", "quantity"]
@@ -115,7 +117,10 @@ class Plan:
 
 def build_plan(scenario: Scenario, solution: Solution) -> Plan:
     """Join the solution's decisions with their recomputed context (see :class:`Plan`)."""
-    streams = recompute_streams(scenario)
+    footprint = solution.footprint
+    chosen = footprint[footprint["included"].astype(int) == 1] if len(footprint) else footprint
+    included = set(zip(chosen["campaign_id"], chosen["region_id"], strict=True))
+    streams = recompute_streams(scenario, included)
     periods = range(1, scenario.periods + 1)
     open_grid = (
         solution.hubs.pivot_table(index="hub_id", columns="period", values="open", aggfunc="max")
@@ -147,7 +152,7 @@ def _outbound(scenario: Scenario, solution: Solution, streams: pd.DataFrame) -> 
     legs = pd.concat(parts).sort_index() if via.any() else parts[0]
     legs = legs.reset_index(drop=True)
     rate, restock = return_rates(scenario, flows)
-    info = streams.set_index(STREAM_KEY)[["demand", "sigma", "campaign_id", "window_hours"]]
+    info = streams.set_index(STREAM_KEY)[["demand", "sigma", "window_hours"]]
     info = info.reindex(pd.MultiIndex.from_frame(flows[STREAM_KEY])).reset_index(drop=True)
     out = pd.concat([flows, legs, info], axis=1)
     out["late"] = out["transit_hours"].to_numpy() > out["window_hours"].to_numpy(float) + 1e-6
@@ -208,38 +213,54 @@ def supply_rows(scenario: Scenario) -> pd.DataFrame:
     return rows.set_index(["source_id", "product_id", "period"])
 
 
-def recompute_streams(scenario: Scenario) -> pd.DataFrame:
+def campaign_scope(scenario: Scenario, campaign: Campaign) -> pd.Series:
+    """Demand rows matching a campaign's regions, products, periods and channels."""
+    t = scenario.tables
+    demand, regions = t.demand, t.regions
+    mask = pd.Series(True, index=demand.index)
+    if isinstance(campaign.regions, dict):
+        ok = pd.Series(True, index=regions.index)
+        for attr, values in campaign.regions.items():
+            ok &= regions[attr].astype(str).isin([str(v) for v in values])
+        mask &= demand["region_id"].isin(regions.loc[ok, "region_id"])
+    elif isinstance(campaign.regions, list):
+        mask &= demand["region_id"].isin(campaign.regions)
+    for key, col in (("products", "product_id"), ("periods", "period"), ("channels", "channel")):
+        values = getattr(campaign, key)
+        if values != "all":
+            mask &= demand[col].isin(values)
+    return mask
+
+
+def recompute_streams(
+    scenario: Scenario, included: AbstractSet[tuple[str, str]] = frozenset()
+) -> pd.DataFrame:
     """Demand after uplift, with campaign and window, recomputed from the config.
 
     A demand row belongs to the first campaign whose regions, products, periods and
     channels all match; its window is the campaign's, else the channel's, else the
-    policy default, else unbounded.
+    policy default, else unbounded. A ``footprint: optimize`` campaign splits its rows:
+    the base demand belongs to no campaign; the incremental ``(uplift - 1) x base``
+    belongs to the campaign and is demand only in the ``included`` (campaign, region)
+    pairs.
     """
     t, config = scenario.tables, scenario.config
     demand = t.demand.copy()
     demand["campaign_id"] = ""
     demand["uplift"] = 1.0
-    regions = t.regions
     for c in config.campaigns:
-        mask = pd.Series(True, index=demand.index)
-        if isinstance(c.regions, dict):
-            ok = pd.Series(True, index=regions.index)
-            for attr, values in c.regions.items():
-                ok &= regions[attr].astype(str).isin([str(v) for v in values])
-            mask &= demand["region_id"].isin(regions.loc[ok, "region_id"])
-        elif isinstance(c.regions, list):
-            mask &= demand["region_id"].isin(c.regions)
-        for key, col in (
-            ("products", "product_id"),
-            ("periods", "period"),
-            ("channels", "channel"),
-        ):
-            values = getattr(c, key)
-            if values != "all":
-                mask &= demand[col].isin(values)
-        mask &= demand["campaign_id"] == ""
+        mask = campaign_scope(scenario, c) & (demand["campaign_id"] == "")
         demand.loc[mask, "campaign_id"] = c.id
         demand.loc[mask, "uplift"] = c.uplift
+    optimized = {c.id for c in config.campaigns if c.footprint == "optimize"}
+    split = demand["campaign_id"].isin(optimized)
+    extra = demand[split].copy()
+    extra["uplift"] = (extra["uplift"] - 1.0) * [
+        (c, r) in included for c, r in zip(extra["campaign_id"], extra["region_id"], strict=True)
+    ]
+    demand.loc[split, "campaign_id"] = ""
+    demand.loc[split, "uplift"] = 1.0
+    demand = pd.concat([demand, extra], ignore_index=True)
     demand["demand"] = demand["quantity"] * demand["uplift"]
     demand["sigma"] = demand["std"] * demand["uplift"]
     channel_window = t.channels.set_index("channel_id")["delivery_window_hours"]

@@ -15,6 +15,7 @@ from hubopt.verify.flow import (
     check_service,
     check_supply,
 )
+from hubopt.verify.footprint import check_footprint
 from hubopt.verify.network import (
     check_budget,
     check_carbon_cap,
@@ -48,6 +49,7 @@ FAMILIES: tuple[tuple[str, Callable[[Plan], list[str]]], ...] = (
     ("single_sourcing", check_single_sourcing),
     ("carbon_cap", check_carbon_cap),
     ("pickup", check_pickup),
+    ("footprint", check_footprint),
 )
 
 
@@ -109,6 +111,7 @@ def verify_solution(
         "demand_streams": len(plan.streams),
         "balance_rows": len(plan.grid()),
         "hub_periods": plan.open.size,
+        "footprint_candidates": len(plan.solution.footprint),
     }
     return Verification(
         ok=not violations,

@@ -9,15 +9,15 @@ from pathlib import Path
 from branca.element import MacroElement
 from jinja2 import Template
 
-from hubopt.kpis import TIER_ORDER
+from hubopt.kpis import DEFAULT_TIERS_HOURS, tier_labels
 from hubopt.present.format import (
     ON_TIME_STEPS,
     ON_TIME_TOP,
-    TIER_COLORS,
     UTILISATION_STEPS,
     UTILISATION_TOP,
     esc,
     fmt_pct,
+    tier_palette,
 )
 from hubopt.present.maps.style import CANDIDATE, GENERIC_ATTRIBUTION, INBOUND_COLOR, OUTBOUND_COLOR
 from hubopt.result import Result
@@ -30,18 +30,13 @@ def swatch(color: str, label: str, round_: bool = False) -> str:
     return f"<div class='ho-row'><i style='background:{color};border-radius:{radius}'></i>{label}</div>"
 
 
-def plan_legend_html(color_by: str) -> str:
-    tiers = "".join(
-        swatch(
-            TIER_COLORS[t],
-            esc(
-                t
-                if t not in {"later", "none"}
-                else {"later": "later than 72 h", "none": "no open hub reaches"}[t]
-            ),
-        )
-        for t in TIER_ORDER
-    )
+def plan_legend_html(
+    color_by: str, tiers_hours: tuple[float, ...] | list[float] = DEFAULT_TIERS_HOURS
+) -> str:
+    order = tier_labels(tiers_hours)
+    palette = tier_palette(order)
+    later = {"later": f"later than {max(tiers_hours):g} h", "none": "no open hub reaches"}
+    tiers = "".join(swatch(palette[t], esc(later.get(t, t))) for t in order)
     bounds = [0.0] + [limit for limit, _ in ON_TIME_STEPS]
     colors = [c for _, c in ON_TIME_STEPS] + [ON_TIME_TOP]
     labels = (

@@ -6,6 +6,7 @@ import folium
 import numpy as np
 
 from hubopt.present.format import esc
+from hubopt.present.maps.campaigns import campaign_promise_layers, footprint_layers
 from hubopt.present.maps.elements import DataAttribution, Legend, find_attribution, plan_legend_html
 from hubopt.present.maps.network import (
     build_name_table,
@@ -64,7 +65,8 @@ def plan_map(
     if result.solution is None:
         raise ValueError(f"no plan to map (status {result.status})")
     problem = result.problem
-    kpis = result.kpis
+    kpis = result.kpis  # computed on each access: once here
+    tiers = result.scenario.config.output.promise_tiers_hours
     regions = kpis.regions.reset_index(drop=True)
     coords = problem.regions.set_index("region_id")[["lat", "lon"]]
     regions[["lat", "lon"]] = coords.reindex(regions["region_id"]).to_numpy(float)
@@ -77,10 +79,12 @@ def plan_map(
     if color_by == "on_time":
         layers.reverse()
     for index, (kind, name) in enumerate(layers):
-        colors = tier_colors(regions) if kind == "tier" else on_time_colors(regions)
+        colors = tier_colors(regions, tiers) if kind == "tier" else on_time_colors(regions)
         layer = regions_layer(regions, geometry, colors, name, index == 0, hub_names, in_campaigns)
         layer.add_to(fmap)
     for layer in campaign_layers(result, geometry):
+        layer.add_to(fmap)
+    for layer in footprint_layers(result, geometry) + campaign_promise_layers(result, geometry):
         layer.add_to(fmap)
     names = build_name_table(result)
     names.add_to(fmap)
@@ -97,7 +101,7 @@ def plan_map(
         source_layer(result).add_to(fmap)
     if len(problem.pickups):
         pickup_layer(result).add_to(fmap)
-    Legend(plan_legend_html(color_by)).add_to(fmap)
+    Legend(plan_legend_html(color_by, tiers)).add_to(fmap)
     DataAttribution(
         esc(attribution if attribution is not None else find_attribution(result))
     ).add_to(fmap)

@@ -12,20 +12,22 @@ import pandas as pd
 import shapely
 from folium.utilities import JsCode
 
+from hubopt.kpis import DEFAULT_TIERS_HOURS, tier_labels
 from hubopt.present.format import (
     NO_DATA,
     ON_TIME_STEPS,
     ON_TIME_TOP,
-    TIER_COLORS,
     esc,
     finite,
     fmt_hours,
     fmt_num,
     fmt_pct,
     step_color,
+    tier_palette,
 )
 from hubopt.present.maps.style import CAMPAIGN_COLORS, COORD_GRID_DEG
 from hubopt.result import Result
+from hubopt.solution import realised_streams
 
 
 def simplified_region_geometry(result: Result, tolerance: float) -> Any:
@@ -111,8 +113,11 @@ def popup_html(local: str, english: str, rows: list[tuple[str, str]]) -> str:
     return f"<div class='ho-pop'>{head}<table>{body}</table></div>"
 
 
-def tier_colors(regions: pd.DataFrame) -> list[str]:
-    return [TIER_COLORS.get(str(t), NO_DATA) for t in regions["tier"]]
+def tier_colors(
+    regions: pd.DataFrame, tiers_hours: tuple[float, ...] | list[float] = DEFAULT_TIERS_HOURS
+) -> list[str]:
+    colors = tier_palette(tier_labels(tiers_hours))
+    return [colors.get(str(t), NO_DATA) for t in regions["tier"]]
 
 
 def on_time_colors(regions: pd.DataFrame) -> list[str]:
@@ -121,7 +126,11 @@ def on_time_colors(regions: pd.DataFrame) -> list[str]:
 
 
 def region_campaigns(result: Result) -> dict[str, list[str]]:
-    streams = result.problem.streams
+    streams = (
+        realised_streams(result.problem, result.solution)
+        if result.solution is not None
+        else result.problem.streams
+    )
     scoped = streams[streams["campaign_id"] != ""]
     return {
         str(k): sorted(map(str, v.unique())) for k, v in scoped.groupby("region_id")["campaign_id"]
@@ -207,7 +216,11 @@ def campaign_layers(result: Result, geometry: Any) -> list[Any]:
     """One outline layer per campaign: the union of the regions with campaign demand."""
 
     problem = result.problem
-    streams = problem.streams
+    streams = (
+        realised_streams(problem, result.solution)
+        if result.solution is not None
+        else problem.streams
+    )
     layers: list[Any] = []
     region_ids = problem.regions["region_id"].astype(str)
     for index, campaign in enumerate(problem.campaigns.itertuples()):

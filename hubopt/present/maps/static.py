@@ -18,7 +18,8 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from hubopt.present.format import TIER_COLORS, TIER_ORDER, fmt_num, utilisation_color
+from hubopt.kpis import tier_labels
+from hubopt.present.format import fmt_num, tier_palette, utilisation_color
 from hubopt.present.maps.network import aggregate
 from hubopt.present.maps.regions import plain_title, simplified_region_geometry, tier_colors
 from hubopt.present.maps.style import CANDIDATE, INBOUND_COLOR, OUTBOUND_COLOR
@@ -100,7 +101,13 @@ def plan_svg(
     return {
         "width": width,
         "height": round(height),
-        "regions": _regions(problem.regions, geometry, kpis.regions, projection),
+        "regions": _regions(
+            problem.regions,
+            geometry,
+            kpis.regions,
+            projection,
+            result.scenario.config.output.promise_tiers_hours,
+        ),
         "lines": _flow_lines(result, projection, max_flow_lines),
         "sources": _sources(problem.sources, projection),
         "hubs": _hubs(result, projection),
@@ -122,9 +129,13 @@ def _path(geom: Any, projection: Projection) -> str:
 
 
 def _regions(
-    table: pd.DataFrame, geometry: Any, kpis: pd.DataFrame, projection: Projection
+    table: pd.DataFrame,
+    geometry: Any,
+    kpis: pd.DataFrame,
+    projection: Projection,
+    tiers_hours: tuple[float, ...] | list[float],
 ) -> list[dict[str, Any]]:
-    colours = tier_colors(kpis)
+    colours = tier_colors(kpis, tiers_hours)
     tiers = kpis["tier"].astype(str).tolist()
     out = []
     for i, row in table.reset_index(drop=True).iterrows():
@@ -247,10 +258,12 @@ def _hubs(result: Result, projection: Projection) -> list[dict[str, Any]]:
     return out
 
 
-def static_legend() -> dict[str, Any]:
-    """The legend under the static map: tier colours, flow and hub keys."""
+def static_legend(tiers_hours: tuple[float, ...] | list[float]) -> dict[str, Any]:
+    """The legend under the static map: tier colours (``output.promise_tiers_hours``),
+    flow and hub keys."""
+    colours = tier_palette(tier_labels(tiers_hours))
     return {
-        "tiers": [(t, TIER_COLORS[t]) for t in TIER_ORDER],
+        "tiers": list(colours.items()),
         "outbound": OUTBOUND_COLOR,
         "inbound": INBOUND_COLOR,
         "candidate": CANDIDATE,

@@ -1,0 +1,562 @@
+"""Mid-campaign re-plan: keep what happened before period T, re-optimise T onwards.
+
+Given a finished plan, the actual stock on hand at the start of period T and (optionally)
+what actually sold before T, :func:`replan`
+
+1. rescales the remaining demand (periods >= T) of each region and product by the
+   observed / planned ratio of the periods before T, shrunk toward 1 for small volumes:
+   ``ratio = (observed + k) / (planned + k)`` with ``k = shrink_units`` (default 20
+   units; a credibility weight: with 20 planned units the raw ratio counts half).
+   Pairs absent from the sales table keep ratio 1 (no observation);
+2. builds the *tail* scenario of periods T..N, renumbered 1..N-T+1: the actual stock
+   (plus the returns of T-1's deliveries that re-enter stock in T) is the starting
+   inventory; per-period ``hub_capacity`` rows are renumbered with it; hubs open at T-1 become ``existing`` (they stay open unless
+   closing is allowed, and pay no opening cost); a ``footprint: optimize`` campaign
+   keeps the regions it was running in (``fixed`` over them); campaign service levels
+   apply to the campaign's remaining units; the fixed-cost budget and carbon cap are
+   reduced by what the frozen periods used;
+3. solves and verifies the tail like any plan, then splices it behind the frozen
+   periods (hub statuses, flows, inflows and stock before T, unchanged) into one plan
+   over every period whose stock at T-1 is the actual stock, and checks the splice with
+   :func:`hubopt.verify.check_replan`. With ``routing:`` the tail is solved unrouted
+   and the spliced plan is routed (every period) and its routes verified, as a solve
+   would; the location-routing search (``mode: integrated``) is not re-run.
+
+The difference between the planned and the actual stock at T-1 is what happened (sales
+and receipts that differed from the plan); it shows in ``replan_changes``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from hubopt.api import solve
+from hubopt.data.problem import ProblemData, build_problem
+from hubopt.errors import DataValidationError, Problem
+from hubopt.result import Result
+from hubopt.routing.run import routes_for_plan
+from hubopt.scenario.scenario import Scenario
+from hubopt.scenario.schema import Campaign
+from hubopt.solution import Solution, compute_period_costs, realised_streams
+from hubopt.verify import Verification, check_replan
+
+SHRINK_UNITS = 20.0
+# The cost components a fixed-cost budget bounds.
+HUB_COMPONENTS = ("fixed", "opening", "closing")
+
+
+@dataclass(frozen=True)
+class Replan:
+    """A re-plan: the spliced plan over every period, the tail solve and what changed.
+
+    Attributes
+    ----------
+    result:
+        The plan over every period (frozen periods + re-optimised tail), verified.
+    tail:
+        The solve of periods T..N (renumbered from 1), verified by the standard verifier.
+    changes:
+        ``replan_changes`` table: ``kind, period, hub_id, region_id, product_id, before,
+        after, change`` for hubs opened/closed, stock re-balanced, units delivered, on
+        time, late and lost, per period from T (kinds ``hub_open``, ``stock``,
+        ``delivered``, ``late``, ``lost``, ``cost``).
+    ratios:
+        Demand ratio per region and product: ``region_id, product_id, planned, observed,
+        raw_ratio, ratio``.
+    summary:
+        Headline figures (cost of periods >= T before and after, hubs opened and closed,
+        units now late or lost).
+    """
+
+    result: Result
+    tail: Result
+    changes: pd.DataFrame
+    ratios: pd.DataFrame
+    summary: dict[str, Any]
+
+
+def check_stock(stock: pd.DataFrame, scenario: Scenario, label: str) -> pd.DataFrame:
+    """Validate ``hub_id, product_id, quantity`` rows; raise naming every bad row."""
+    problems = _check_columns(stock, ("hub_id", "product_id", "quantity"), label)
+    if problems:
+        raise DataValidationError(problems, "Invalid actual stock")
+    stock = stock.assign(
+        hub_id=stock["hub_id"].astype(str), product_id=stock["product_id"].astype(str)
+    )
+    hubs = set(scenario.tables.hubs["hub_id"])
+    products = set(scenario.tables.products["product_id"])
+    qty = pd.to_numeric(stock["quantity"], errors="coerce")
+    for i, row in enumerate(stock.itertuples(index=False)):
+        where = f"{label} row {i + 2}"
+        if row.hub_id not in hubs:
+            problems.append(Problem(where, "a hub_id from the hubs table", repr(row.hub_id)))
+        if row.product_id not in products:
+            problems.append(
+                Problem(where, "a product_id from the products table", repr(row.product_id))
+            )
+        if not (qty.iloc[i] >= 0):
+            problems.append(Problem(where, "quantity >= 0", repr(row.quantity)))
+    dupes = stock.duplicated(["hub_id", "product_id"], keep="first").to_numpy()
+    for i in np.flatnonzero(dupes)[:10]:
+        problems.append(
+            Problem(f"{label} row {i + 2}", "one row per hub and product", "a repeated pair")
+        )
+    if problems:
+        raise DataValidationError(problems, "Invalid actual stock")
+    return stock.assign(quantity=qty.astype(float))
+
+
+def check_sales(
+    sales: pd.DataFrame, scenario: Scenario, from_period: int, label: str
+) -> pd.DataFrame:
+    """Validate ``region_id, product_id, period, quantity`` rows with period < T."""
+    problems = _check_columns(sales, ("region_id", "product_id", "period", "quantity"), label)
+    if problems:
+        raise DataValidationError(problems, "Invalid actual sales")
+    sales = sales.assign(
+        region_id=sales["region_id"].astype(str), product_id=sales["product_id"].astype(str)
+    )
+    regions = set(scenario.tables.regions["region_id"])
+    products = set(scenario.tables.products["product_id"])
+    qty = pd.to_numeric(sales["quantity"], errors="coerce")
+    period = pd.to_numeric(sales["period"], errors="coerce")
+    for i, row in enumerate(sales.itertuples(index=False)):
+        where = f"{label} row {i + 2}"
+        if row.region_id not in regions:
+            problems.append(
+                Problem(where, "a region_id from the regions table", repr(row.region_id))
+            )
+        if row.product_id not in products:
+            problems.append(
+                Problem(where, "a product_id from the products table", repr(row.product_id))
+            )
+        if not (qty.iloc[i] >= 0):
+            problems.append(Problem(where, "quantity >= 0", repr(row.quantity)))
+        p = period.iloc[i]
+        if not (p >= 1 and p < from_period and float(p).is_integer()):
+            problems.append(
+                Problem(
+                    where,
+                    f"a whole period 1..{from_period - 1} (before --from-period)",
+                    repr(row.period),
+                )
+            )
+    if problems:
+        raise DataValidationError(problems, "Invalid actual sales")
+    return sales.assign(quantity=qty.astype(float), period=period.astype(int))
+
+
+def _check_columns(frame: pd.DataFrame, columns: tuple[str, ...], label: str) -> list[Problem]:
+    missing = [c for c in columns if c not in frame.columns]
+    if not missing:
+        return []
+    return [Problem(label, f"columns {', '.join(columns)}", f"missing {', '.join(missing)}")]
+
+
+def demand_ratios(
+    run: Result, sales: pd.DataFrame | None, from_period: int, shrink_units: float = SHRINK_UNITS
+) -> pd.DataFrame:
+    """Observed / planned demand before T per region and product, shrunk toward 1."""
+    assert run.solution is not None
+    streams = realised_streams(run.problem, run.solution)
+    before = streams[streams["period"] < from_period]
+    planned = before.groupby(["region_id", "product_id"])["quantity"].sum().rename("planned")
+    if sales is None or not len(sales):
+        return pd.DataFrame(
+            columns=["region_id", "product_id", "planned", "observed", "raw_ratio", "ratio"]
+        )
+    observed = sales.groupby(["region_id", "product_id"])["quantity"].sum().rename("observed")
+    table = pd.concat([planned, observed], axis=1).reindex(observed.index).fillna({"planned": 0.0})
+    table["raw_ratio"] = table["observed"] / table["planned"].replace(0.0, np.nan)
+    table["ratio"] = (table["observed"] + shrink_units) / (table["planned"] + shrink_units)
+    return table.reset_index()
+
+
+def tail_scenario(
+    run: Result, stock: pd.DataFrame, from_period: int, ratios: pd.DataFrame
+) -> Scenario:
+    """The scenario of periods T..N renumbered from 1 (see the module docstring)."""
+    assert run.solution is not None
+    scenario, solution = run.scenario, run.solution
+    tables, config = scenario.tables, scenario.config
+    shift = from_period - 1
+    demand = _rescaled_demand(tables.demand, ratios, from_period)
+    demand = demand[demand["period"] >= from_period].assign(period=lambda d: d["period"] - shift)
+    supply = tables.supply
+    if len(supply):
+        keep = supply["period"].isna() | (supply["period"] >= from_period)
+        supply = supply[keep].assign(period=supply.loc[keep, "period"] - shift)
+    hubs = tables.hubs.copy()
+    last = solution.hubs[solution.hubs["period"] == shift].set_index("hub_id")["open"]
+    open_before = hubs["hub_id"].map(last).fillna(0).to_numpy() > 0.5
+    status = hubs["status"].to_numpy(dtype=object)
+    hubs["status"] = np.where(
+        open_before & (status != "forced_open"),
+        "existing",
+        np.where(~open_before & (status == "existing"), "candidate", status),
+    )
+    hubs["open_from_period"] = np.maximum(1, hubs["open_from_period"].to_numpy() - shift)
+    inventory = _opening_stock(stock, solution.flows, shift)
+    capacity = tables.hub_capacity
+    if len(capacity):
+        capacity = capacity[capacity["period"] >= from_period]
+        capacity = capacity.assign(period=capacity["period"] - shift).reset_index(drop=True)
+    new_tables = tables.replace(
+        demand=demand, supply=supply, hubs=hubs, inventory=inventory, hub_capacity=capacity
+    )
+    policy = config.policy
+    costs = solution.period_costs
+    frozen = costs[costs["period"] < from_period]
+    updates: dict[str, Any] = {"periods": scenario.periods - shift}
+    if policy.fixed_cost_budget is not None:
+        used = float(frozen.loc[frozen["component"].isin(HUB_COMPONENTS), "cost"].sum())
+        updates["fixed_cost_budget"] = max(0.0, policy.fixed_cost_budget - used)
+    if policy.carbon.cap_t is not None:
+        flows, inflows = solution.flows, solution.inflows
+        used_t = float(
+            flows.loc[flows["period"] < from_period, "co2_t"].sum()
+            + inflows.loc[inflows["period"] < from_period, "co2_t"].sum()
+        )
+        updates["carbon"] = policy.carbon.model_copy(
+            update={"cap_t": max(0.0, policy.carbon.cap_t - used_t)}
+        )
+    campaigns = _tail_campaigns(config.campaigns, solution, from_period)
+    new_config = config.model_copy(
+        update={
+            "policy": policy.model_copy(update=updates),
+            "campaigns": campaigns,
+            "whatif": [],
+            "routing": None,
+        }
+    )
+    return dataclasses.replace(scenario, config=new_config, tables=new_tables)
+
+
+def _opening_stock(stock: pd.DataFrame, flows: pd.DataFrame, last_frozen: int) -> pd.DataFrame:
+    """The tail's starting inventory: the actual stock at the end of period T-1 plus the
+    returns of T-1's deliveries that re-enter stock in period T (``restocked_units`` of the
+    frozen plan; returns restock in the next period)."""
+    actual = stock[["hub_id", "product_id", "quantity"]]
+    if "restocked_units" not in flows or not len(flows):
+        return actual.reset_index(drop=True)
+    back = flows[flows["period"] == last_frozen]
+    back = back.groupby(["hub_id", "product_id"], as_index=False)["restocked_units"].sum()
+    back = back[back["restocked_units"] > 0].rename(columns={"restocked_units": "quantity"})
+    both = pd.concat([actual, back], ignore_index=True)
+    return both.groupby(["hub_id", "product_id"], as_index=False, sort=True)["quantity"].sum()
+
+
+def _rescaled_demand(demand: pd.DataFrame, ratios: pd.DataFrame, from_period: int) -> pd.DataFrame:
+    """Demand with quantity and std of periods >= T multiplied by each pair's ratio."""
+    if not len(ratios):
+        return demand
+    factor = pd.MultiIndex.from_frame(demand[["region_id", "product_id"]]).map(
+        ratios.set_index(["region_id", "product_id"])["ratio"].to_dict().get
+    )
+    factor = np.where(
+        (demand["period"].to_numpy() >= from_period) & pd.notna(np.asarray(factor, dtype=float)),
+        np.asarray(factor, dtype=float),
+        1.0,
+    )
+    return demand.assign(quantity=demand["quantity"] * factor, std=demand["std"] * factor)
+
+
+def _tail_campaigns(
+    campaigns: list[Campaign], solution: Solution, from_period: int
+) -> list[Campaign]:
+    """Campaigns renumbered to the tail; footprints fixed to the regions chosen."""
+    shift = from_period - 1
+    out = []
+    fp = solution.footprint
+    for c in campaigns:
+        update: dict[str, Any] = {}
+        if c.periods != "all":
+            periods = [p - shift for p in c.periods if p >= from_period]
+            if not periods:
+                continue
+            update["periods"] = periods
+        if c.footprint == "optimize":
+            chosen = fp.loc[(fp["campaign_id"] == c.id) & (fp["included"] == 1), "region_id"]
+            if not len(chosen):
+                continue
+            update |= {
+                "footprint": "fixed",
+                "regions": sorted(map(str, chosen)),
+                "spend_per_region": 0.0,
+                "min_regions": None,
+                "max_regions": None,
+            }
+        out.append(Campaign.model_validate(c.model_dump() | update))
+    return out
+
+
+def replan(
+    run: Result,
+    stock: pd.DataFrame,
+    from_period: int,
+    sales: pd.DataFrame | None = None,
+    shrink_units: float = SHRINK_UNITS,
+    stock_label: str = "stock",
+    sales_label: str = "sales",
+    **solve_options: Any,
+) -> Replan:
+    """Re-plan periods ``from_period``.. of ``run`` from the actual stock (and sales).
+
+    Raises
+    ------
+    hubopt.errors.DataValidationError
+        Bad stock or sales rows (unknown hub, region or product, negative quantity, a
+        sales period >= T), or T outside 2..N.
+    """
+    if run.solution is None:
+        raise DataValidationError(
+            Problem("run", "a run with a plan", f"status {run.status}"), "Cannot re-plan"
+        )
+    periods = run.scenario.periods
+    if not 2 <= from_period <= periods:
+        raise DataValidationError(
+            Problem("--from-period", f"a period 2..{periods}", str(from_period)), "Cannot re-plan"
+        )
+    stock = check_stock(stock, run.scenario, stock_label)
+    if sales is not None:
+        sales = check_sales(sales, run.scenario, from_period, sales_label)
+    ratios = demand_ratios(run, sales, from_period, shrink_units)
+    tail = solve(tail_scenario(run, stock, from_period, ratios), **solve_options)
+    combined = _combined_scenario(run, ratios, from_period)
+    if tail.solution is None:
+        result = dataclasses.replace(
+            tail, scenario=combined, problem=build_problem(combined), solution=None
+        )
+        return Replan(result, tail, pd.DataFrame(columns=CHANGE_COLUMNS), ratios, {})
+    problem = build_problem(combined)
+    solution = splice(run, tail, stock, from_period, problem)
+    violations = check_replan(
+        run.solution, solution, stock, from_period, run.scenario.config.policy.allow_closing
+    )
+    assert tail.verification is not None
+    verification = Verification(
+        ok=tail.verification.ok and not violations,
+        violations=tail.verification.violations + violations,
+        objective=solution.objective,
+        checks=tail.verification.checks | {"replan_frozen_periods": from_period - 1},
+    )
+    frozen_cost = solution.objective - tail.solution.objective
+    routes = route_verification = None
+    if combined.config.routing is not None:
+        routes, route_verification = routes_for_plan(combined, problem, solution.flows)
+    result = dataclasses.replace(
+        tail,
+        scenario=combined,
+        problem=problem,
+        objective=solution.objective,
+        bound=frozen_cost + tail.bound if math.isfinite(tail.bound) else tail.bound,
+        solution=solution,
+        verification=verification,
+        routes=routes,
+        route_verification=route_verification,
+        location_routing=None,
+    )
+    changes = replan_changes(run, result, from_period)
+    summary = _summary(run, result, changes, from_period)
+    result = dataclasses.replace(result, replan_changes=changes, replan_summary=summary)
+    return Replan(result, tail, changes, ratios, summary)
+
+
+def _combined_scenario(run: Result, ratios: pd.DataFrame, from_period: int) -> Scenario:
+    """The original scenario with the remaining demand rescaled (for KPIs and maps)."""
+    tables, config = run.scenario.tables, run.scenario.config
+    demand = _rescaled_demand(tables.demand, ratios, from_period)
+    name = f"{config.name}-replan-w{from_period}"
+    return dataclasses.replace(
+        run.scenario,
+        config=config.model_copy(update={"name": name}),
+        tables=tables.replace(demand=demand),
+    )
+
+
+def splice(
+    run: Result, tail: Result, stock: pd.DataFrame, from_period: int, problem: ProblemData
+) -> Solution:
+    """Frozen periods of ``run`` + ``tail`` shifted back; stock at T-1 = the actual stock.
+
+    The footprint decided when the campaign started stands (``run``'s footprint table);
+    the cost table is recomputed from the spliced plan tables on ``problem`` (the
+    combined scenario's, remaining demand rescaled) with
+    :func:`hubopt.solution.compute_period_costs`: holding at T-1 is that of the actual
+    stock, and the incremental margin after T that of the rescaled incremental units.
+    """
+    assert run.solution is not None and tail.solution is not None
+    old, new = run.solution, tail.solution
+    shift = from_period - 1
+
+    def join(before: pd.DataFrame, after: pd.DataFrame) -> pd.DataFrame:
+        before = before[before["period"] < from_period]
+        after = after.assign(period=after["period"] + shift)
+        return pd.concat([before, after], ignore_index=True)
+
+    actual = stock.assign(period=shift)[["hub_id", "product_id", "period", "quantity"]]
+    old_stock = old.stock[old.stock["period"] < shift]
+    stock_table = pd.concat(
+        [
+            old_stock,
+            actual[actual["quantity"] > 0],
+            new.stock.assign(period=new.stock["period"] + shift),
+        ],
+        ignore_index=True,
+    )
+    hubs = join(old.hubs, new.hubs)
+    status = old.hubs.drop_duplicates("hub_id").set_index("hub_id")["status"]
+    hubs["status"] = hubs["hub_id"].map(status)
+    plan = {
+        "hubs": hubs.sort_values(["hub_id", "period"], ignore_index=True),
+        "flows": join(old.flows, new.flows),
+        "inflows": join(old.inflows, new.inflows),
+        "stock": stock_table.sort_values(["hub_id", "product_id", "period"], ignore_index=True),
+        "unmet": join(old.unmet, new.unmet),
+        "pickup_points": join(old.pickup_points, new.pickup_points),
+    }
+    period_costs = compute_period_costs(
+        problem,
+        plan["hubs"],
+        plan["flows"],
+        plan["inflows"],
+        plan["stock"],
+        plan["unmet"],
+        plan["pickup_points"],
+        old.footprint,
+    )
+    return Solution(
+        **plan,
+        assignments=new.assignments,
+        period_costs=period_costs,
+        footprint=old.footprint,
+    )
+
+
+CHANGE_COLUMNS = [
+    "kind",
+    "period",
+    "hub_id",
+    "region_id",
+    "product_id",
+    "before",
+    "after",
+    "change",
+]
+
+
+def replan_changes(run: Result, replanned: Result, from_period: int) -> pd.DataFrame:
+    """What moved from period T on: hubs, stock, deliveries, late and lost units, cost."""
+    assert run.solution is not None and replanned.solution is not None
+    old, new = run.solution, replanned.solution
+    parts = []
+
+    def compare(kind: str, before: pd.Series, after: pd.Series, keys: list[str]) -> None:
+        both = pd.concat([before.rename("before"), after.rename("after")], axis=1).fillna(0.0)
+        both = both[(both.index.get_level_values("period") >= from_period)]
+        both["change"] = both["after"] - both["before"]
+        both = both[np.abs(both["change"]) > 1e-6].reset_index()
+        if len(both):
+            parts.append(both.assign(kind=kind))
+
+    hub_key = ["hub_id", "period"]
+    compare(
+        "hub_open",
+        old.hubs.set_index(hub_key)["open"].astype(float),
+        new.hubs.set_index(hub_key)["open"].astype(float),
+        hub_key,
+    )
+    stock_key = ["hub_id", "product_id", "period"]
+    compare(
+        "stock",
+        old.stock.groupby(stock_key)["quantity"].sum(),
+        new.stock.groupby(stock_key)["quantity"].sum(),
+        stock_key,
+    )
+    flow_key = ["hub_id", "region_id", "product_id", "period"]
+    compare(
+        "delivered",
+        old.flows.groupby(flow_key)["quantity"].sum(),
+        new.flows.groupby(flow_key)["quantity"].sum(),
+        flow_key,
+    )
+    region_key = ["region_id", "product_id", "period"]
+    late_old = old.flows[~old.flows["on_time"]].groupby(region_key)["quantity"].sum()
+    late_new = new.flows[~new.flows["on_time"]].groupby(region_key)["quantity"].sum()
+    compare("late", late_old, late_new, region_key)
+    compare(
+        "lost",
+        old.unmet.groupby(region_key)["quantity"].sum(),
+        new.unmet.groupby(region_key)["quantity"].sum(),
+        region_key,
+    )
+    cost_old = old.period_costs.groupby("period")["cost"].sum()
+    cost_new = new.period_costs.groupby("period")["cost"].sum()
+    compare("cost", cost_old, cost_new, ["period"])
+    if not parts:
+        return pd.DataFrame(columns=CHANGE_COLUMNS)
+    out = pd.concat(parts, ignore_index=True)
+    for column in ("hub_id", "region_id", "product_id"):
+        if column not in out.columns:
+            out[column] = ""
+    out[["hub_id", "region_id", "product_id"]] = out[["hub_id", "region_id", "product_id"]].fillna(
+        ""
+    )
+    order = {k: i for i, k in enumerate(("hub_open", "stock", "delivered", "late", "lost", "cost"))}
+    out = out.sort_values(
+        ["kind", "period", "hub_id", "region_id", "product_id"],
+        key=lambda s: s.map(order) if s.name == "kind" else s,
+        ignore_index=True,
+    )
+    return out[CHANGE_COLUMNS]
+
+
+def _summary(
+    run: Result, replanned: Result, changes: pd.DataFrame, from_period: int
+) -> dict[str, Any]:
+    assert run.solution is not None and replanned.solution is not None
+    before = run.solution.period_costs
+    after = replanned.solution.period_costs
+    remaining_before = float(before.loc[before["period"] >= from_period, "cost"].sum())
+    remaining_after = float(after.loc[after["period"] >= from_period, "cost"].sum())
+    hubs = changes[changes["kind"] == "hub_open"]
+    return {
+        "from_period": from_period,
+        "remaining_cost_original": remaining_before,
+        "remaining_cost_replanned": remaining_after,
+        "remaining_cost_change": remaining_after - remaining_before,
+        "hubs_opened": sorted(
+            {
+                f"{h}@{p}"
+                for h, p in zip(
+                    hubs.loc[hubs["change"] > 0, "hub_id"],
+                    hubs.loc[hubs["change"] > 0, "period"],
+                    strict=True,
+                )
+            }
+        ),
+        "hubs_closed": sorted(
+            {
+                f"{h}@{p}"
+                for h, p in zip(
+                    hubs.loc[hubs["change"] < 0, "hub_id"],
+                    hubs.loc[hubs["change"] < 0, "period"],
+                    strict=True,
+                )
+            }
+        ),
+        "late_units_change": float(changes.loc[changes["kind"] == "late", "change"].sum()),
+        "lost_units_change": float(changes.loc[changes["kind"] == "lost", "change"].sum()),
+        "delivered_units_change": float(
+            changes.loc[changes["kind"] == "delivered", "change"].sum()
+        ),
+        "stock_rebalanced_units": float(
+            changes.loc[changes["kind"] == "stock", "change"].abs().sum()
+        ),
+    }
