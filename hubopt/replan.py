@@ -17,8 +17,9 @@ what actually sold before T, :func:`replan`
    reduced by what the frozen periods used;
 3. solves and verifies the tail like any plan, then splices it behind the frozen
    periods (hub statuses, flows, inflows and stock before T, unchanged) into one plan
-   over every period whose stock at T-1 is the actual stock, and checks the splice with
-   :func:`hubopt.verify.check_replan`. With ``routing:`` the tail is solved unrouted
+   over every period whose stock at T-1 is the actual stock, checks the splice with
+   :func:`hubopt.verify.check_replan` and verifies the whole spliced plan from scratch
+   against the combined scenario (every family; T-1's stock balance is the actual count). With ``routing:`` the tail is solved unrouted
    and the spliced plan is routed (every period) and its routes verified, as a solve
    would; the location-routing search (``mode: integrated``) is not re-run.
 
@@ -44,7 +45,7 @@ from hubopt.routing.run import routes_for_plan
 from hubopt.scenario.scenario import Scenario
 from hubopt.scenario.schema import Campaign
 from hubopt.solution import Solution, compute_period_costs, realised_streams
-from hubopt.verify import Verification, check_replan
+from hubopt.verify import Verification, check_replan, verify_solution
 
 SHRINK_UNITS = 20.0
 # The cost components a fixed-cost budget bounds.
@@ -340,11 +341,13 @@ def replan(
         run.solution, solution, stock, from_period, run.scenario.config.policy.allow_closing
     )
     assert tail.verification is not None
+    whole = verify_solution(combined, solution, solution.objective, from_period - 1)
     verification = Verification(
-        ok=tail.verification.ok and not violations,
-        violations=tail.verification.violations + violations,
-        objective=solution.objective,
-        checks=tail.verification.checks | {"replan_frozen_periods": from_period - 1},
+        ok=tail.verification.ok and whole.ok and not violations,
+        violations=tail.verification.violations + whole.violations + violations,
+        objective=whole.objective,
+        checks=whole.checks | {"replan_frozen_periods": from_period - 1},
+        by_family=whole.by_family | ({"replan": violations} if violations else {}),
     )
     frozen_cost = solution.objective - tail.solution.objective
     routes = route_verification = None
@@ -400,6 +403,17 @@ def splice(
         after = after.assign(period=after["period"] + shift)
         return pd.concat([before, after], ignore_index=True)
 
+    demand = _stream_shares(problem, old.footprint)
+    new = dataclasses.replace(
+        new,
+        flows=_restream(new.flows.assign(period=new.flows["period"] + shift), demand).assign(
+            period=lambda f: f["period"] - shift
+        ),
+        unmet=_restream(new.unmet.assign(period=new.unmet["period"] + shift), demand).assign(
+            period=lambda f: f["period"] - shift
+        ),
+    )
+
     actual = stock.assign(period=shift)[["hub_id", "product_id", "period", "quantity"]]
     old_stock = old.stock[old.stock["period"] < shift]
     stock_table = pd.concat(
@@ -449,6 +463,68 @@ CHANGE_COLUMNS = [
     "after",
     "change",
 ]
+
+
+STREAM_COLUMNS = ["region_id", "product_id", "period", "channel"]
+# Flow and unmet columns that are totals over a row's units (split with the units).
+AMOUNTS = (
+    "quantity",
+    "returned_units",
+    "restocked_units",
+    "transport_cost",
+    "handling_cost",
+    "return_cost",
+    "late_cost",
+    "co2_t",
+    "penalty_cost",
+)
+
+
+def _stream_shares(problem: ProblemData, footprint: pd.DataFrame) -> pd.DataFrame:
+    """Per stream of the combined problem: its share of its (region, product, period,
+    channel)'s units and its window. A footprint campaign's incremental stream counts only
+    where the region is included (``footprint``); elsewhere it has no units."""
+    streams = problem.streams
+    units = streams["quantity"].to_numpy(float).copy()
+    f = streams["footprint_idx"].to_numpy() if "footprint_idx" in streams else None
+    if f is not None and len(problem.footprint):
+        chosen = footprint.set_index(["campaign_id", "region_id"])["included"]
+        keys = problem.footprint[["campaign_id", "region_id"]].itertuples(index=False, name=None)
+        included = np.array([float(chosen.get(key, 0)) for key in keys])
+        units[f >= 0] *= included[f[f >= 0]]
+    out = streams[[*STREAM_COLUMNS, "campaign_id", "window_hours"]].assign(units=units)
+    out = out[out["units"] > 0]
+    total = out.groupby(STREAM_COLUMNS)["units"].transform("sum")
+    return out.assign(share=out["units"] / total).drop(columns="units")
+
+
+def _restream(frame: pd.DataFrame, shares: pd.DataFrame) -> pd.DataFrame:
+    """Tail rows re-attributed to the combined problem's streams.
+
+    The tail runs a footprint campaign ``fixed`` over its chosen regions, so a region's
+    demand there is one stream of the campaign; the combined problem splits it into the
+    base stream (no campaign) and the incremental one. Such rows become one row per
+    stream, their totals split by the streams' unit shares; window and on-time follow
+    each stream (late cost only where the part is late)."""
+    if not len(frame):
+        return frame
+    several = shares.groupby(STREAM_COLUMNS)["share"].transform("size") > 1
+    split = shares[several]
+    keys = pd.MultiIndex.from_frame(frame[STREAM_COLUMNS])
+    mask = keys.isin(pd.MultiIndex.from_frame(split[STREAM_COLUMNS]))
+    if not mask.any():
+        return frame
+    columns = list(frame.columns)
+    parts = frame[mask].drop(columns=[c for c in ("campaign_id", "window_hours") if c in frame])
+    parts = parts.merge(split, on=STREAM_COLUMNS, how="inner")
+    for column in AMOUNTS:
+        if column in parts:
+            parts[column] = parts[column] * parts["share"]
+    if "on_time" in parts:
+        parts["on_time"] = parts["transit_hours"] <= parts["window_hours"] + 1e-6
+        parts["late_cost"] = parts["late_cost"].where(~parts["on_time"], 0.0)
+    out = pd.concat([frame[~mask], parts[columns]], ignore_index=True)
+    return out.sort_values(["period", *STREAM_COLUMNS[:2]], ignore_index=True, kind="stable")
 
 
 def replan_changes(run: Result, replanned: Result, from_period: int) -> pd.DataFrame:

@@ -71,6 +71,9 @@ class Plan:
         free replenishment) and ``supply_unit_cost``.
     open:
         Hub x period grid of the open flags (every scenario hub, periods 1..T).
+    observed_stock_period:
+        A re-plan's T-1, whose end stock is the actual stock given (see
+        :func:`hubopt.verify.flow.check_balance`); None for an ordinary plan.
     """
 
     scenario: Scenario
@@ -79,6 +82,7 @@ class Plan:
     flows: pd.DataFrame
     inflows: pd.DataFrame
     open: pd.DataFrame
+    observed_stock_period: int | None = None
 
     @property
     def policy(self) -> Policy:
@@ -115,7 +119,9 @@ class Plan:
         return frame.groupby(BALANCE_KEY)["quantity"].sum().reindex(self.grid(), fill_value=0.0)
 
 
-def build_plan(scenario: Scenario, solution: Solution) -> Plan:
+def build_plan(
+    scenario: Scenario, solution: Solution, observed_stock_period: int | None = None
+) -> Plan:
     """Join the solution's decisions with their recomputed context (see :class:`Plan`)."""
     footprint = solution.footprint
     chosen = footprint[footprint["included"].astype(int) == 1] if len(footprint) else footprint
@@ -135,6 +141,7 @@ def build_plan(scenario: Scenario, solution: Solution) -> Plan:
         flows=_outbound(scenario, solution, streams),
         inflows=_inbound(scenario, solution),
         open=open_grid,
+        observed_stock_period=observed_stock_period,
     )
 
 

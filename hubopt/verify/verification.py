@@ -91,15 +91,21 @@ class Verification:
 
 
 def verify_solution(
-    scenario: Scenario, solution: Solution, reported_objective: float | None = None
+    scenario: Scenario,
+    solution: Solution,
+    reported_objective: float | None = None,
+    observed_stock_period: int | None = None,
 ) -> Verification:
     """Recompute every constraint family and the objective from the raw scenario tables and
     the solution's decisions; list every violation, by family.
 
+    ``observed_stock_period`` (a re-plan's T-1) is the period whose end stock is the actual
+    stock given, not the plan's: its stock-balance rows are not checked.
+
     The recomputation shares no code with the model (see ``hubopt/verify/legs.py``), so a
     violation is a bug in hubopt, never a result.
     """
-    plan = build_plan(scenario, solution)
+    plan = build_plan(scenario, solution, observed_stock_period)
     by_family = {name: check(plan) for name, check in FAMILIES}
     costs = recompute_costs(plan)
     by_family["objective"] = check_objective(plan, costs, reported_objective)
