@@ -96,7 +96,7 @@ def compute_safety_stock(problem: ProblemData, solution: Solution) -> pd.DataFra
     streams = problem.streams
     if z <= 0 or not len(flows):
         return pd.DataFrame(columns=SAFETY_COLUMNS)
-    key = ["region_id", "product_id", "period", "channel"]
+    key = ["region_id", "product_id", "period", "channel", "campaign_id"]  # one stream
     info = streams.set_index(key).reindex(pd.MultiIndex.from_frame(flows[key]))
     share_sigma = (
         info["std"].to_numpy(float) * flows["quantity"].to_numpy() / info["quantity"].to_numpy()
@@ -104,7 +104,7 @@ def compute_safety_stock(problem: ProblemData, solution: Solution) -> pd.DataFra
     per_stream = (
         flows[["hub_id", *key]]
         .assign(s=share_sigma)
-        .groupby(["hub_id", "product_id", "period", "region_id", "channel"])["s"]
+        .groupby(["hub_id", "product_id", "period", "region_id", "channel", "campaign_id"])["s"]
         .sum()
     )
     by_hpt = per_stream.groupby(level=[0, 1, 2])

@@ -256,3 +256,34 @@ def test_set_campaign_turns_footprint_on(tmp_path: Path) -> None:
     assert result.solution is not None
     fp = result.solution.footprint.set_index("region_id")
     assert fp["included"].to_dict() == {"RN": 1, "RF": 0}
+
+
+def test_footprint_with_pooling_and_returns(tmp_path: Path) -> None:
+    """The far-region case with pooled safety stock (z 1, std 4 per base row) and 20 %
+    returns: the uplift scales a row's std with its units (8 for RN's 20 units) and the
+    split gives RN's base and incremental streams 4 each, so the hub holds
+    1 x sqrt(4^2 + 4^2 + 4^2) = 6.93 for RN's two streams and RF's base (unpooled 12), and
+    the KPIs' pooled figure equals that requirement; the plan is
+    verified (footprint, exact pooled requirement, returns) and the incremental margin is
+    in the objective."""
+    path = write_scenario(
+        tmp_path,
+        {
+            "hubs": [hub("H")],
+            "regions": regions("RN", "RF"),
+            "products": [{"product_id": "P", "unit_margin": 10, "holding_cost": 0.01}],
+            "demand": [dict(row, std=4) for row in base_demand("RN", "RF")],
+            "channels": [{"channel_id": "parcel", "return_rate": 0.2}],
+            "lanes": lanes([("H", "RN", 2), ("H", "RF", 15)], COST),
+        },
+        campaigns=[campaign()],
+        policy={"safety_stock": {"z": 1.0, "pooling": True}},
+    )
+    result = solve_verified(path, "highs")
+    assert result.solution is not None
+    fp = result.solution.footprint.set_index("region_id")
+    assert fp.loc["RN", "included"] == 1 and fp.loc["RF", "included"] == 0
+    assert result.solution.costs["incremental_margin"] == pytest.approx(-100)
+    safety = result.kpis.safety_stock.set_index("hub_id")
+    assert safety.at["H", "safety_stock_pooled_units"] == pytest.approx(48**0.5, rel=1e-3)
+    assert safety.at["H", "safety_stock_unpooled_units"] == pytest.approx(12, rel=1e-3)

@@ -88,7 +88,7 @@ def check_safety_stock(plan: Plan) -> list[str]:
         return []
     share_sigma = flows["sigma"].to_numpy(float) * flows["quantity"].to_numpy() / flows["demand"]
     per_stream = share_sigma.groupby(
-        [flows[c] for c in [*BALANCE_KEY, "region_id", "channel"]]
+        [flows[c] for c in [*BALANCE_KEY, "region_id", "channel", "campaign_id"]]
     ).sum()
     if policy.pooling:
         need = policy.z * np.sqrt((per_stream**2).groupby(level=[0, 1, 2]).sum())
