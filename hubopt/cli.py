@@ -68,6 +68,13 @@ TimeLimitOption = Annotated[
     float | None, typer.Option("--time-limit", help="Solver time limit in seconds.")
 ]
 JsonOption = Annotated[bool, typer.Option("--json", help="Print one JSON object on stdout.")]
+BackendOption = Annotated[
+    str | None, typer.Option("--backend", help="highs, scip, cbc, ortools-highs or auto.")
+]
+ForceOption = Annotated[
+    bool,
+    typer.Option("--force", help="Replace a run folder that holds another scenario's results."),
+]
 StrictOption = Annotated[
     bool,
     typer.Option(
@@ -278,15 +285,10 @@ def solve_command(
             "--out", help="Run folder (default: output.dir of the scenario, else runs/NAME)."
         ),
     ] = None,
-    backend: Annotated[
-        str | None, typer.Option("--backend", help="highs, scip, cbc, ortools-highs or auto.")
-    ] = None,
+    backend: BackendOption = None,
     time_limit: TimeLimitOption = None,
     as_json: JsonOption = False,
-    force: Annotated[
-        bool,
-        typer.Option("--force", help="Replace a run folder that holds another scenario's results."),
-    ] = False,
+    force: ForceOption = False,
     strict: StrictOption = False,
     campaign_economics: Annotated[
         bool,
@@ -329,15 +331,10 @@ def replan_command(
         Path | None,
         typer.Option("--out", help="Run folder of the re-plan (default: RUN_DIR-replan-wT)."),
     ] = None,
-    backend: Annotated[
-        str | None, typer.Option("--backend", help="highs, scip, cbc, ortools-highs or auto.")
-    ] = None,
+    backend: BackendOption = None,
     time_limit: TimeLimitOption = None,
     as_json: JsonOption = False,
-    force: Annotated[
-        bool,
-        typer.Option("--force", help="Replace a run folder that holds another scenario's results."),
-    ] = False,
+    force: ForceOption = False,
 ) -> None:
     """Re-plan a finished run from period T with the actual stock (and sales)."""
     try:
