@@ -374,7 +374,13 @@ def replan_command(
         )
     else:
         out.print(_headline_table(result, written))
-        out.print(_replan_table(outcome.summary))
+        if result.solution is not None:
+            out.print(_replan_table(outcome.summary))
+        else:
+            err.print(
+                f"No re-plan: the tail (periods {from_period}..) ended {result.status} "
+                f"({result.message}); raise --time-limit or check the stock and sales."
+            )
     raise typer.Exit(code)
 
 
