@@ -8,6 +8,8 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
+import numpy as np
+
 from hubopt.data.problem import build_problem
 from hubopt.diagnose import diagnose_infeasibility
 from hubopt.diagnose.structural import collect_warnings, refuse_warnings
@@ -36,8 +38,13 @@ def solve(
     threads: int | None = None,
     seed: int | None = None,
     strict: bool | None = None,
+    start_open: np.ndarray | None = None,
 ) -> Result:
     """Solve a scenario and verify the plan independently.
+
+    ``start_open`` (hubs x periods, 0/1) proposes which hubs are open for the MIP start
+    instead of the greedy proposal (a re-plan passes its original plan's decisions); the
+    solver completes or rejects it, it never constrains the plan.
 
     Infeasible or time-limited solves are statuses on the result, not exceptions.
     Input warnings (implausible coordinates, a service level with no effect...) are on
@@ -76,7 +83,7 @@ def solve(
     solver = get_backend(str(settings.backend))
     warm = None
     if settings.warm_start:
-        warm = warm_start_vector(problem, model)
+        warm = warm_start_vector(problem, model, start_open)
     with stdout_to_stderr():
         # pooled safety stock: a cut-and-resolve loop (hubopt.pooling); else one solve
         output, model, cut_loop = solve_model(problem, model, solver, settings, warm)

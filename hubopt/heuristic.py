@@ -87,10 +87,12 @@ def greedy_include(problem: ProblemData) -> np.ndarray:
     return include
 
 
-def warm_start_vector(problem: ProblemData, model: MatrixModel) -> np.ndarray:
-    """A full-length start vector: greedy ``open`` and footprint ``include`` values, NaN
-    (unknown) elsewhere."""
+def warm_start_vector(
+    problem: ProblemData, model: MatrixModel, open_: np.ndarray | None = None
+) -> np.ndarray:
+    """A full-length start vector: ``open`` (``open_``, hubs x periods 0/1, when given, else
+    the greedy proposal) and footprint ``include`` values, NaN (unknown) elsewhere."""
     x = np.full(model.n_vars, np.nan)
-    x[model.var_blocks["open"]] = greedy_open(problem)
+    x[model.var_blocks["open"]] = (greedy_open(problem) if open_ is None else open_).ravel()
     x[model.var_blocks["include"]] = greedy_include(problem)
     return x

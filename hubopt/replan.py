@@ -15,7 +15,8 @@ what actually sold before T, :func:`replan`
    keeps the regions it was running in (``fixed`` over them); campaign service levels
    apply to the campaign's remaining units; the fixed-cost budget and carbon cap are
    reduced by what the frozen periods used;
-3. solves and verifies the tail like any plan, then splices it behind the frozen
+3. solves and verifies the tail like any plan (the original plan's hub decisions of
+   periods T.. are the MIP start), then splices it behind the frozen
    periods (hub statuses, flows, inflows and stock before T, unchanged) into one plan
    over every period whose stock at T-1 is the actual stock, checks the splice with
    :func:`hubopt.verify.check_replan` and verifies the whole spliced plan from scratch
@@ -239,6 +240,20 @@ def tail_scenario(
     return dataclasses.replace(scenario, config=new_config, tables=new_tables)
 
 
+def _original_open(run: Result, tail: Scenario, from_period: int) -> np.ndarray:
+    """The original plan's open flags of periods T.. (hubs x tail periods): the tail's MIP
+    start, which the solver completes around the actual stock and new demand."""
+    assert run.solution is not None
+    hubs = run.solution.hubs
+    periods = range(from_period, run.scenario.periods + 1)
+    grid = (
+        hubs.pivot_table(index="hub_id", columns="period", values="open", aggfunc="max")
+        .reindex(index=tail.tables.hubs["hub_id"], columns=periods)
+        .fillna(0.0)
+    )
+    return grid.to_numpy(float).round()
+
+
 def _opening_stock(stock: pd.DataFrame, flows: pd.DataFrame, last_frozen: int) -> pd.DataFrame:
     """The tail's starting inventory: the actual stock at the end of period T-1 plus the
     returns of T-1's deliveries that re-enter stock in period T (``restocked_units`` of the
@@ -328,7 +343,9 @@ def replan(
     if sales is not None:
         sales = check_sales(sales, run.scenario, from_period, sales_label)
     ratios = demand_ratios(run, sales, from_period, shrink_units)
-    tail = solve(tail_scenario(run, stock, from_period, ratios), **solve_options)
+    scenario = tail_scenario(run, stock, from_period, ratios)
+    solve_options.setdefault("start_open", _original_open(run, scenario, from_period))
+    tail = solve(scenario, **solve_options)
     combined = _combined_scenario(run, ratios, from_period)
     if tail.solution is None:
         result = dataclasses.replace(
