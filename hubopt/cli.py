@@ -410,6 +410,11 @@ def _replan_table(summary: dict[str, Any]) -> Table:
     table.add_row("units late (change)", f"{summary.get('late_units_change', 0):+,.0f}")
     table.add_row("units lost (change)", f"{summary.get('lost_units_change', 0):+,.0f}")
     table.add_row("stock re-balanced (units)", f"{summary.get('stock_rebalanced_units', 0):,.0f}")
+    for campaign, levels in summary.get("service_levels_relaxed", {}).items():
+        table.add_row(
+            f"service level {campaign}",
+            f"out of reach: {levels['level']:.0%} asked, {levels['on_time_rate']:.1%} on time",
+        )
     return table
 
 

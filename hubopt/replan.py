@@ -13,7 +13,10 @@ what actually sold before T, :func:`replan`
    inventory; per-period ``hub_capacity`` rows are renumbered with it; hubs open at T-1 become ``existing`` (they stay open unless
    closing is allowed, and pay no opening cost); a ``footprint: optimize`` campaign
    keeps the regions it was running in (``fixed`` over them); campaign service levels
-   apply to the campaign's remaining units; the fixed-cost budget and carbon cap are
+   apply to the campaign's remaining units (when no tail plan holds them, within the
+   time limit or at all, the tail is re-solved without them and the summary's
+   ``service_levels_relaxed`` gives each level and the on-time rate the re-plan
+   reaches); the fixed-cost budget and carbon cap are
    reduced by what the frozen periods used;
 3. solves and verifies the tail like any plan (the original plan's hub decisions of
    periods T.. are the MIP start), then splices it behind the frozen
@@ -31,6 +34,7 @@ and receipts that differed from the plan); it shows in ``replan_changes``.
 from __future__ import annotations
 
 import dataclasses
+import logging
 import math
 from dataclasses import dataclass
 from typing import Any
@@ -47,6 +51,8 @@ from hubopt.scenario.scenario import Scenario
 from hubopt.scenario.schema import Campaign
 from hubopt.solution import Solution, compute_period_costs, realised_streams
 from hubopt.verify import Verification, check_replan, verify_solution
+
+log = logging.getLogger(__name__)
 
 SHRINK_UNITS = 20.0
 # The cost components a fixed-cost budget bounds.
@@ -240,6 +246,16 @@ def tail_scenario(
     return dataclasses.replace(scenario, config=new_config, tables=new_tables)
 
 
+def _without_service_levels(scenario: Scenario, relaxed: dict[str, float]) -> Scenario:
+    """``scenario`` with the service level of the campaigns in ``relaxed`` set to 0."""
+    campaigns = [
+        c.model_copy(update={"service_level": 0.0}) if c.id in relaxed else c
+        for c in scenario.config.campaigns
+    ]
+    config = scenario.config.model_copy(update={"campaigns": campaigns})
+    return dataclasses.replace(scenario, config=config)
+
+
 def _original_open(run: Result, tail: Scenario, from_period: int) -> np.ndarray:
     """The original plan's open flags of periods T.. (hubs x tail periods): the tail's MIP
     start, which the solver completes around the actual stock and new demand."""
@@ -346,7 +362,21 @@ def replan(
     scenario = tail_scenario(run, stock, from_period, ratios)
     solve_options.setdefault("start_open", _original_open(run, scenario, from_period))
     tail = solve(scenario, **solve_options)
+    relaxed: dict[str, float] = {}
+    if tail.solution is None and any(c.service_level > 0 for c in scenario.config.campaigns):
+        # what happened may have put a running campaign's service level out of reach: re-plan
+        # without it and say so (the achieved on-time rate is in the KPIs)
+        relaxed = {c.id: c.service_level for c in scenario.config.campaigns if c.service_level}
+        log.warning(
+            "re-plan: no plan holding the campaigns' service levels %s (%s); re-planning "
+            "without them",
+            relaxed,
+            tail.status,
+        )
+        tail = solve(_without_service_levels(scenario, relaxed), **solve_options)
     combined = _combined_scenario(run, ratios, from_period)
+    if relaxed:
+        combined = _without_service_levels(combined, relaxed)
     if tail.solution is None:
         result = dataclasses.replace(
             tail, scenario=combined, problem=build_problem(combined), solution=None
@@ -384,6 +414,12 @@ def replan(
     )
     changes = replan_changes(run, result, from_period)
     summary = _summary(run, result, changes, from_period)
+    if relaxed:
+        on_time = result.kpis.campaigns.set_index("campaign_id")["on_time_rate"]
+        summary["service_levels_relaxed"] = {
+            c: {"level": level, "on_time_rate": float(on_time.get(c, math.nan))}
+            for c, level in relaxed.items()
+        }
     result = dataclasses.replace(result, replan_changes=changes, replan_summary=summary)
     return Replan(result, tail, changes, ratios, summary)
 

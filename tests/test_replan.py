@@ -258,3 +258,46 @@ def test_replan_with_returns_pickup_and_pooling(tmp_path: Path) -> None:
     assert result.solution is not None
     points = result.solution.pickup_points
     assert set(points.loc[points["open"] > 0.5, "pickup_id"]) == {"Q"}
+
+
+def test_out_of_reach_service_level_is_relaxed_and_reported(tmp_path: Path) -> None:
+    """R wants 10 units in each of two periods; a campaign in period 2 asks 100 % of its
+    units within 48 h. HA (10 h away, throughput 10 m3, 1 m3 per unit) can deliver 10 on
+    time; HB (100 h away) only late (late penalty 1). The plan: 10 from HA each period.
+    Period-1 sales of 20 (twice the plan) rescale period 2 to 10 x (20 + 20) / (10 + 20)
+    = 13.33 units, so no plan delivers all of them on time: the re-plan drops the service
+    level, says so, and reaches 10 / 13.33 = 75 % on time (3.33 units late from HB)."""
+    path = write_scenario(
+        tmp_path,
+        {
+            "hubs": [
+                {"hub_id": h, "lat": 37.5, "lon": 127.0, "fixed_cost": 0, "throughput_capacity": 10}
+                for h in ("HA", "HB")
+            ],
+            "regions": [{"region_id": "R", "lat": 37.6, "lon": 127.1}],
+            "products": [{"product_id": "P", "unit_volume": 1}],
+            "demand": [
+                {"region_id": "R", "product_id": "P", "period": t, "quantity": 10} for t in (1, 2)
+            ],
+            "lanes": lanes(
+                [("HA", "R", 1, 10), ("HB", "R", 1, 100)],
+                ["from_id", "to_id", "cost_per_unit", "transit_hours"],
+            ),
+        },
+        campaigns=[
+            {
+                "id": "sale",
+                "periods": [2],
+                "delivery_window_hours": 48,
+                "service_level": 1.0,
+            }
+        ],
+        policy={"late_penalty_per_unit": 1},
+    )
+    run = solve_verified(path, "highs")
+    sales = pd.DataFrame([{"region_id": "R", "product_id": "P", "period": 1, "quantity": 20}])
+    out = replan(run, NO_STOCK, from_period=2, sales=sales, backend="highs", mip_gap=0.0)
+    assert out.result.verification is not None and out.result.verification.ok
+    relaxed = out.summary["service_levels_relaxed"]["sale"]
+    assert relaxed["level"] == 1.0
+    assert relaxed["on_time_rate"] == pytest.approx(0.75)

@@ -170,4 +170,12 @@ def replan(changes: pd.DataFrame, summary: dict[str, Any], currency: str) -> dic
         "lost": fmt_num(summary.get("lost_units_change")),
         "rebalanced": fmt_num(summary.get("stock_rebalanced_units")),
         "regions": [{"region": str(r), "change": fmt_num(v)} for r, v in top.items()],
+        "relaxed": [
+            {
+                "campaign": str(c),
+                "level": fmt_pct(v["level"]),
+                "on_time": fmt_pct(v["on_time_rate"]),
+            }
+            for c, v in summary.get("service_levels_relaxed", {}).items()
+        ],
     }
