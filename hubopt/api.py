@@ -8,21 +8,24 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-from hubopt.data.problem import build_problem
+from hubopt.data.problem import ProblemData, build_problem
 from hubopt.diagnose import diagnose_infeasibility
 from hubopt.diagnose.structural import collect_warnings, refuse_warnings
 from hubopt.errors import VerificationError
 from hubopt.guard import check_model_size
-from hubopt.heuristic import warm_start_vector
+from hubopt.heuristic import Searcher, improve_beside, local_search, warm_start_vector
 from hubopt.model.build import build_model
-from hubopt.pooling import solve_model
+from hubopt.model.matrix import MatrixModel
+from hubopt.pooling import CutLoop, solve_model
 from hubopt.result import Result
 from hubopt.routing.locate import locate_and_route
 from hubopt.routing.run import checked, routes_for_plan
 from hubopt.scenario.scenario import Scenario, load_scenario
+from hubopt.scenario.schema import SolverSettings
 from hubopt.solution import decode_solution
-from hubopt.solvers import SolveStatus, get_backend
+from hubopt.solvers import HeuristicBackend, SolutionFeed, SolverOutput, SolveStatus, get_backend
 from hubopt.solvers.base import stdout_to_stderr
+from hubopt.solvers.highs import HighsBackend
 from hubopt.verify import verify_solution
 
 log = logging.getLogger(__name__)
@@ -73,13 +76,8 @@ def solve(
     check_model_size(problem)
     model = build_model(problem)
     build_seconds = time.perf_counter() - start
-    solver = get_backend(str(settings.backend))
-    warm = None
-    if settings.warm_start:
-        warm = warm_start_vector(problem, model)
     with stdout_to_stderr():
-        # pooled safety stock: a cut-and-resolve loop (hubopt.pooling); else one solve
-        output, model, cut_loop = solve_model(problem, model, solver, settings, warm)
+        output, model, cut_loop = _solve(problem, model, settings)
     solution = verification = None
     if output.status.has_solution and output.x is not None:
         solution = decode_solution(problem, model, output.x)
@@ -118,6 +116,82 @@ def solve(
         routes=routes,
         route_verification=route_verification,
     )
+
+
+LOCAL_SEARCH_MIN_BINARIES = 100
+"""``solver.local_search: auto`` runs the search before HiGHS from this many ``open``
+binaries on (the Korea demo has 270; the hand-checkable tests a handful)."""
+
+
+def _solve(
+    problem: ProblemData, model: MatrixModel, settings: SolverSettings
+) -> tuple[SolverOutput, MatrixModel, CutLoop | None]:
+    """Run the backend (pooled safety stock: its cut loop, :mod:`hubopt.pooling`), with the
+    local search's plan as the start and, for HiGHS, the search beside it
+    (:mod:`hubopt.heuristic`); the heuristic backend returns the search's plan."""
+    solver = get_backend(str(settings.backend))
+    n_open = model.var_blocks["open"].stop - model.var_blocks["open"].start
+    searching = isinstance(solver, HeuristicBackend) or (
+        isinstance(solver, HighsBackend)
+        and model.integer.any()
+        and (
+            settings.local_search == "on"
+            or (settings.local_search == "auto" and n_open >= LOCAL_SEARCH_MIN_BINARIES)
+        )
+    )
+    if not searching:
+        warm = warm_start_vector(problem, model) if settings.warm_start else None
+        return solve_model(problem, model, solver, settings, warm)
+    start = time.perf_counter()
+    heuristic_only = isinstance(solver, HeuristicBackend)
+    share = 1.0 if heuristic_only else settings.local_search_share
+    searcher = Searcher(problem, model)
+    search = local_search(
+        problem, model, share * settings.time_limit_s, settings.local_search_moves, None, searcher
+    )
+    left = max(settings.time_limit_s - (time.perf_counter() - start), 1.0)
+    run = settings.model_copy(update={"time_limit_s": left})
+    if heuristic_only:
+        if search.x is None:
+            status = (
+                SolveStatus.INFEASIBLE
+                if search.lp_status == "Infeasible"
+                else (SolveStatus.TIME_LIMIT)
+            )
+            output = SolverOutput(
+                status,
+                None,
+                float("nan"),
+                search.lp_bound,
+                search.seconds,
+                "heuristic",
+                "hubopt local search",
+                search.summary(),
+                search.summary(),
+            )
+            return output, model, None
+        bounded = HeuristicBackend(search.lp_bound)
+        output, model, cut_loop = solve_model(problem, model, bounded, run, search.x)
+    else:
+        warm = search.x
+        if warm is None and settings.warm_start:
+            warm = warm_start_vector(problem, model)
+        feed = SolutionFeed()
+        if search.x is not None:
+            feed.offer(search.x, search.objective)
+            feed.take()  # already the start: only better plans are injected
+        deadline = time.perf_counter() + left
+        wait = improve_beside(searcher, feed, deadline, settings.local_search_moves)
+        try:
+            assert isinstance(solver, HighsBackend)
+            output, model, cut_loop = solve_model(problem, model, solver.with_feed(feed), run, warm)
+        finally:
+            feed.close()
+            wait()
+        search_log = f"{search.summary()}; {feed.injected} plan(s) injected during the search"
+        output = dataclasses.replace(output, log=f"{search_log}\n{output.log}")
+    seconds = output.solve_seconds + search.seconds
+    return dataclasses.replace(output, solve_seconds=seconds), model, cut_loop
 
 
 def _solve_integrated(
