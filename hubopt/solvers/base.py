@@ -179,6 +179,11 @@ class SolutionFeed:
             self.offered += 1
             return True
 
+    def known(self, objective: float) -> None:
+        """A plan of cost ``objective`` is already the solver's (its start)."""
+        with self._lock:
+            self._best = min(self._best, objective)
+
     def take(self) -> np.ndarray | None:
         """The pending offered plan, once (for the solver's user-solution callback)."""
         with self._lock:

@@ -14,6 +14,7 @@ import dataclasses
 import math
 import time
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
@@ -34,6 +35,7 @@ class LpPoint:
     x: np.ndarray | None
     status: str
     iterations: int = 0
+    basis: Any = None  # HiGHS's basis at this point (to warm-start the next move from it)
 
 
 class FixedLp:
@@ -51,13 +53,28 @@ class FixedLp:
         pass_matrix(self.h, relaxed)
         self.evaluations = 0
         self.seconds = 0.0
+        self._stop_at = math.inf
 
-    def _run(self, time_limit_s: float) -> LpPoint:
+        def interrupt(event: Any) -> None:
+            # set either way: HiGHS keeps the flag from one run to the next
+            event.interrupt(time.perf_counter() > self._stop_at)
+
+        # HiGHS's time_limit was seen ignored for 150 s on one warm re-solve: the
+        # simplex's interrupt callback enforces the deadline as well
+        self.h.cbSimplexInterrupt.subscribe(interrupt)
+        self.h.cbIpmInterrupt.subscribe(interrupt)
+
+    def _run(self, time_limit_s: float, basis: Any = None) -> LpPoint:
         import highspy
 
         h = self.h
-        h.setOptionValue("time_limit", float(max(time_limit_s, 0.01)))
+        if basis is not None:
+            h.setBasis(basis)
+        # HiGHS's time limit counts the run time of the Highs object over all its runs
+        limit = h.getRunTime() + max(time_limit_s, 0.01)
+        h.setOptionValue("time_limit", float(limit))
         start = time.perf_counter()
+        self._stop_at = start + max(time_limit_s, 0.01)
         in_fresh_thread(h.run)
         self.seconds += time.perf_counter() - start
         status = h.getModelStatus()
@@ -71,6 +88,7 @@ class FixedLp:
             x,
             "optimal",
             int(info.simplex_iteration_count),
+            h.getBasis(),
         )
 
     def relaxation(self, time_limit_s: float) -> LpPoint:
@@ -79,14 +97,15 @@ class FixedLp:
         self.h.changeColsBounds(len(cols), cols, self.model.lb[cols], self.model.ub[cols])
         return self._run(time_limit_s)
 
-    def evaluate(self, values: np.ndarray, time_limit_s: float) -> LpPoint:
+    def evaluate(self, values: np.ndarray, time_limit_s: float, basis: Any = None) -> LpPoint:
         """The cheapest completion with the columns fixed at ``values`` (other integer
-        columns relaxed); not optimal when that is infeasible or runs out of time."""
+        columns relaxed); not optimal when that is infeasible or runs out of time.
+        ``basis`` (an earlier point's) is where the simplex starts, else the last one."""
         self.evaluations += 1
         cols = self.columns
         fixed = np.asarray(values, dtype=np.float64)
         self.h.changeColsBounds(len(cols), cols, fixed, fixed)
-        return self._run(time_limit_s)
+        return self._run(time_limit_s, basis)
 
     def complete(self, values: np.ndarray, time_limit_s: float) -> LpPoint:
         """The cheapest plan with the columns fixed at ``values`` and every other integer
