@@ -146,8 +146,16 @@ def _solve(
     heuristic_only = isinstance(solver, HeuristicBackend)
     share = 1.0 if heuristic_only else settings.local_search_share
     searcher = Searcher(problem, model)
+    # before HiGHS: from the greedy start, no LP relaxation (HiGHS solves its own root LP;
+    # the LP-rounded starts are searched beside it). The heuristic backend needs the bound.
     search = local_search(
-        problem, model, share * settings.time_limit_s, settings.local_search_moves, None, searcher
+        problem,
+        model,
+        share * settings.time_limit_s,
+        settings.local_search_moves,
+        None,
+        searcher,
+        relax=heuristic_only,
     )
     left = max(settings.time_limit_s - (time.perf_counter() - start), 1.0)
     run = settings.model_copy(update={"time_limit_s": left})
@@ -178,8 +186,7 @@ def _solve(
             warm = warm_start_vector(problem, model)
         feed = SolutionFeed()
         if search.x is not None:
-            feed.offer(search.x, search.objective)
-            feed.take()  # already the start: only better plans are injected
+            feed.known(search.objective)  # the start: only better plans are injected
         deadline = time.perf_counter() + left
         wait = improve_beside(searcher, feed, deadline, settings.local_search_moves)
         try:

@@ -281,8 +281,10 @@ def improve(
     fixed: np.ndarray,
     deadline: float,
     max_moves: int,
+    stop: Callable[[], bool] = lambda: False,
 ) -> SearchOutcome:
-    """First-improvement local search from ``y`` (LP point ``point``); never worse."""
+    """First-improvement local search from ``y`` (LP point ``point``); never worse.
+    ``stop`` ends it early (checked before each LP)."""
     assert point.optimal and point.x is not None
     seen: set[bytes] = {y.tobytes()}
     ranked: list[tuple[float, bytes]] = [(point.objective, y.tobytes())]
@@ -299,10 +301,11 @@ def improve(
             if key in seen or not space.allows(z):
                 continue
             seen.add(key)
-            if evaluations >= max_moves or time.perf_counter() >= deadline:
+            if evaluations >= max_moves or time.perf_counter() >= deadline or stop():
                 break
             evaluations += 1
-            trial = lp.evaluate(z.ravel(), deadline - time.perf_counter())
+            # from the current plan's basis: a move changes a few columns of it
+            trial = lp.evaluate(z.ravel(), deadline - time.perf_counter(), best.basis)
             if not trial.optimal:
                 continue
             ranked.append((trial.objective, key))
@@ -331,7 +334,10 @@ class LocalSearchResult:
     def summary(self) -> str:
         """One line for the run's log."""
         if self.x is None:
-            return f"local search: no plan (LP relaxation {self.lp_status}) in {self.seconds:.1f} s"
+            return (
+                f"local search: no plan in {self.seconds:.1f} s (LP relaxation "
+                f"{self.lp_status}; best start {self.start_objective:.6g})"
+            )
         return (
             f"local search: start {self.start_objective:.6g} -> {self.objective:.6g} "
             f"({self.improvements} improving of {self.evaluations} LP-scored moves, "
@@ -394,12 +400,17 @@ class Searcher:
         return None
 
     def search(
-        self, y: np.ndarray, point: LpPoint, deadline: float, max_moves: int
+        self,
+        y: np.ndarray,
+        point: LpPoint,
+        deadline: float,
+        max_moves: int,
+        stop: Callable[[], bool] = lambda: False,
     ) -> SearchOutcome:
         """:func:`improve` from ``y`` with this model's LP."""
         with self.lock:
             return improve(
-                y, point, self.space, self.lp, self.costs, self.fixed, deadline, max_moves
+                y, point, self.space, self.lp, self.costs, self.fixed, deadline, max_moves, stop
             )
 
     def complete(self, outcome: SearchOutcome, deadline: float) -> LpPoint | None:
@@ -411,6 +422,9 @@ class Searcher:
                 point = self.lp.complete(y, deadline - time.perf_counter())
                 if point.optimal:
                     return point
+                log.warning(
+                    "local search: plan of LP cost %.6g not completed (%s)", _, point.status
+                )
                 if time.perf_counter() >= deadline:
                     break
         return None
@@ -423,9 +437,12 @@ def local_search(
     max_moves: int,
     start: np.ndarray | None = None,
     searcher: Searcher | None = None,
+    relax: bool = True,
+    stop: Callable[[], bool] = lambda: False,
 ) -> LocalSearchResult:
-    """The LP relaxation, then a local search from the best start (or from ``start``, an
-    ``open`` matrix of hubs x periods), within ``time_budget_s`` and ``max_moves`` LPs.
+    """The LP relaxation (unless ``relax`` is false), then a local search from the best
+    start (or from ``start``, an ``open`` matrix of hubs x periods), within
+    ``time_budget_s`` and ``max_moves`` LPs; ``stop`` ends the search early.
 
     Its plan is complete (every integer integral) and verified-feasible for the model
     as far as the LP solver's tolerances go; its cost is never above the start's.
@@ -433,7 +450,10 @@ def local_search(
     begin = time.perf_counter()
     deadline = begin + time_budget_s
     searcher = searcher or Searcher(problem, model)
-    relaxed = searcher.lp.relaxation(time_budget_s)
+    if relax:
+        relaxed = searcher.lp.relaxation(time_budget_s)
+    else:
+        relaxed = LpPoint(False, -math.inf, None, "not solved")
     bound = relaxed.objective if relaxed.optimal else -math.inf
     status = relaxed.status
     if status == "Infeasible":
@@ -453,7 +473,7 @@ def local_search(
         seconds = time.perf_counter() - begin
         evaluations = searcher.lp.evaluations - counted
         return LocalSearchResult(None, math.nan, math.nan, bound, status, evaluations, 0, seconds)
-    outcome = searcher.search(best[0], best[1], deadline, max_moves)
+    outcome = searcher.search(best[0], best[1], deadline, max_moves, stop)
     plan = searcher.complete(outcome, deadline + 0.2 * time_budget_s)
     seconds = time.perf_counter() - begin
     evaluations = searcher.lp.evaluations - counted
@@ -478,12 +498,22 @@ def local_search(
 def improve_beside(
     searcher: Searcher, feed: SolutionFeed, deadline: float, max_moves: int
 ) -> Callable[[], None]:
-    """Start a thread that improves each new incumbent the solver reports to ``feed`` and
-    offers better plans back; returns the function that waits for the thread to end
-    (call it after closing the feed)."""
+    """Start a thread that searches while the solver runs and offers better plans to
+    ``feed``: first from the LP relaxation's starts (:func:`local_search`), then from each
+    new incumbent the solver reports. Returns the function that waits for the thread
+    (call it after closing the feed; the thread ends after its current LP)."""
     block = searcher.model.var_blocks["open"]
 
+    def stop() -> bool:
+        return feed.closed
+
     def run() -> None:
+        budget = deadline - time.perf_counter()
+        found = local_search(
+            searcher.problem, searcher.model, budget, max_moves, None, searcher, True, stop
+        )
+        if found.x is not None and feed.offer(found.x, found.objective):
+            log.info("local search offers %.6g from the LP relaxation's starts", found.objective)
         seen, tried = 0, set()
         while not feed.closed and time.perf_counter() < deadline:
             got = feed.wait_incumbent(seen, timeout=0.5)
@@ -497,7 +527,7 @@ def improve_beside(
             point = searcher.lp.evaluate(y.ravel(), deadline - time.perf_counter())
             if not point.optimal or feed.closed:
                 continue
-            outcome = searcher.search(y, point, deadline, max_moves)
+            outcome = searcher.search(y, point, deadline, max_moves, stop)
             if outcome.point.objective >= objective - IMPROVEMENT * max(abs(objective), 1.0):
                 continue
             plan = searcher.complete(outcome, deadline)
