@@ -223,7 +223,11 @@ def solve_command(
         ),
     ] = None,
     backend: Annotated[
-        str | None, typer.Option("--backend", help="highs, scip, cbc, ortools-highs or auto.")
+        str | None,
+        typer.Option(
+            "--backend",
+            help="highs, scip, cbc, ortools-highs, auto, or heuristic (local search plan, LP bound).",
+        ),
     ] = None,
     time_limit: TimeLimitOption = None,
     as_json: JsonOption = False,
