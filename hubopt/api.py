@@ -195,7 +195,10 @@ def _solve(
         finally:
             feed.close()
             wait()
-        search_log = f"{search.summary()}; {feed.injected} plan(s) injected during the search"
+        search_log = (
+            f"{search.summary()}; beside HiGHS: {feed.offered} better plan(s) offered, "
+            f"{feed.injected} injected through the user-solution callback"
+        )
         output = dataclasses.replace(output, log=f"{search_log}\n{output.log}")
     seconds = output.solve_seconds + search.seconds
     return dataclasses.replace(output, solve_seconds=seconds), model, cut_loop

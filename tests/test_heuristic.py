@@ -31,6 +31,7 @@ from hubopt.model.build import build_model
 from hubopt.orlib import read_optima, read_orlib_cap, write_facility_scenario
 from hubopt.scenario.scenario import load_scenario
 from hubopt.solvers import SolutionFeed, SolveStatus
+from hubopt.solvers.highs import HighsBackend
 
 pytestmark = pytest.mark.skipif(not HEURISTIC, reason="the heuristic backend needs highspy")
 
@@ -179,3 +180,23 @@ def test_solution_feed_passes_only_better_plans_once() -> None:
     feed.close()
     assert feed.wait_incumbent(1, timeout=5.0) is None
     assert not feed.offer(np.ones(2), 1.0)
+
+
+def test_highs_takes_an_offered_plan_through_the_user_solution_callback(tmp_path: Path) -> None:
+    """A plan offered to the feed before HiGHS starts is taken by HiGHS's user-solution
+    callback (it fires after setup), and HiGHS reports its incumbents to the feed; the
+    optimum (cap41's published value) is unchanged."""
+    optima = read_optima(FIXTURES / "orlib" / "capopt.txt")
+    path = write_facility_scenario(read_orlib_cap(FIXTURES / "orlib" / "cap41.txt"), tmp_path)
+    problem = build_problem(load_scenario(path))
+    model = build_model(problem)
+    found = local_search(problem, model, 30.0, 20)
+    assert found.x is not None
+    feed = SolutionFeed()
+    assert feed.offer(found.x, found.objective)
+    settings = load_scenario(path).config.solver.model_copy(update={"mip_gap": 0.0})
+    output = HighsBackend(feed).solve(model, settings)
+    assert feed.injected == 1
+    assert feed.best <= found.objective
+    assert output.status == SolveStatus.OPTIMAL
+    assert output.objective == pytest.approx(optima["cap41"], rel=1e-6)
