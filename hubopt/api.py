@@ -123,6 +123,10 @@ LOCAL_SEARCH_MIN_BINARIES = 100
 binaries on (the Korea demo has 270; the hand-checkable tests a handful)."""
 
 
+HEURISTIC_SHARE = 0.8
+"""Share of the time limit the heuristic backend's search may use (LP relaxation included)."""
+
+
 def _solve(
     problem: ProblemData, model: MatrixModel, settings: SolverSettings
 ) -> tuple[SolverOutput, MatrixModel, CutLoop | None]:
@@ -144,7 +148,8 @@ def _solve(
         return solve_model(problem, model, solver, settings, warm)
     start = time.perf_counter()
     heuristic_only = isinstance(solver, HeuristicBackend)
-    share = 1.0 if heuristic_only else settings.local_search_share
+    # the heuristic backend keeps a fifth of the limit to re-solve and bound its plan
+    share = HEURISTIC_SHARE if heuristic_only else settings.local_search_share
     searcher = Searcher(problem, model)
     # before HiGHS: from the greedy start, no LP relaxation (HiGHS solves its own root LP;
     # the LP-rounded starts are searched beside it). The heuristic backend needs the bound.
@@ -157,7 +162,8 @@ def _solve(
         searcher,
         relax=heuristic_only,
     )
-    left = max(settings.time_limit_s - (time.perf_counter() - start), 1.0)
+    floor = (1.0 - HEURISTIC_SHARE) * settings.time_limit_s if heuristic_only else 1.0
+    left = max(settings.time_limit_s - (time.perf_counter() - start), floor)
     run = settings.model_copy(update={"time_limit_s": left})
     if heuristic_only:
         if search.x is None:

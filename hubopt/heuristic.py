@@ -414,17 +414,21 @@ class Searcher:
             )
 
     def complete(self, outcome: SearchOutcome, deadline: float) -> LpPoint | None:
-        """The cheapest complete plan among the best matrices found (other integers
-        integral); None if none completes in time."""
+        """The cheapest complete plan among the best matrices found; None if none
+        completes in time. When ``open`` holds the model's only integers the best LP
+        point is that plan; otherwise each of the best matrices, cheapest first, gets a
+        small MIP over the other integers (single sourcing, pickup points)."""
+        others = self.model.integer.copy()
+        others[self.lp.columns] = False
+        if not others.any():
+            return outcome.point
         with self.lock:
-            for _, key in outcome.ranked:
+            for cost, key in outcome.ranked:
                 y = np.frombuffer(key, dtype=float)
-                point = self.lp.complete(y, deadline - time.perf_counter())
+                point = self.lp.complete(y, max(deadline - time.perf_counter(), 1.0))
                 if point.optimal:
                     return point
-                log.warning(
-                    "local search: plan of LP cost %.6g not completed (%s)", _, point.status
-                )
+                log.info("local search: LP cost %.6g not completed (%s)", cost, point.status)
                 if time.perf_counter() >= deadline:
                     break
         return None
@@ -464,7 +468,8 @@ def local_search(
     for y in candidates:
         if not searcher.space.allows(y) or time.perf_counter() >= deadline:
             continue
-        point = searcher.lp.evaluate(y.ravel(), deadline - time.perf_counter())
+        # each start from the LP relaxation's basis (near all of them), when there is one
+        point = searcher.lp.evaluate(y.ravel(), deadline - time.perf_counter(), relaxed.basis)
         if point.optimal and (best is None or point.objective < best[1].objective):
             best = (y, point)
     if best is None and start is None:

@@ -153,7 +153,13 @@ def test_heuristic_backend_reports_an_infeasible_lp_as_infeasible(tmp_path: Path
         tmp_path,
         {
             "hubs": [
-                {"hub_id": "A", "lat": 37.5, "lon": 127.0, "fixed_cost": 1.0, "status": "forced_closed"}
+                {
+                    "hub_id": "A",
+                    "lat": 37.5,
+                    "lon": 127.0,
+                    "fixed_cost": 1.0,
+                    "status": "forced_closed",
+                }
             ],
             "regions": [{"region_id": "R1", "lat": 37.6, "lon": 127.1}],
             "products": [{"product_id": "P"}],

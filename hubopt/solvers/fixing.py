@@ -217,7 +217,8 @@ class HeuristicSession:
             lower_bound = lp_bound(model, settings.time_limit_s)
         self.bound_seconds = time.perf_counter() - start
         self.bound = lower_bound
-        self.inner = HighsSession(fix_integers(model, plan), settings, None)
+        # the plan is a start too: HiGHS holds it even if the limit stops the re-solve
+        self.inner = HighsSession(fix_integers(model, plan), settings, plan)
 
     def set_time_limit(self, seconds: float) -> None:
         """Time limit of the next :meth:`run`."""
