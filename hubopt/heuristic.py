@@ -513,6 +513,7 @@ def improve_beside(
         return feed.closed
 
     def run() -> None:
+        searcher.lp.cancelled = stop  # a running LP ends when the solver has finished
         budget = deadline - time.perf_counter()
         found = local_search(
             searcher.problem, searcher.model, budget, max_moves, None, searcher, True, stop

@@ -13,6 +13,7 @@ from __future__ import annotations
 import dataclasses
 import math
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -54,10 +55,11 @@ class FixedLp:
         self.evaluations = 0
         self.seconds = 0.0
         self._stop_at = math.inf
+        self.cancelled: Callable[[], bool] = lambda: False
 
         def interrupt(event: Any) -> None:
             # set either way: HiGHS keeps the flag from one run to the next
-            event.interrupt(time.perf_counter() > self._stop_at)
+            event.interrupt(time.perf_counter() > self._stop_at or self.cancelled())
 
         # HiGHS's time_limit was seen ignored for 150 s on one warm re-solve: the
         # simplex's interrupt callback enforces the deadline as well
@@ -190,6 +192,8 @@ class HeuristicBackend:
         self, model: MatrixModel, settings: SolverSettings, warm_start: np.ndarray | None = None
     ) -> HeuristicSession:
         """A loaded fixed plan that rows can be added to and re-solved (cut loops)."""
+        if warm_start is None and not model.integer.any():
+            warm_start = np.full(model.n_vars, np.nan)  # an LP (a polish step): no plan needed
         if warm_start is None:
             raise SolverError(
                 "The heuristic backend returns the local search's plan; "
