@@ -194,7 +194,7 @@ def _solve(
         if search.x is not None:
             feed.known(search.objective)  # the start: only better plans are injected
         deadline = time.perf_counter() + left
-        wait = improve_beside(searcher, feed, deadline, settings.local_search_moves)
+        wait = improve_beside(searcher, feed, deadline, settings.local_search_moves, search.reached)
         try:
             assert isinstance(solver, HighsBackend)
             output, model, cut_loop = solve_model(problem, model, solver.with_feed(feed), run, warm)

@@ -13,9 +13,9 @@ that break a bound (forced statuses, ``open_from_period``), the no-closing rule 
 a capacity, a window). It stops at a local optimum, after ``max_moves`` LPs or at its
 deadline, and never returns a plan costlier than its start.
 
-:func:`improve_beside` runs the same search while HiGHS runs, from each new HiGHS
-incumbent, and offers better plans back through a
-:class:`~hubopt.solvers.base.SolutionFeed` (HiGHS's user-solution callback).
+:func:`improve_beside` goes on searching while HiGHS runs, from where the search before
+HiGHS stopped and then from each new HiGHS incumbent, and offers better plans back
+through a :class:`~hubopt.solvers.base.SolutionFeed` (HiGHS's user-solution callback).
 """
 
 from __future__ import annotations
@@ -330,6 +330,7 @@ class LocalSearchResult:
     evaluations: int
     improvements: int
     seconds: float
+    reached: tuple[np.ndarray, LpPoint] | None = None  # where the search stopped (to go on)
 
     def summary(self) -> str:
         """One line for the run's log."""
@@ -495,31 +496,40 @@ def local_search(
         evaluations,
         outcome.improvements,
         seconds,
+        (outcome.y, outcome.point),
     )
     log.info(result.summary())
     return result
 
 
 def improve_beside(
-    searcher: Searcher, feed: SolutionFeed, deadline: float, max_moves: int
+    searcher: Searcher,
+    feed: SolutionFeed,
+    deadline: float,
+    max_moves: int,
+    reached: tuple[np.ndarray, LpPoint] | None = None,
 ) -> Callable[[], None]:
     """Start a thread that searches while the solver runs and offers better plans to
-    ``feed``: first from the LP relaxation's starts (:func:`local_search`), then from each
-    new incumbent the solver reports. Returns the function that waits for the thread
-    (call it after closing the feed; the thread ends after its current LP)."""
+    ``feed``: first on from ``reached`` (where the search before the solver stopped),
+    then from each new incumbent the solver reports. Returns the function that waits for
+    the thread (call it after closing the feed; a running LP is cancelled)."""
     block = searcher.model.var_blocks["open"]
 
     def stop() -> bool:
         return feed.closed
 
+    def offer(outcome: SearchOutcome, than: float, source: str) -> None:
+        if outcome.point.objective >= than - IMPROVEMENT * max(abs(than), 1.0):
+            return
+        plan = searcher.complete(outcome, deadline)
+        if plan is not None and plan.x is not None and feed.offer(plan.x, plan.objective):
+            log.info("local search offers %.6g (%s %.6g)", plan.objective, source, than)
+
     def run() -> None:
         searcher.lp.cancelled = stop  # a running LP ends when the solver has finished
-        budget = deadline - time.perf_counter()
-        found = local_search(
-            searcher.problem, searcher.model, budget, max_moves, None, searcher, True, stop
-        )
-        if found.x is not None and feed.offer(found.x, found.objective):
-            log.info("local search offers %.6g from the LP relaxation's starts", found.objective)
+        if reached is not None:
+            y, point = reached
+            offer(searcher.search(y, point, deadline, max_moves, stop), point.objective, "from")
         seen, tried = 0, set()
         while not feed.closed and time.perf_counter() < deadline:
             got = feed.wait_incumbent(seen, timeout=0.5)
@@ -534,11 +544,7 @@ def improve_beside(
             if not point.optimal or feed.closed:
                 continue
             outcome = searcher.search(y, point, deadline, max_moves, stop)
-            if outcome.point.objective >= objective - IMPROVEMENT * max(abs(objective), 1.0):
-                continue
-            plan = searcher.complete(outcome, deadline)
-            if plan is not None and plan.x is not None and feed.offer(plan.x, plan.objective):
-                log.info("local search offers %.6g (HiGHS had %.6g)", plan.objective, objective)
+            offer(outcome, objective, "HiGHS had")
 
     thread = threading.Thread(target=run, name="hubopt-local-search", daemon=True)
     thread.start()
