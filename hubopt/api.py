@@ -10,21 +10,24 @@ from pathlib import Path
 
 import numpy as np
 
-from hubopt.data.problem import build_problem
+from hubopt.data.problem import ProblemData, build_problem
 from hubopt.diagnose import diagnose_infeasibility
 from hubopt.diagnose.structural import collect_warnings, refuse_warnings
 from hubopt.errors import VerificationError
 from hubopt.guard import check_model_size
-from hubopt.heuristic import warm_start_vector
+from hubopt.heuristic import Searcher, improve_beside, local_search, warm_start_vector
 from hubopt.model.build import build_model
-from hubopt.pooling import solve_model
+from hubopt.model.matrix import MatrixModel
+from hubopt.pooling import CutLoop, solve_model
 from hubopt.result import Result
 from hubopt.routing.locate import locate_and_route
 from hubopt.routing.run import checked, routes_for_plan
 from hubopt.scenario.scenario import Scenario, load_scenario
+from hubopt.scenario.schema import SolverSettings
 from hubopt.solution import decode_solution
-from hubopt.solvers import SolveStatus, get_backend
+from hubopt.solvers import HeuristicBackend, SolutionFeed, SolverOutput, SolveStatus, get_backend
 from hubopt.solvers.base import stdout_to_stderr
+from hubopt.solvers.highs import HighsBackend
 from hubopt.verify import verify_solution
 
 log = logging.getLogger(__name__)
@@ -80,13 +83,8 @@ def solve(
     check_model_size(problem)
     model = build_model(problem)
     build_seconds = time.perf_counter() - start
-    solver = get_backend(str(settings.backend))
-    warm = None
-    if settings.warm_start:
-        warm = warm_start_vector(problem, model, start_open)
     with stdout_to_stderr():
-        # pooled safety stock: a cut-and-resolve loop (hubopt.pooling); else one solve
-        output, model, cut_loop = solve_model(problem, model, solver, settings, warm)
+        output, model, cut_loop = _solve(problem, model, settings, start_open)
     solution = verification = None
     if output.status.has_solution and output.x is not None:
         solution = decode_solution(problem, model, output.x)
@@ -125,6 +123,102 @@ def solve(
         routes=routes,
         route_verification=route_verification,
     )
+
+
+LOCAL_SEARCH_MIN_BINARIES = 100
+"""``solver.local_search: auto`` runs the search before HiGHS from this many ``open``
+binaries on (the Korea demo has 270; the hand-checkable tests a handful)."""
+
+
+HEURISTIC_SHARE = 0.8
+"""Share of the time limit the heuristic backend's search may use (LP relaxation included)."""
+
+
+def _solve(
+    problem: ProblemData,
+    model: MatrixModel,
+    settings: SolverSettings,
+    start_open: np.ndarray | None = None,
+) -> tuple[SolverOutput, MatrixModel, CutLoop | None]:
+    """Run the backend (pooled safety stock: its cut loop, :mod:`hubopt.pooling`), with the
+    local search's plan as the start and, for HiGHS, the search beside it
+    (:mod:`hubopt.heuristic`); the heuristic backend returns the search's plan.
+    ``start_open`` (hubs x periods) replaces the greedy proposal as the start."""
+    solver = get_backend(str(settings.backend))
+    n_open = model.var_blocks["open"].stop - model.var_blocks["open"].start
+    searching = isinstance(solver, HeuristicBackend) or (
+        isinstance(solver, HighsBackend)
+        and model.integer.any()
+        and (
+            settings.local_search == "on"
+            or (settings.local_search == "auto" and n_open >= LOCAL_SEARCH_MIN_BINARIES)
+        )
+    )
+    if not searching:
+        warm = warm_start_vector(problem, model, start_open) if settings.warm_start else None
+        return solve_model(problem, model, solver, settings, warm)
+    start = time.perf_counter()
+    heuristic_only = isinstance(solver, HeuristicBackend)
+    # the heuristic backend keeps a fifth of the limit to re-solve and bound its plan
+    share = HEURISTIC_SHARE if heuristic_only else settings.local_search_share
+    searcher = Searcher(problem, model)
+    # before HiGHS: from the greedy start, no LP relaxation (HiGHS solves its own root LP;
+    # the LP-rounded starts are searched beside it). The heuristic backend needs the bound.
+    search = local_search(
+        problem,
+        model,
+        share * settings.time_limit_s,
+        settings.local_search_moves,
+        start_open,
+        searcher,
+        relax=heuristic_only,
+    )
+    floor = (1.0 - HEURISTIC_SHARE) * settings.time_limit_s if heuristic_only else 1.0
+    left = max(settings.time_limit_s - (time.perf_counter() - start), floor)
+    run = settings.model_copy(update={"time_limit_s": left})
+    if heuristic_only:
+        if search.x is None:
+            status = (
+                SolveStatus.INFEASIBLE
+                if search.lp_status == "Infeasible"
+                else (SolveStatus.TIME_LIMIT)
+            )
+            output = SolverOutput(
+                status,
+                None,
+                float("nan"),
+                search.lp_bound,
+                search.seconds,
+                "heuristic",
+                "hubopt local search",
+                search.summary(),
+                search.summary(),
+            )
+            return output, model, None
+        bounded = HeuristicBackend(search.lp_bound)
+        output, model, cut_loop = solve_model(problem, model, bounded, run, search.x)
+    else:
+        warm = search.x
+        if warm is None and settings.warm_start:
+            warm = warm_start_vector(problem, model, start_open)
+        feed = SolutionFeed()
+        if search.x is not None:
+            feed.known(search.objective)  # the start: only better plans are injected
+        deadline = time.perf_counter() + left
+        wait = improve_beside(searcher, feed, deadline, settings.local_search_moves, search.reached)
+        try:
+            assert isinstance(solver, HighsBackend)
+            output, model, cut_loop = solve_model(problem, model, solver.with_feed(feed), run, warm)
+        finally:
+            feed.close()
+            wait()
+        search_log = (
+            f"{search.summary()}; beside HiGHS: {feed.offered} better plan(s) offered, "
+            f"{feed.injected} injected through the user-solution callback"
+        )
+        output = dataclasses.replace(output, log=f"{search_log}\n{output.log}")
+    seconds = output.solve_seconds + search.seconds
+    return dataclasses.replace(output, solve_seconds=seconds), model, cut_loop
 
 
 def _solve_integrated(

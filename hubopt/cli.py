@@ -69,7 +69,11 @@ TimeLimitOption = Annotated[
 ]
 JsonOption = Annotated[bool, typer.Option("--json", help="Print one JSON object on stdout.")]
 BackendOption = Annotated[
-    str | None, typer.Option("--backend", help="highs, scip, cbc, ortools-highs or auto.")
+    str | None,
+    typer.Option(
+        "--backend",
+        help="highs, scip, cbc, ortools-highs, auto, or heuristic (local search plan, LP bound).",
+    ),
 ]
 ForceOption = Annotated[
     bool,

@@ -23,7 +23,8 @@ from hubopt.scenario.load import deep_merge
 from hubopt.solvers import SolveStatus, available_backends
 
 FIXTURES = Path(__file__).parent / "fixtures"
-BACKENDS = available_backends()
+BACKENDS = available_backends(exact_only=True)
+HEURISTIC = "heuristic" in available_backends()
 REL_TOL = 1e-6
 
 # A solve in the tests is exact (gap 0) and writes nothing.
@@ -74,12 +75,34 @@ def solve_verified(path: Path, backend: str) -> Result:
 
 
 def solve_all_backends(path: Path) -> dict[str, Result]:
-    """Solve on every backend listed by ``available_backends()``; none is skipped.
+    """Solve on every exact backend listed by ``available_backends()``; none is skipped.
 
-    A backend that raises or returns no verified optimum fails the calling test.
+    A backend that raises or returns no verified optimum fails the calling test. The
+    ``heuristic`` backend runs too (:func:`check_heuristic`) but is not returned.
     """
     assert BACKENDS, "no solver backend available"
-    return {backend: solve_verified(path, backend) for backend in BACKENDS}
+    results = {backend: solve_verified(path, backend) for backend in BACKENDS}
+    if HEURISTIC:
+        check_heuristic(path, next(iter(results.values())).objective)
+    return results
+
+
+def check_heuristic(path: Path, optimum: float) -> Result:
+    """The ``heuristic`` backend's plan is verified, costs at least ``optimum`` (the exact
+    backends' value), and its bound is at most the optimum; optimal only if proven."""
+    result = solve(path, backend="heuristic")
+    assert result.status in {SolveStatus.OPTIMAL, SolveStatus.FEASIBLE}, (
+        f"heuristic: {result.status} {result.message}"
+    )
+    assert result.solution is not None
+    assert result.verification is not None and result.verification.ok, result.verification
+    tol = 1e-6 * max(1.0, abs(optimum))
+    assert result.objective >= optimum - tol, f"heuristic {result.objective} < optimum {optimum}"
+    assert result.bound <= optimum + tol, f"heuristic bound {result.bound} > optimum {optimum}"
+    assert result.bound <= result.objective + tol
+    if result.status == SolveStatus.OPTIMAL:
+        assert result.objective - result.bound <= tol + 1e-9 * abs(result.objective)
+    return result
 
 
 def assert_objective(result: Result, expected: float, rel: float = REL_TOL) -> None:

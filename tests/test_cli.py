@@ -243,3 +243,20 @@ def test_replan_command(tmp_path: Path) -> None:
         "--json",
     )
     assert late.returncode == 2 and "row 2" in late.stdout
+
+
+def test_backend_heuristic_returns_the_search_plan_with_its_bound(tmp_path: Path) -> None:
+    """`--backend heuristic` on cap41: a verified plan, bound <= published optimum <= plan,
+    and the status says whether the LP bound proves it (optimal) or not (feasible)."""
+    path = write_facility_scenario(
+        read_orlib_cap(FIXTURES / "orlib" / "cap41.txt"), tmp_path / "cap41"
+    )
+    out = run_cli(
+        "solve", str(path), "--backend", "heuristic", "--json", "--out", str(tmp_path / "run")
+    )
+    assert out.returncode == 0, out.stderr
+    payload = json.loads(out.stdout)
+    assert payload["backend"] == "heuristic" and payload["verified"] is True
+    assert payload["bound"] <= 1040444.375 * (1 + 1e-9) <= payload["objective"] * (1 + 2e-9)
+    proven = payload["objective"] - payload["bound"] <= 1e-9 * payload["objective"]  # mip_gap 0
+    assert payload["status"] == ("optimal" if proven else "feasible")

@@ -245,13 +245,14 @@ class Bounds(Block):
 
 
 class Backend(StrEnum):
-    """Solver backends."""
+    """Solver backends (``heuristic``: hubopt's local search alone, bound = LP relaxation)."""
 
     AUTO = "auto"
     HIGHS = "highs"
     SCIP = "scip"
     CBC = "cbc"
     ORTOOLS_HIGHS = "ortools-highs"
+    HEURISTIC = "heuristic"
 
 
 class SolverSettings(Block):
@@ -263,6 +264,23 @@ class SolverSettings(Block):
     threads: int = Field(default=0, ge=0, description="Solver threads; 0 = solver default.")
     seed: int = Field(default=0, ge=0, description="Random seed passed to the solver.")
     warm_start: bool = Field(default=True, description="Give the solver a heuristic start.")
+    local_search: Literal["auto", "on", "off"] = Field(
+        default="auto",
+        description="Improve the start by a local search on hub-period decisions (each move "
+        "scored by a warm-started LP) before and while HiGHS runs; auto = on for HiGHS "
+        "when the model has at least 100 hub-period binaries. The heuristic backend always "
+        "runs it.",
+    )
+    local_search_share: float = Field(
+        default=0.2,
+        gt=0,
+        le=1,
+        description="Share of time_limit_s the local search may use before HiGHS starts "
+        "(the heuristic backend uses all of it).",
+    )
+    local_search_moves: int = Field(
+        default=400, ge=1, description="Most LP-scored moves the local search evaluates."
+    )
     options: dict[str, str | int | float | bool] = Field(
         default_factory=dict,
         description="Backend-specific options passed as they are (HiGHS option names for highs).",

@@ -3,7 +3,14 @@
 from __future__ import annotations
 
 from hubopt.errors import SolverError
-from hubopt.solvers.base import SOLVED_STATUSES, SolverBackend, SolverOutput, SolveStatus
+from hubopt.solvers.base import (
+    SOLVED_STATUSES,
+    SolutionFeed,
+    SolverBackend,
+    SolverOutput,
+    SolveStatus,
+)
+from hubopt.solvers.fixing import HeuristicBackend
 from hubopt.solvers.highs import HighsBackend
 from hubopt.solvers.ortools_mb import OrToolsBackend
 from hubopt.solvers.pulp_cbc import PulpCbcBackend
@@ -13,14 +20,21 @@ BACKENDS: dict[str, SolverBackend] = {
     "scip": OrToolsBackend("scip", "scip"),
     "cbc": PulpCbcBackend(),
     "ortools-highs": OrToolsBackend("ortools-highs", "highs"),
+    # not a MIP search: hubopt's local search plan with the LP relaxation as its bound
+    "heuristic": HeuristicBackend(),
 }
 # `auto` prefers HiGHS: best gaps on these models (docs/solvers.md), bulk matrix load.
 AUTO_ORDER = ("highs", "scip", "cbc", "ortools-highs")
 
 
-def available_backends() -> list[str]:
-    """Names of the backends that work on this machine."""
-    return [name for name, backend in BACKENDS.items() if backend.available()]
+def available_backends(exact_only: bool = False) -> list[str]:
+    """Names of the backends that work on this machine; with ``exact_only``, only the MIP
+    solvers that prove optimality (not ``heuristic``)."""
+    return [
+        name
+        for name, backend in BACKENDS.items()
+        if backend.available() and (getattr(backend, "exact", True) or not exact_only)
+    ]
 
 
 def get_backend(name: str) -> SolverBackend:
@@ -41,6 +55,8 @@ def get_backend(name: str) -> SolverBackend:
 __all__ = [
     "BACKENDS",
     "SOLVED_STATUSES",
+    "HeuristicBackend",
+    "SolutionFeed",
     "SolveStatus",
     "SolverBackend",
     "SolverOutput",

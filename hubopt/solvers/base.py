@@ -127,3 +127,79 @@ def stdout_to_stderr() -> Iterator[None]:
         sys.stdout.flush()
         os.dup2(saved, 1)
         os.close(saved)
+
+
+class SolutionFeed:
+    """Plans passed between a running MIP solver and a search running beside it.
+
+    The solver :meth:`report` s each improving incumbent; the search reads the newest
+    with :meth:`wait_incumbent`, and :meth:`offer` s better complete plans, which the
+    solver's user-solution callback :meth:`take` s. Thread-safe; the solver never
+    depends on it (an unused feed changes nothing).
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._changed = threading.Condition(self._lock)
+        self._incumbent: tuple[np.ndarray, float] | None = None
+        self._incumbent_version = 0
+        self._pending: np.ndarray | None = None
+        self._best = math.inf
+        self.offered = 0
+        self.injected = 0
+        self.closed = False
+
+    def report(self, x: np.ndarray, objective: float) -> None:
+        """The solver found an incumbent ``x`` of cost ``objective``."""
+        with self._changed:
+            if objective < self._best:
+                self._best = objective
+            self._incumbent = (x, objective)
+            self._incumbent_version += 1
+            self._changed.notify_all()
+
+    def wait_incumbent(self, seen: int, timeout: float) -> tuple[int, np.ndarray, float] | None:
+        """The newest incumbent if newer than version ``seen`` (waits up to ``timeout`` s)."""
+        with self._changed:
+            self._changed.wait_for(
+                lambda: self.closed or self._incumbent_version > seen, timeout=timeout
+            )
+            if self._incumbent is None or self._incumbent_version <= seen:
+                return None
+            x, objective = self._incumbent
+            return self._incumbent_version, x, objective
+
+    def offer(self, x: np.ndarray, objective: float) -> bool:
+        """Hand the solver a complete plan; kept only if cheaper than all seen so far."""
+        with self._lock:
+            if self.closed or objective >= self._best:
+                return False
+            self._best = objective
+            self._pending = x
+            self.offered += 1
+            return True
+
+    def known(self, objective: float) -> None:
+        """A plan of cost ``objective`` is already the solver's (its start)."""
+        with self._lock:
+            self._best = min(self._best, objective)
+
+    def take(self) -> np.ndarray | None:
+        """The pending offered plan, once (for the solver's user-solution callback)."""
+        with self._lock:
+            x, self._pending = self._pending, None
+            if x is not None:
+                self.injected += 1
+            return x
+
+    @property
+    def best(self) -> float:
+        """Cheapest plan cost reported or offered so far."""
+        with self._lock:
+            return self._best
+
+    def close(self) -> None:
+        """The solver has finished: stop waiting searches."""
+        with self._changed:
+            self.closed = True
+            self._changed.notify_all()

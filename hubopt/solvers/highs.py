@@ -17,7 +17,7 @@ import scipy.sparse as sp
 from hubopt.errors import Problem, ScenarioError
 from hubopt.model.matrix import MatrixModel
 from hubopt.scenario.schema import SolverSettings
-from hubopt.solvers.base import SolverOutput, SolveStatus, in_fresh_thread
+from hubopt.solvers.base import SolutionFeed, SolverOutput, SolveStatus, in_fresh_thread
 
 log = logging.getLogger(__name__)
 
@@ -51,9 +51,22 @@ def pass_matrix(h: Any, model: MatrixModel) -> None:
 
 
 class HighsBackend:
-    """HiGHS MIP solver (highspy)."""
+    """HiGHS MIP solver (highspy).
+
+    With a :class:`~hubopt.solvers.base.SolutionFeed`, HiGHS reports each improving
+    incumbent to it and takes the plans offered to it through its user-solution
+    callback (``kCallbackMipUserSolution``) while it runs.
+    """
 
     name = "highs"
+    exact = True
+
+    def __init__(self, feed: SolutionFeed | None = None) -> None:
+        self.feed = feed
+
+    def with_feed(self, feed: SolutionFeed | None) -> HighsBackend:
+        """This backend exchanging plans with ``feed`` during the search."""
+        return HighsBackend(feed)
 
     def available(self) -> bool:
         """Whether highspy imports."""
@@ -89,7 +102,7 @@ class HighsBackend:
         self, model: MatrixModel, settings: SolverSettings, warm_start: np.ndarray | None
     ) -> SolverOutput:
         """One HiGHS run."""
-        session = HighsSession(model, settings, warm_start)
+        session = HighsSession(model, settings, warm_start, self.feed)
         try:
             return session.run()
         finally:
@@ -99,7 +112,7 @@ class HighsBackend:
         self, model: MatrixModel, settings: SolverSettings, warm_start: np.ndarray | None = None
     ) -> HighsSession:
         """A loaded HiGHS model that rows can be added to and re-solved (cut loops)."""
-        return HighsSession(model, settings, warm_start)
+        return HighsSession(model, settings, warm_start, self.feed)
 
 
 class HighsSession:
@@ -108,11 +121,16 @@ class HighsSession:
     name = "highs"
 
     def __init__(
-        self, model: MatrixModel, settings: SolverSettings, warm_start: np.ndarray | None
+        self,
+        model: MatrixModel,
+        settings: SolverSettings,
+        warm_start: np.ndarray | None,
+        feed: SolutionFeed | None = None,
     ) -> None:
         import highspy
 
         self.model = model
+        self.feed = feed
         self.h = highspy.Highs()
         fd, self.log_path = tempfile.mkstemp(prefix="hubopt-highs-", suffix=".log")
         os.close(fd)
@@ -141,10 +159,38 @@ class HighsSession:
         if warm_start is not None and model.integer.any():
             known = np.flatnonzero(~np.isnan(warm_start)).astype(np.int32)
             h.setSolution(len(known), known, warm_start[known].astype(np.float64))
+        if feed is not None and model.integer.any():
+            self._connect(feed)
+
+    def _connect(self, feed: SolutionFeed) -> None:
+        """Report HiGHS's incumbents to ``feed``; inject the plans offered to it.
+
+        HiGHS checks an injected plan itself (and drops it if infeasible or no better),
+        so a wrong offer cannot corrupt the search; HiGHS keeps the column count, so
+        rows added later by a cut loop leave the plan's length valid.
+        """
+        n = self.model.n_vars
+
+        def improving(event: Any) -> None:
+            x = np.array(event.data_out.mip_solution, dtype=float)
+            if len(x) == n:
+                feed.report(x, float(event.data_out.objective_function_value))
+
+        def user_solution(event: Any) -> None:
+            x = feed.take()
+            if x is not None and len(x) == n:
+                event.data_in.setSolution(np.asarray(x, dtype=np.float64))
+
+        self.h.cbMipImprovingSolution.subscribe(improving)
+        self.h.cbMipUserSolution.subscribe(user_solution)
 
     def set_time_limit(self, seconds: float) -> None:
-        """Time limit of the next :meth:`run`."""
-        self.h.setOptionValue("time_limit", float(max(seconds, 0.0)))
+        """Time limit of the next :meth:`run`.
+
+        HiGHS compares ``time_limit`` with the run time of the Highs object summed over
+        all its runs, so the limit is set to that sum plus ``seconds``.
+        """
+        self.h.setOptionValue("time_limit", float(self.h.getRunTime() + max(seconds, 0.0)))
 
     def add_rows(self, rows: sp.csr_matrix, lo: np.ndarray, hi: np.ndarray) -> None:
         """Append rows ``lo <= rows @ x <= hi`` (columns as in the loaded model)."""

@@ -1,0 +1,267 @@
+"""Plans with their integer decisions fixed: a warm-started LP for scoring, and the
+``heuristic`` backend that returns a given plan with the LP relaxation as its bound.
+
+:class:`FixedLp` keeps one ``highspy.Highs`` holding the LP relaxation of a model. Each
+:meth:`FixedLp.evaluate` fixes the chosen integer columns by changing their bounds
+(``changeColsBounds``) and re-runs: HiGHS keeps the previous basis, so a move that opens
+or closes one hub costs a few dual simplex iterations (on the Korea model ~0.1 s
+against ~10 s for the cold LP; docs/solvers.md).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import scipy.sparse as sp
+
+from hubopt.errors import SolverError
+from hubopt.model.matrix import MatrixModel
+from hubopt.scenario.schema import SolverSettings
+from hubopt.solvers.base import SolverOutput, SolveStatus, in_fresh_thread
+from hubopt.solvers.highs import HighsSession, pass_matrix
+
+
+@dataclass(frozen=True)
+class LpPoint:
+    """One LP solve: whether it is optimal (a feasible plan), its cost and its values."""
+
+    optimal: bool
+    objective: float
+    x: np.ndarray | None
+    status: str
+    iterations: int = 0
+    basis: Any = None  # HiGHS's basis at this point (to warm-start the next move from it)
+
+
+class FixedLp:
+    """The LP relaxation of ``model`` with ``columns`` fixed at chosen values, re-solved warm."""
+
+    def __init__(self, model: MatrixModel, columns: np.ndarray) -> None:
+        import highspy
+
+        self.model = model
+        self.columns = np.asarray(columns, dtype=np.int32)
+        self.h = highspy.Highs()
+        self.h.setOptionValue("output_flag", False)
+        self.h.setOptionValue("threads", 1)
+        relaxed = dataclasses.replace(model, integer=np.zeros(model.n_vars, dtype=bool))
+        pass_matrix(self.h, relaxed)
+        self.evaluations = 0
+        self.seconds = 0.0
+        self._stop_at = math.inf
+        self.cancelled: Callable[[], bool] = lambda: False
+
+        def interrupt(event: Any) -> None:
+            # set either way: HiGHS keeps the flag from one run to the next
+            event.interrupt(time.perf_counter() > self._stop_at or self.cancelled())
+
+        # HiGHS's time_limit was seen ignored for 150 s on one warm re-solve: the
+        # simplex's interrupt callback enforces the deadline as well
+        self.h.cbSimplexInterrupt.subscribe(interrupt)
+        self.h.cbIpmInterrupt.subscribe(interrupt)
+
+    def _run(self, time_limit_s: float, basis: Any = None) -> LpPoint:
+        import highspy
+
+        h = self.h
+        if basis is not None:
+            h.setBasis(basis)
+        # HiGHS's time limit counts the run time of the Highs object over all its runs
+        limit = h.getRunTime() + max(time_limit_s, 0.01)
+        h.setOptionValue("time_limit", float(limit))
+        start = time.perf_counter()
+        self._stop_at = start + max(time_limit_s, 0.01)
+        in_fresh_thread(h.run)
+        self.seconds += time.perf_counter() - start
+        status = h.getModelStatus()
+        info = h.getInfo()
+        if status != highspy.HighsModelStatus.kOptimal:
+            return LpPoint(False, math.inf, None, h.modelStatusToString(status))
+        x = np.asarray(h.getSolution().col_value, dtype=float)
+        return LpPoint(
+            True,
+            float(info.objective_function_value),
+            x,
+            "optimal",
+            int(info.simplex_iteration_count),
+            h.getBasis(),
+        )
+
+    def relaxation(self, time_limit_s: float) -> LpPoint:
+        """The LP relaxation with the columns at their model bounds (a lower bound)."""
+        cols = self.columns
+        self.h.changeColsBounds(len(cols), cols, self.model.lb[cols], self.model.ub[cols])
+        return self._run(time_limit_s)
+
+    def evaluate(self, values: np.ndarray, time_limit_s: float, basis: Any = None) -> LpPoint:
+        """The cheapest completion with the columns fixed at ``values`` (other integer
+        columns relaxed); not optimal when that is infeasible or runs out of time.
+        ``basis`` (an earlier point's) is where the simplex starts, else the last one."""
+        self.evaluations += 1
+        cols = self.columns
+        fixed = np.asarray(values, dtype=np.float64)
+        self.h.changeColsBounds(len(cols), cols, fixed, fixed)
+        return self._run(time_limit_s, basis)
+
+    def complete(self, values: np.ndarray, time_limit_s: float) -> LpPoint:
+        """The cheapest plan with the columns fixed at ``values`` and every other integer
+        column integral (a small MIP when the model has other integers, else the LP)."""
+        others = self.model.integer.copy()
+        others[self.columns] = False
+        if not others.any():
+            return self.evaluate(values, time_limit_s)
+        import highspy
+
+        lb, ub = self.model.lb.copy(), self.model.ub.copy()
+        lb[self.columns] = ub[self.columns] = values
+        h = highspy.Highs()
+        h.setOptionValue("output_flag", False)
+        h.setOptionValue("threads", 1)
+        h.setOptionValue("time_limit", float(max(time_limit_s, 0.01)))
+        pass_matrix(h, dataclasses.replace(self.model, lb=lb, ub=ub))
+        in_fresh_thread(h.run)
+        info = h.getInfo()
+        if info.primal_solution_status != 2:
+            return LpPoint(False, math.inf, None, h.modelStatusToString(h.getModelStatus()))
+        x = np.asarray(h.getSolution().col_value, dtype=float)
+        return LpPoint(True, float(self.model.c @ x + self.model.offset), x, "feasible")
+
+
+def fix_integers(model: MatrixModel, plan: np.ndarray) -> MatrixModel:
+    """``model`` with every integer column fixed at ``plan``'s (rounded) value."""
+    cols = np.flatnonzero(model.integer)
+    values = np.round(np.asarray(plan, dtype=float)[cols])
+    if np.isnan(values).any():
+        raise SolverError("The heuristic backend needs a value for every integer column.")
+    lb, ub = model.lb.copy(), model.ub.copy()
+    lb[cols] = ub[cols] = np.clip(values, model.lb[cols], model.ub[cols])
+    return dataclasses.replace(model, lb=lb, ub=ub)
+
+
+def lp_bound(model: MatrixModel, time_limit_s: float) -> float:
+    """The LP relaxation's optimum (a valid lower bound); -inf if not solved in time."""
+    lp = FixedLp(model, np.zeros(0, dtype=np.int32))
+    point = lp.relaxation(time_limit_s)
+    return point.objective if point.optimal else -math.inf
+
+
+class HeuristicBackend:
+    """``solver.backend: heuristic``: the plan of hubopt's local search, not a MIP search.
+
+    ``solve`` takes the plan as its warm start, fixes its integer columns and re-solves
+    the rest (an LP), and reports the LP relaxation of the unfixed model as the bound
+    (``lower_bound`` when the caller already solved it). The status is ``optimal`` only
+    when that bound meets the plan's cost within ``solver.mip_gap``, else ``feasible``.
+    """
+
+    name = "heuristic"
+    exact = False
+
+    def __init__(self, lower_bound: float | None = None) -> None:
+        self.lower_bound = lower_bound
+
+    def available(self) -> bool:
+        """Whether highspy imports (the plan is completed and bounded with HiGHS LPs)."""
+        try:
+            import highspy  # noqa: F401
+        except ImportError:
+            return False
+        return True
+
+    def with_bound(self, bound: float) -> HeuristicBackend:
+        """This backend reporting ``bound`` (an LP relaxation value already solved)."""
+        return HeuristicBackend(bound)
+
+    def solve(
+        self, model: MatrixModel, settings: SolverSettings, warm_start: np.ndarray | None = None
+    ) -> SolverOutput:
+        """The warm start's plan completed with its integers fixed, and the LP bound."""
+        session = self.open_session(model, settings, warm_start)
+        try:
+            return session.run()
+        finally:
+            session.close()
+
+    def open_session(
+        self, model: MatrixModel, settings: SolverSettings, warm_start: np.ndarray | None = None
+    ) -> HeuristicSession:
+        """A loaded fixed plan that rows can be added to and re-solved (cut loops)."""
+        if warm_start is None and not model.integer.any():
+            warm_start = np.full(model.n_vars, np.nan)  # an LP (a polish step): no plan needed
+        if warm_start is None:
+            raise SolverError(
+                "The heuristic backend returns the local search's plan; "
+                "it was called without one (hubopt.api.solve supplies it)."
+            )
+        return HeuristicSession(model, settings, warm_start, self.lower_bound)
+
+
+class HeuristicSession:
+    """A :class:`HighsSession` on the model with its integers fixed; reports the LP bound."""
+
+    name = "heuristic"
+
+    def __init__(
+        self,
+        model: MatrixModel,
+        settings: SolverSettings,
+        plan: np.ndarray,
+        lower_bound: float | None,
+    ) -> None:
+        self.model = model
+        self.settings = settings
+        start = time.perf_counter()
+        if lower_bound is None:
+            lower_bound = lp_bound(model, settings.time_limit_s)
+        self.bound_seconds = time.perf_counter() - start
+        self.bound = lower_bound
+        # the plan is a start too: HiGHS holds it even if the limit stops the re-solve
+        self.inner = HighsSession(fix_integers(model, plan), settings, plan)
+
+    def set_time_limit(self, seconds: float) -> None:
+        """Time limit of the next :meth:`run`."""
+        self.inner.set_time_limit(seconds)
+
+    def add_rows(self, rows: sp.csr_matrix, lo: np.ndarray, hi: np.ndarray) -> None:
+        """Append rows to the fixed model (the LP bound stays valid: it relaxes them)."""
+        self.inner.add_rows(rows, lo, hi)
+
+    def run(self) -> SolverOutput:
+        """Solve the fixed plan; status ``feasible`` unless the bound proves it optimal."""
+        output = self.inner.run()
+        seconds = output.solve_seconds + self.bound_seconds
+        self.bound_seconds = 0.0
+        if not output.status.has_solution or output.x is None:
+            status = output.status
+            if status == SolveStatus.INFEASIBLE:
+                status = SolveStatus.ERROR  # the fixed plan is infeasible, not the model
+            return dataclasses.replace(
+                output,
+                status=status,
+                backend=self.name,
+                solve_seconds=seconds,
+                message=f"the heuristic plan could not be completed: {output.message}",
+            )
+        objective = float(self.model.c @ output.x + self.model.offset)
+        bound = min(self.bound, objective)
+        gap = (objective - bound) / max(abs(objective), 1e-9)
+        optimal = math.isfinite(bound) and gap <= self.settings.mip_gap + 1e-9
+        return dataclasses.replace(
+            output,
+            status=SolveStatus.OPTIMAL if optimal else SolveStatus.FEASIBLE,
+            objective=objective,
+            bound=bound,
+            backend=self.name,
+            solve_seconds=seconds,
+            message="local search plan; bound = LP relaxation",
+        )
+
+    def close(self) -> None:
+        """Remove the solver's log file."""
+        self.inner.close()

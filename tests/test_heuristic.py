@@ -1,0 +1,208 @@
+"""The local search on hub-period decisions (hubopt.heuristic) and the heuristic backend.
+
+Every model-family test also runs the ``heuristic`` backend (``helpers.check_heuristic``:
+verified plan, bound <= optimum <= objective); here: the search's own guarantees.
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+from helpers import (
+    FIXTURES,
+    HEURISTIC,
+    check_heuristic,
+    lanes,
+    scenarios,
+    solve_verified,
+    write_scenario,
+)
+from hypothesis import HealthCheck, assume, given, settings
+
+from hubopt.api import solve
+from hubopt.data.problem import build_problem
+from hubopt.heuristic import HubSpace, Searcher, greedy_open, local_search
+from hubopt.model.build import build_model
+from hubopt.orlib import read_optima, read_orlib_cap, write_facility_scenario
+from hubopt.scenario.scenario import load_scenario
+from hubopt.solvers import SolutionFeed, SolveStatus
+from hubopt.solvers.highs import HighsBackend
+
+pytestmark = pytest.mark.skipif(not HEURISTIC, reason="the heuristic backend needs highspy")
+
+COST = ["from_id", "to_id", "cost_per_unit"]
+
+
+def three_hubs(tmp_path: Path, **blocks: Any) -> Path:
+    """Hubs A (fixed 100/period, free lanes), B (fixed 10, 1 per unit to both regions),
+    C (fixed 5, 50 per unit to R1, free to R2); R1 needs 10 units in periods 1 and 2,
+    R2 10 units in period 2; no closing."""
+    hub = {"lat": 37.5, "lon": 127.0}
+    return write_scenario(
+        tmp_path,
+        {
+            "hubs": [
+                {"hub_id": "A", "fixed_cost": 100.0, **hub},
+                {"hub_id": "B", "fixed_cost": 10.0, **hub},
+                {"hub_id": "C", "fixed_cost": 5.0, **hub},
+            ],
+            "regions": [
+                {"region_id": "R1", "lat": 37.6, "lon": 127.1},
+                {"region_id": "R2", "lat": 37.6, "lon": 127.1},
+            ],
+            "products": [{"product_id": "P"}],
+            "demand": [
+                {"region_id": "R1", "product_id": "P", "period": 1, "quantity": 10},
+                {"region_id": "R1", "product_id": "P", "period": 2, "quantity": 10},
+                {"region_id": "R2", "product_id": "P", "period": 2, "quantity": 10},
+            ],
+            "lanes": lanes(
+                [("B", "R1", 1.0), ("B", "R2", 1.0), ("C", "R1", 50.0), ("C", "R2", 0.0)], COST
+            ),
+        },
+        **blocks,
+    )
+
+
+def test_local_search_reaches_the_hand_worked_optimum(tmp_path: Path) -> None:
+    """From A alone (2 x 100 = 200) the search reaches the optimum 45: B in both periods,
+    C from period 2 = 2 x 10 + 5 + 10 x 1 (R1, p1) + 10 x 1 (R1, p2) + 10 x 0 (R2 via C).
+
+    Swap A for B: 20 + 30 = 50; then open C where it pays (period 2 only: it saves 10 x 1
+    on R2 against its fixed 5; in period 1 its lane to R1 costs 50): 45. Every other plan
+    costs more: period 1 needs an open hub for R1 (B 20, A 100, C 505), B stays open, and
+    in period 2 B alone costs 30, B + C 25, B + A 110.
+    """
+    path = three_hubs(tmp_path)
+    problem = build_problem(load_scenario(path))
+    model = build_model(problem)
+    start = np.array([[1.0, 1.0], [0.0, 0.0], [0.0, 0.0]])  # A alone
+    result = local_search(problem, model, 30.0, 100, start=start)
+    assert result.start_objective == pytest.approx(200.0)
+    assert result.objective == pytest.approx(45.0)
+    assert result.x is not None
+    opened = np.round(result.x[model.var_blocks["open"]]).reshape(3, 2)
+    assert opened.tolist() == [[0, 0], [1, 1], [0, 1]]
+    assert solve_verified(path, "highs").objective == pytest.approx(45.0)
+    heuristic = check_heuristic(path, 45.0)
+    assert heuristic.objective == pytest.approx(45.0)
+
+
+@given(case=scenarios())
+@settings(
+    max_examples=12,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+)
+def test_local_search_never_returns_a_worse_plan_than_its_start(
+    case: tuple[dict[str, list[dict[str, Any]]], dict[str, Any]], tmp_path: Path
+) -> None:
+    """Random small scenarios (no single sourcing, so ``open`` are the only integers): the
+    plan costs at most the start's LP-scored cost, and its ``open`` block is a 0/1 matrix
+    the model allows."""
+    tables, blocks = copy.deepcopy(case)
+    blocks["policy"]["single_sourcing"] = False
+    folder = tmp_path / f"case{abs(hash(repr(case))) % 10**9}"
+    problem = build_problem(load_scenario(write_scenario(folder, tables, **blocks)))
+    model = build_model(problem)
+    space = HubSpace.of(problem, model)
+    start = space.repair(greedy_open(problem).reshape(space.lb.shape), np.zeros(len(space.lb)))
+    assume(space.allows(start))
+    result = local_search(problem, model, 20.0, 50, start=start)
+    assume(result.x is not None)  # the start itself is infeasible (a capacity, a window)
+    assert result.objective <= result.start_objective + 1e-7 * max(1.0, result.start_objective)
+    assert result.lp_bound <= result.objective + 1e-6 * max(1.0, abs(result.objective))
+    opened = result.x[model.var_blocks["open"]].reshape(space.lb.shape)
+    assert set(np.unique(opened)) <= {0.0, 1.0}
+    assert space.allows(opened)
+
+
+def test_searcher_starts_respect_the_hub_count(tmp_path: Path) -> None:
+    """With ``max_open_hubs: 1`` every start the searcher proposes opens one hub at most
+    per period, and the search returns B alone (50, as worked out above)."""
+    problem = build_problem(load_scenario(three_hubs(tmp_path, policy={"max_open_hubs": 1})))
+    model = build_model(problem)
+    searcher = Searcher(problem, model)
+    relaxed = searcher.lp.relaxation(10.0)
+    for start in searcher.starts(relaxed):
+        assert (start.sum(axis=0) <= 1).all()
+    result = local_search(problem, model, 30.0, 100, searcher=searcher)
+    assert result.objective == pytest.approx(50.0)
+
+
+@pytest.mark.parametrize("name", ["cap41", "cap71"])
+def test_heuristic_backend_on_orlib_brackets_the_published_optimum(
+    name: str, tmp_path: Path
+) -> None:
+    """OR-Library CFLP: the heuristic plan is verified and LP bound <= optimum <= plan."""
+    optima = read_optima(FIXTURES / "orlib" / "capopt.txt")
+    path = write_facility_scenario(read_orlib_cap(FIXTURES / "orlib" / f"{name}.txt"), tmp_path)
+    result = check_heuristic(path, optima[name])
+    assert result.backend == "heuristic"
+    assert result.gap == pytest.approx((result.objective - result.bound) / result.objective)
+
+
+def test_heuristic_backend_reports_an_infeasible_lp_as_infeasible(tmp_path: Path) -> None:
+    """A region whose only hub is forced closed has no plan: the LP relaxation proves it."""
+    path = write_scenario(
+        tmp_path,
+        {
+            "hubs": [
+                {
+                    "hub_id": "A",
+                    "lat": 37.5,
+                    "lon": 127.0,
+                    "fixed_cost": 1.0,
+                    "status": "forced_closed",
+                }
+            ],
+            "regions": [{"region_id": "R1", "lat": 37.6, "lon": 127.1}],
+            "products": [{"product_id": "P"}],
+            "demand": [{"region_id": "R1", "product_id": "P", "period": 1, "quantity": 10}],
+        },
+    )
+    result = solve(path, backend="heuristic")
+    assert result.status == SolveStatus.INFEASIBLE
+    assert result.solution is None
+
+
+def test_solution_feed_passes_only_better_plans_once() -> None:
+    """A plan no cheaper than the best seen is refused; an accepted one is taken once."""
+    feed = SolutionFeed()
+    feed.report(np.zeros(2), 10.0)
+    assert not feed.offer(np.ones(2), 10.0)
+    assert feed.offer(np.ones(2), 9.0)
+    taken = feed.take()
+    assert taken is not None and taken.tolist() == [1.0, 1.0]
+    assert feed.take() is None
+    assert feed.injected == 1 and math.isclose(feed.best, 9.0)
+    got = feed.wait_incumbent(0, timeout=0.0)
+    assert got is not None and got[0] == 1 and got[2] == 10.0
+    feed.close()
+    assert feed.wait_incumbent(1, timeout=5.0) is None
+    assert not feed.offer(np.ones(2), 1.0)
+
+
+def test_highs_takes_an_offered_plan_through_the_user_solution_callback(tmp_path: Path) -> None:
+    """A plan offered to the feed before HiGHS starts is taken by HiGHS's user-solution
+    callback (it fires after setup), and HiGHS reports its incumbents to the feed; the
+    optimum (cap41's published value) is unchanged."""
+    optima = read_optima(FIXTURES / "orlib" / "capopt.txt")
+    path = write_facility_scenario(read_orlib_cap(FIXTURES / "orlib" / "cap41.txt"), tmp_path)
+    problem = build_problem(load_scenario(path))
+    model = build_model(problem)
+    found = local_search(problem, model, 30.0, 20)
+    assert found.x is not None
+    feed = SolutionFeed()
+    assert feed.offer(found.x, found.objective)
+    settings = load_scenario(path).config.solver.model_copy(update={"mip_gap": 0.0})
+    output = HighsBackend(feed).solve(model, settings)
+    assert feed.injected == 1
+    assert feed.best <= found.objective
+    assert output.status == SolveStatus.OPTIMAL
+    assert output.objective == pytest.approx(optima["cap41"], rel=1e-6)
