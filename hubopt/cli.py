@@ -416,8 +416,10 @@ def _replan_table(summary: dict[str, Any]) -> Table:
     table.add_row("stock re-balanced (units)", f"{summary.get('stock_rebalanced_units', 0):,.0f}")
     for campaign, levels in summary.get("service_levels_relaxed", {}).items():
         table.add_row(
-            f"service level {campaign}",
-            f"out of reach: {levels['level']:.0%} asked, {levels['on_time_rate']:.1%} on time",
+            f"service level {campaign} (dropped)",
+            f"{levels['level']:.0%} asked, no plan held it ({levels['held_solve_status']}); "
+            f"remaining units {levels['on_time_rate_remaining']:.1%} on time, "
+            f"whole campaign {levels['on_time_rate']:.1%}",
         )
     return table
 

@@ -15,8 +15,9 @@ what actually sold before T, :func:`replan`
    keeps the regions it was running in (``fixed`` over them); campaign service levels
    apply to the campaign's remaining units (when no tail plan holds them, within the
    time limit or at all, the tail is re-solved without them and the summary's
-   ``service_levels_relaxed`` gives each level and the on-time rate the re-plan
-   reaches); the fixed-cost budget and carbon cap are
+   ``service_levels_relaxed`` gives each level, how the solve holding them ended and the
+   on-time rate the re-plan reaches on the remaining units and on the whole campaign);
+   the fixed-cost budget and carbon cap are
    reduced by what the frozen periods used;
 3. solves and verifies the tail like any plan (the original plan's hub decisions of
    periods T.. are the MIP start), then splices it behind the frozen
@@ -373,6 +374,7 @@ def replan(
             relaxed,
             tail.status,
         )
+        held_status = str(tail.status)
         tail = solve(_without_service_levels(scenario, relaxed), **solve_options)
     combined = _combined_scenario(run, ratios, from_period)
     if relaxed:
@@ -415,9 +417,15 @@ def replan(
     changes = replan_changes(run, result, from_period)
     summary = _summary(run, result, changes, from_period)
     if relaxed:
-        on_time = result.kpis.campaigns.set_index("campaign_id")["on_time_rate"]
+        remaining = tail.kpis.campaigns.set_index("campaign_id")["on_time_rate"]
+        whole = result.kpis.campaigns.set_index("campaign_id")["on_time_rate"]
         summary["service_levels_relaxed"] = {
-            c: {"level": level, "on_time_rate": float(on_time.get(c, math.nan))}
+            c: {
+                "level": level,
+                "held_solve_status": held_status,
+                "on_time_rate_remaining": float(remaining.get(c, math.nan)),
+                "on_time_rate": float(whole.get(c, math.nan)),
+            }
             for c, level in relaxed.items()
         }
     result = dataclasses.replace(result, replan_changes=changes, replan_summary=summary)

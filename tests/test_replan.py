@@ -10,6 +10,7 @@ import pytest
 from helpers import lanes, solve_verified, write_omni_scenario, write_scenario
 
 from hubopt.errors import DataValidationError
+from hubopt.present.report import render_report
 from hubopt.replan import replan
 from hubopt.result import Result
 from hubopt.verify import check_replan
@@ -300,4 +301,7 @@ def test_out_of_reach_service_level_is_relaxed_and_reported(tmp_path: Path) -> N
     assert out.result.verification is not None and out.result.verification.ok
     relaxed = out.summary["service_levels_relaxed"]["sale"]
     assert relaxed["level"] == 1.0
-    assert relaxed["on_time_rate"] == pytest.approx(0.75)
+    assert relaxed["on_time_rate_remaining"] == pytest.approx(0.75)
+    assert relaxed["held_solve_status"] == "infeasible"
+    page = render_report(out.result, map_file=None)
+    assert "Service level of sale dropped" in page and "75.0 %" in page

@@ -174,6 +174,8 @@ def replan(changes: pd.DataFrame, summary: dict[str, Any], currency: str) -> dic
             {
                 "campaign": str(c),
                 "level": fmt_pct(v["level"]),
+                "status": str(v["held_solve_status"]),
+                "remaining": fmt_pct(v["on_time_rate_remaining"]),
                 "on_time": fmt_pct(v["on_time_rate"]),
             }
             for c, v in summary.get("service_levels_relaxed", {}).items()
