@@ -23,6 +23,7 @@ from hubopt.scenario.scenario import Scenario, load_scenario
 from hubopt.solution import decode_solution
 from hubopt.solvers import SolveStatus, get_backend
 from hubopt.solvers.base import stdout_to_stderr
+from hubopt.solvers.rootcuts import strengthen, with_loop
 from hubopt.verify import verify_solution
 
 log = logging.getLogger(__name__)
@@ -78,8 +79,11 @@ def solve(
     if settings.warm_start:
         warm = warm_start_vector(problem, model)
     with stdout_to_stderr():
+        # the root cut loop (hubopt.solvers.rootcuts) strengthens the model for the MIP
+        model, settings, root_cuts = strengthen(problem, model, settings, solver.name)
         # pooled safety stock: a cut-and-resolve loop (hubopt.pooling); else one solve
         output, model, cut_loop = solve_model(problem, model, solver, settings, warm)
+    output = with_loop(output, root_cuts)
     solution = verification = None
     if output.status.has_solution and output.x is not None:
         solution = decode_solution(problem, model, output.x)
@@ -115,6 +119,7 @@ def solve(
         diagnosis=diagnosis,
         warnings=warnings,
         cut_loop=cut_loop,
+        root_cuts=root_cuts,
         routes=routes,
         route_verification=route_verification,
     )

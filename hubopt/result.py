@@ -23,6 +23,7 @@ from hubopt.routing.verify import RouteVerification
 from hubopt.scenario.scenario import Scenario
 from hubopt.solution import Solution
 from hubopt.solvers import SolveStatus
+from hubopt.solvers.rootcuts import RootCutReport
 from hubopt.verify import Verification
 
 
@@ -53,6 +54,7 @@ class Result:
     route_verification: RouteVerification | None = None
     location_routing: pd.DataFrame | None = None
     cut_loop: CutLoop | None = None  # the pooled safety-stock loop, when pooling is on
+    root_cuts: RootCutReport | None = None  # the root cut loop before the MIP, when it ran
 
     @cached_property
     def kpis(self) -> Kpis:
@@ -84,6 +86,7 @@ class Result:
             "diagnosis": self.diagnosis,
             "warnings": [w.as_dict() for w in self.warnings],
             "safety_stock_cuts": None if self.cut_loop is None else self.cut_loop.as_dict(),
+            "root_cuts": None if self.root_cuts is None else self.root_cuts.as_dict(),
         }
 
 
