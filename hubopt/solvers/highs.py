@@ -143,8 +143,9 @@ class HighsSession:
             h.setSolution(len(known), known, warm_start[known].astype(np.float64))
 
     def set_time_limit(self, seconds: float) -> None:
-        """Time limit of the next :meth:`run`."""
-        self.h.setOptionValue("time_limit", float(max(seconds, 0.0)))
+        """Time limit of the next :meth:`run` (HiGHS's run clock adds up over the runs of
+        one ``Highs`` object, so the option is that clock plus ``seconds``)."""
+        self.h.setOptionValue("time_limit", self.h.getRunTime() + float(max(seconds, 0.0)))
 
     def add_rows(self, rows: sp.csr_matrix, lo: np.ndarray, hi: np.ndarray) -> None:
         """Append rows ``lo <= rows @ x <= hi`` (columns as in the loaded model)."""

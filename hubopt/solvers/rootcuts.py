@@ -156,8 +156,13 @@ def root_cut_loop(
     optimal = highspy.HighsModelStatus.kOptimal
 
     def solve() -> float:
-        """Solve the LP within the time left; its objective, or nan if not optimal."""
-        h.setOptionValue("time_limit", max(budget - (time.perf_counter() - start), 0.01))
+        """Solve the LP within the time left; its objective, or nan if not optimal.
+
+        HiGHS checks ``time_limit`` against its run clock, which adds up over the runs of
+        one ``Highs`` object: the limit is that clock plus the time left.
+        """
+        left = max(budget - (time.perf_counter() - start), 0.01)
+        h.setOptionValue("time_limit", h.getRunTime() + left)
         in_fresh_thread(h.run)
         if h.getModelStatus() != optimal:
             return math.nan
