@@ -6,7 +6,8 @@ network) are added before it: solve the LP relaxation with the compact rows, add
 candidate rows it violates (most violated first, at most ``max_rows_per_round``) with
 ``addRows``, re-solve warm from the last basis, and repeat until no candidate is violated,
 the bound rises by less than ``min_improvement`` of itself in a round, ``max_rounds`` is
-reached or the loop's share of the time limit is spent. The rows that were tight in some
+reached or the loop's share of the time limit would not hold another re-solve (estimated
+as the longest LP solve so far). The rows that were tight in some
 solved round are appended to the model for the MIP; the others (and the rows of a round
 whose LP ran out of time) are dropped.
 
@@ -155,15 +156,19 @@ def root_cut_loop(
     pass_matrix(h, relaxed)
     optimal = highspy.HighsModelStatus.kOptimal
 
+    longest = [0.0]  # the longest LP solve so far (s): the estimate of the next one
+
     def solve() -> float:
         """Solve the LP within the time left; its objective, or nan if not optimal.
 
         HiGHS checks ``time_limit`` against its run clock, which adds up over the runs of
         one ``Highs`` object: the limit is that clock plus the time left.
         """
-        left = max(budget - (time.perf_counter() - start), 0.01)
+        began = time.perf_counter()
+        left = max(budget - (began - start), 0.01)
         h.setOptionValue("time_limit", h.getRunTime() + left)
         in_fresh_thread(h.run)
+        longest[0] = max(longest[0], time.perf_counter() - began)
         if h.getModelStatus() != optimal:
             return math.nan
         return float(h.getInfo().objective_function_value)
@@ -202,8 +207,9 @@ def root_cut_loop(
         if rounds >= config.max_rounds:
             stop = "round limit"
             break
-        if time.perf_counter() - start >= budget:
-            stop = "time share spent"
+        if time.perf_counter() - start + longest[0] > budget:
+            # a re-solve cut short by the time share would be wasted: do not start it
+            stop = "time share too short for another round"
             break
         last = violated[np.argsort(-violation[violated], kind="stable")][
             : config.max_rows_per_round
