@@ -177,7 +177,7 @@ def test_strong_rows_per_pickup_point(tmp_path: Path) -> None:
     assert sorted(-rows.A[pickup, column].toarray().ravel()) == [8.0, 20.0]
 
 
-@settings(max_examples=25, deadline=None, suppress_health_check=list(HealthCheck))
+@settings(max_examples=15, deadline=None, suppress_health_check=list(HealthCheck))
 @given(case=scenarios(), must_serve=st.booleans())
 def test_strengthening_keeps_every_optimum(case: Any, must_serve: bool) -> None:
     """Random small scenarios (must-serve demand or lost sales): flow bounds and cover rows

@@ -116,7 +116,7 @@ def test_orlib_optimum_in_the_default_strong_form(tmp_path: Path) -> None:
     assert result.root_cuts is not None and result.root_cuts.rows_added == 0
 
 
-@settings(max_examples=25, deadline=None, suppress_health_check=list(HealthCheck))
+@settings(max_examples=15, deadline=None, suppress_health_check=list(HealthCheck))
 @given(case=scenarios())
 def test_bound_after_loop_never_exceeds_the_optimum(case: Any) -> None:
     """Random small scenarios, aggregated linking: the LP bound after the loop is at most the
