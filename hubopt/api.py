@@ -28,6 +28,7 @@ from hubopt.solution import decode_solution
 from hubopt.solvers import HeuristicBackend, SolutionFeed, SolverOutput, SolveStatus, get_backend
 from hubopt.solvers.base import stdout_to_stderr
 from hubopt.solvers.highs import HighsBackend
+from hubopt.solvers.rootcuts import strengthen, with_loop
 from hubopt.verify import verify_solution
 
 log = logging.getLogger(__name__)
@@ -84,7 +85,11 @@ def solve(
     model = build_model(problem)
     build_seconds = time.perf_counter() - start
     with stdout_to_stderr():
+        # the root cut loop (hubopt.solvers.rootcuts) strengthens the model for the MIP
+        backend_name = get_backend(str(settings.backend)).name
+        model, settings, root_cuts = strengthen(problem, model, settings, backend_name)
         output, model, cut_loop = _solve(problem, model, settings, start_open)
+    output = with_loop(output, root_cuts)
     solution = verification = None
     if output.status.has_solution and output.x is not None:
         solution = decode_solution(problem, model, output.x)
@@ -120,6 +125,7 @@ def solve(
         diagnosis=diagnosis,
         warnings=warnings,
         cut_loop=cut_loop,
+        root_cuts=root_cuts,
         routes=routes,
         route_verification=route_verification,
     )

@@ -151,6 +151,12 @@ def _headline_table(result: Any, run_dir: Path | None) -> Table:
     table.add_row("gap", _gap_text(result))
     table.add_row("solver", f"{result.backend} ({result.solver_version})")
     table.add_row("build / solve", f"{result.build_seconds:.1f} s / {result.solve_seconds:.1f} s")
+    root = getattr(result, "root_cuts", None)
+    if root is not None and root.rounds:
+        table.add_row(
+            "root cuts",
+            f"LP bound {root.improvement:+.2%} ({root.rows_kept:,} rows kept, {root.seconds:.1f} s)",
+        )
     if result.solution is not None:
         k = result.kpis.headline
         table.add_row("fill rate", f"{k['fill_rate']:.1%}")

@@ -23,6 +23,7 @@ from hubopt.routing.verify import RouteVerification
 from hubopt.scenario.scenario import Scenario
 from hubopt.solution import Solution
 from hubopt.solvers import SolveStatus
+from hubopt.solvers.rootcuts import RootCutReport
 from hubopt.verify import Verification
 
 
@@ -56,6 +57,7 @@ class Result:
     route_verification: RouteVerification | None = None
     location_routing: pd.DataFrame | None = None
     cut_loop: CutLoop | None = None  # the pooled safety-stock loop, when pooling is on
+    root_cuts: RootCutReport | None = None  # the root cut loop before the MIP, when it ran
 
     @cached_property
     def kpis(self) -> Kpis:
@@ -91,6 +93,7 @@ class Result:
             "objective_terms": "cost - incremental campaign margin"
             if self.solution is not None and len(self.solution.footprint)
             else "cost",
+            "root_cuts": None if self.root_cuts is None else self.root_cuts.as_dict(),
         }
 
 

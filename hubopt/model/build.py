@@ -6,7 +6,7 @@ import logging
 import time
 
 from hubopt.data.problem import ProblemData
-from hubopt.model import flow, footprint, network, variables
+from hubopt.model import flow, footprint, network, strong, variables
 from hubopt.model.matrix import MatrixModel, ModelAssembler
 
 log = logging.getLogger(__name__)
@@ -40,13 +40,20 @@ CONSTRAINT_FAMILIES = (
     network.define_pickup,
     footprint.define_region_count,
 )
+STRENGTHENING_FAMILIES = (strong.define_flow_bounds, strong.define_cover)
 
 
-def build_model(problem: ProblemData) -> MatrixModel:
-    """Assemble every variable and constraint family into one matrix model."""
+def build_model(problem: ProblemData, strengthen: bool = True) -> MatrixModel:
+    """Assemble every variable and constraint family into one matrix model.
+
+    ``strengthen`` adds the valid inequalities of :mod:`hubopt.model.strong` (finite flow
+    bounds, cover rows); they are implied by the other families, so the plans are the
+    same. Models that relax those families (the elastic model) are built without.
+    """
     start = time.perf_counter()
     m = ModelAssembler()
-    for define in (*VARIABLE_FAMILIES, *CONSTRAINT_FAMILIES):
+    extra = STRENGTHENING_FAMILIES if strengthen else ()
+    for define in (*VARIABLE_FAMILIES, *CONSTRAINT_FAMILIES, *extra):
         define(m, problem)
     model = m.build()
     log.info("built model %s in %.2f s", model.stats(), time.perf_counter() - start)

@@ -91,6 +91,11 @@ class ModelAssembler:
         """Objective coefficients of block ``name``."""
         return self._c[list(self.var_blocks).index(name)]
 
+    def tighten_upper(self, name: str, ub: np.ndarray) -> None:
+        """Lower the upper bounds of block ``name`` to ``ub`` where that is smaller."""
+        index = list(self.var_blocks).index(name)
+        self._ub[index] = np.minimum(self._ub[index], np.asarray(ub, dtype=float))
+
     def column(self, name: str, local: np.ndarray | int) -> np.ndarray:
         """Global column index of position(s) ``local`` in block ``name``."""
         return self.var_blocks[name].start + np.asarray(local)

@@ -255,6 +255,39 @@ class Backend(StrEnum):
     HEURISTIC = "heuristic"
 
 
+class RootCutSettings(Block):
+    """The root cut loop run before the MIP (docs/solvers.md, "Root cut loop").
+
+    The LP relaxation is solved with HiGHS; the per-(hub, stream) and per-(pickup point,
+    stream) linking rows it violates are added and the LP is re-solved warm, until the
+    bound stops moving. The rows that were ever tight go into the MIP. They are valid
+    inequalities: the plans and the optimum do not change, only the bound gets stronger.
+    """
+
+    mode: Literal["auto", "on", "off"] = Field(
+        default="auto",
+        description="auto: on for the highs and auto backends; on: also before scip/cbc "
+        "(needs highspy); off: never.",
+    )
+    max_rounds: int = Field(default=30, ge=1, description="Most LP re-solves with added rows.")
+    min_improvement: float = Field(
+        default=1e-4,
+        ge=0,
+        description="Stop when a round raises the LP bound by less than this share of it.",
+    )
+    time_share: float = Field(
+        default=0.35,
+        gt=0,
+        le=1,
+        description="Most share of solver.time_limit_s the loop may take; the MIP gets the rest.",
+    )
+    max_rows_per_round: int = Field(
+        default=20_000,
+        ge=1,
+        description="Most violated rows added per round (most violated first).",
+    )
+
+
 class SolverSettings(Block):
     """Solver settings."""
 
@@ -284,6 +317,9 @@ class SolverSettings(Block):
     options: dict[str, str | int | float | bool] = Field(
         default_factory=dict,
         description="Backend-specific options passed as they are (HiGHS option names for highs).",
+    )
+    root_cuts: RootCutSettings = Field(
+        default_factory=RootCutSettings, description="The root cut loop before the MIP."
     )
 
 

@@ -185,12 +185,9 @@ class HighsSession:
         self.h.cbMipUserSolution.subscribe(user_solution)
 
     def set_time_limit(self, seconds: float) -> None:
-        """Time limit of the next :meth:`run`.
-
-        HiGHS compares ``time_limit`` with the run time of the Highs object summed over
-        all its runs, so the limit is set to that sum plus ``seconds``.
-        """
-        self.h.setOptionValue("time_limit", float(self.h.getRunTime() + max(seconds, 0.0)))
+        """Time limit of the next :meth:`run` (HiGHS's run clock adds up over the runs of
+        one ``Highs`` object, so the option is that clock plus ``seconds``)."""
+        self.h.setOptionValue("time_limit", self.h.getRunTime() + float(max(seconds, 0.0)))
 
     def add_rows(self, rows: sp.csr_matrix, lo: np.ndarray, hi: np.ndarray) -> None:
         """Append rows ``lo <= rows @ x <= hi`` (columns as in the loaded model)."""

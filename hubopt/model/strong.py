@@ -1,0 +1,227 @@
+"""Valid inequalities that strengthen the LP relaxation without changing the MILP's plans.
+
+Three parts, all implied by the families of :mod:`hubopt.model.flow` and
+:mod:`hubopt.model.network` (so they never cut off a feasible plan):
+
+- :func:`define_flow_bounds`: finite upper bounds on every flow column, so HiGHS's
+  probing can derive implied bounds and implied-bound cuts;
+- :func:`define_cover`: one cover row per period, total open capacity >= the volume that
+  must go through the hubs in that period;
+- :func:`strong_rows`: the per-(hub, stream) and per-(pickup point, stream) linking rows
+  ``sum_m ship[h,k,m] <= u_hk * open[h,t_k]`` as a sparse matrix. They are candidates for
+  the root cut loop (:mod:`hubopt.solvers.rootcuts`), which adds only the ones the LP
+  violates; the model itself keeps the compact linking rows chosen by
+  :func:`hubopt.model.network.linking_groups`.
+
+The elastic model of :mod:`hubopt.diagnose.elastic` relaxes capacities and demand with
+slack columns, so it is built without these (``build_model(..., strengthen=False)``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import scipy.sparse as sp
+
+from hubopt.data.problem import ProblemData
+from hubopt.model.index import inflow_keys, layout_of
+from hubopt.model.matrix import MatrixModel, ModelAssembler
+from hubopt.model.network import inflow_bound, pickup_point_periods, stock_bound
+from hubopt.model.variables import unmet_streams
+
+
+def _per_unit(volume: np.ndarray, limit: np.ndarray) -> np.ndarray:
+    """``limit / volume`` (units from m3), inf where the volume is zero or the limit is inf."""
+    out = np.full(len(volume), np.inf)
+    ok = (volume > 0) & np.isfinite(limit)
+    out[ok] = limit[ok] / volume[ok]
+    return out
+
+
+def hub_period_capacity(problem: ProblemData) -> np.ndarray:
+    """(hubs x periods) most m3 a hub can put through in a period: base + peak capacity
+    (inf for an unlimited hub)."""
+    return problem.throughput_ht + problem.peak_ht
+
+
+def arc_unit_cap(problem: ProblemData) -> np.ndarray:
+    """Per outbound arc: the most units its hub can put through in the stream's period,
+    counting the returns that come back through it (family 4a: volume x (1 + return rate))."""
+    arcs, streams = problem.out_arcs, problem.streams
+    k = arcs["stream_idx"].to_numpy()
+    hub = arcs["hub_idx"].to_numpy()
+    period = streams["period"].to_numpy()[k]
+    vol = problem.products["unit_volume"].to_numpy(float)[streams["product_idx"].to_numpy()[k]]
+    per_unit = vol * (1.0 + arcs["return_rate"].to_numpy(float))
+    return _per_unit(per_unit, hub_period_capacity(problem)[hub, period - 1])
+
+
+def define_flow_bounds(m: ModelAssembler, problem: ProblemData) -> None:
+    """Finite upper bounds on the flow columns, each implied by a row of the model.
+
+    - ``ship[a] <= min(d_k, (capacity_ht + peak_ht) / (volume_p (1 + return_rate_a)))``
+      (demand row and throughput row of its hub and period);
+    - ``inflow <= min(supply capacity, M_h / volume_p)`` (supply row and the inflow
+      linking row, M_h from :func:`hubopt.model.network.inflow_bound`);
+    - ``stock[h,p,t] <= S_h / volume_p`` (storage row, S_h from
+      :func:`hubopt.model.network.stock_bound`).
+    """
+    m.tighten_upper("ship", arc_unit_cap(problem))
+    vol = problem.products["unit_volume"].to_numpy(float)
+    ih, ip, _ = inflow_keys(problem)
+    limit = _per_unit(vol[ip], inflow_bound(problem)[ih])
+    if not problem.free_replenishment and len(problem.supply):
+        supply = problem.supply["capacity"].to_numpy(float)
+        limit = np.minimum(limit, supply[problem.in_arcs["supply_idx"].to_numpy(int)])
+    m.tighten_upper("inflow", limit)
+    h, p, _ = layout_of(problem).grid()
+    m.tighten_upper("stock", _per_unit(vol[p], stock_bound(problem)[h]))
+
+
+def stream_through_volume(problem: ProblemData) -> np.ndarray:
+    """Per stream: the fewest m3 of hub throughput one unit served takes
+    (volume x (1 + the smallest return rate of its arcs)); 0 for a stream without arcs."""
+    arcs, streams = problem.out_arcs, problem.streams
+    k = arcs["stream_idx"].to_numpy()
+    lowest = np.full(len(streams), np.inf)
+    np.minimum.at(lowest, k, arcs["return_rate"].to_numpy(float))
+    vol = problem.products["unit_volume"].to_numpy(float)[streams["product_idx"].to_numpy()]
+    return np.where(np.isfinite(lowest), vol * (1.0 + lowest), 0.0)
+
+
+def define_cover(m: ModelAssembler, problem: ProblemData) -> None:
+    """Cover rows, per period t whose reachable hubs all have a finite capacity:
+
+        sum_h (capacity_ht + peak_ht) open[h,t] + sum_k w_k unmet[k] >= sum_k w_k d_k
+
+    over the hubs with an arc to a stream of t and the streams of t with arcs;
+    w_k = volume x (1 + smallest return rate of its arcs), 0 for a footprint campaign's
+    incremental streams (they exist only where included). The sum of the throughput rows
+    (family 4a) and the demand rows (family 1): every unit served goes through an open
+    hub, and lost sales (``unmet``, only for products with a lost-sale penalty) are the
+    only way around it. The LP already implies it; branch and bound uses it for knapsack
+    cover cuts and to prune hub sets that cannot carry the demand. Capacities are per hub
+    (m3, all products together), so there is one row per period, not per product.
+
+    Not added with pooled safety stock (:mod:`hubopt.pooling`): its outer-approximation
+    loop re-solves the MIP and keeps the plan HiGHS returns; measured on a two-hub case
+    (tests/test_model_capacity.py, pooled requirement), the extra row sent HiGHS down
+    split-stream plans on which the loop did not converge in 50 rounds.
+    """
+    arcs, streams = problem.out_arcs, problem.streams
+    safety = problem.policy.safety_stock
+    if not len(arcs) or (safety.pooling and safety.z > 0):
+        return
+    layout = layout_of(problem)
+    k = arcs["stream_idx"].to_numpy()
+    hub = arcs["hub_idx"].to_numpy().astype(np.int64)
+    period = streams["period"].to_numpy().astype(np.int64)
+    cap = hub_period_capacity(problem)
+    reach = np.unique(layout.hub_period(hub, period[k]))
+    rh, rt = reach // problem.periods, reach % problem.periods + 1
+    finite = np.ones(problem.periods, dtype=bool)
+    finite[rt[~np.isfinite(cap[rh, rt - 1])] - 1] = False
+    weight = stream_through_volume(problem)
+    if "footprint_idx" in streams:
+        # a footprint campaign's incremental units exist only where the region is included:
+        # leave them out (the row still follows from the throughput and demand rows)
+        weight = np.where(streams["footprint_idx"].to_numpy() >= 0, 0.0, weight)
+    need = np.bincount(
+        period - 1, weights=weight * streams["quantity"].to_numpy(float), minlength=problem.periods
+    )
+    rows = np.flatnonzero(finite & (need > 0))
+    if not len(rows):
+        return
+    row_of = -np.ones(problem.periods, dtype=np.int64)
+    row_of[rows] = np.arange(len(rows))
+    use = row_of[rt - 1] >= 0
+    lost = unmet_streams(problem)
+    lost_row = row_of[period[lost] - 1]
+    lost_use = (lost_row >= 0) & (weight[lost] > 0)
+    m.add_rows(
+        "cover",
+        len(rows),
+        np.concatenate([row_of[rt[use] - 1], lost_row[lost_use]]),
+        np.concatenate(
+            [
+                m.column("open", reach[use]),
+                m.column("unmet", np.flatnonzero(lost_use)),
+            ]
+        ),
+        np.concatenate([cap[rh[use], rt[use] - 1], weight[lost[lost_use]]]),
+        need[rows],
+        np.inf,
+    )
+
+
+@dataclass(frozen=True)
+class StrongRows:
+    """Candidate rows ``lo <= A x <= hi`` for the root cut loop, one per (hub, stream) and
+    (pickup point, stream) pair; ``kind`` names the family of each row."""
+
+    A: sp.csr_matrix
+    lo: np.ndarray
+    hi: np.ndarray
+    kind: np.ndarray
+
+    @property
+    def n_rows(self) -> int:
+        """Number of candidate rows."""
+        return int(self.A.shape[0])
+
+
+def strong_rows(problem: ProblemData, model: MatrixModel) -> StrongRows:
+    """The strong linking rows of ``model`` (columns as in ``model``).
+
+    Per (hub h, stream k) with arcs: ``sum_m ship[h,k,m] - u_hk open[h,t_k] <= 0`` with
+    ``u_hk = min(d_k, (capacity_ht + peak_ht) / (volume_p (1 + r)))``, r the smallest
+    return rate of the pair's arcs: the demand row caps the flow at d_k and the throughput
+    row at the hub's capacity, and both vanish with the hub closed.
+
+    Per (pickup point q, stream k): ``sum ship via q - min(d_k, capacity_q) pickup_open[q,t_k]
+    <= 0`` (family 13 per stream instead of per period).
+    """
+    arcs, streams = problem.out_arcs, problem.streams
+    layout = layout_of(problem)
+    n_streams = max(len(streams), 1)
+    k = arcs["stream_idx"].to_numpy().astype(np.int64)
+    hub = arcs["hub_idx"].to_numpy().astype(np.int64)
+    quantity = streams["quantity"].to_numpy(float)
+    period = streams["period"].to_numpy().astype(np.int64)
+    keys, pair = np.unique(hub * n_streams + k, return_inverse=True)
+    pair = pair.ravel()
+    ph, pk = keys // n_streams, keys % n_streams
+    cap = np.full(len(keys), np.inf)
+    np.minimum.at(cap, pair, arc_unit_cap(problem))
+    u = np.minimum(quantity[pk], cap)
+    n = len(keys)
+    rows = [pair, np.arange(n)]
+    cols = [
+        model.var_blocks["ship"].start + np.arange(len(arcs)),
+        model.var_blocks["open"].start + layout.hub_period(ph, period[pk]),
+    ]
+    vals = [np.ones(len(arcs)), -u]
+    kinds = [np.full(n, "hub_stream")]
+    if "pickup_open" in model.var_blocks:
+        arc, key, _ = pickup_point_periods(problem)
+        q = key // problem.periods
+        qkeys, qpair = np.unique(q * n_streams + k[arc], return_inverse=True)
+        qpair = qpair.ravel()
+        qq, qk = qkeys // n_streams, qkeys % n_streams
+        size = np.minimum(quantity[qk], problem.pickups["capacity"].to_numpy(float)[qq])
+        nq = len(qkeys)
+        rows += [n + qpair, n + np.arange(nq)]
+        cols += [
+            model.var_blocks["ship"].start + arc,
+            model.var_blocks["pickup_open"].start + qq * problem.periods + period[qk] - 1,
+        ]
+        vals += [np.ones(len(arc)), -size]
+        kinds.append(np.full(nq, "pickup_stream"))
+        n += nq
+    A = sp.csr_matrix(
+        (np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))),
+        shape=(n, model.n_vars),
+    )
+    A.sum_duplicates()
+    return StrongRows(A, np.full(n, -np.inf), np.zeros(n), np.concatenate(kinds))

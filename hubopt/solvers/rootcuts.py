@@ -1,0 +1,246 @@
+"""The root cut loop: strengthen the LP relaxation in highspy before the MIP starts.
+
+HiGHS calls no user-cut or lazy-constraint callback during branch and bound, so strong
+rows that are too many to put in the model (the per-(hub, stream) linking rows of a large
+network) are added before it: solve the LP relaxation with the compact rows, add the
+candidate rows it violates (most violated first, at most ``max_rows_per_round``) with
+``addRows``, re-solve warm from the last basis, and repeat until no candidate is violated,
+the bound rises by less than ``min_improvement`` of itself in a round, ``max_rounds`` is
+reached or the loop's share of the time limit would not hold another re-solve (estimated
+as the longest LP solve so far). The rows that were tight in some
+solved round are appended to the model for the MIP; the others (and the rows of a round
+whose LP ran out of time) are dropped.
+
+Every candidate is a valid inequality (:func:`hubopt.model.strong.strong_rows`), so the
+MIP's plans and optimum do not change and the LP bound after the loop is a valid lower
+bound on the optimum.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import math
+import os
+import time
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from hubopt.data.problem import ProblemData
+from hubopt.model.matrix import MatrixModel
+from hubopt.model.strong import StrongRows, strong_rows
+from hubopt.scenario.schema import RootCutSettings, SolverSettings
+from hubopt.solvers.base import SolverOutput, in_fresh_thread
+from hubopt.solvers.highs import HighsBackend, pass_matrix
+
+log = logging.getLogger(__name__)
+
+ROW_BLOCK = "strong_linking_cuts"
+VIOLATION_TOL = 1e-6  # relative to the row's largest coefficient
+TIGHT_TOL = 1e-6
+
+
+@dataclass(frozen=True)
+class RootCutReport:
+    """What the root cut loop did (for the manifest, the CLI and the solver log)."""
+
+    candidates: int
+    rounds: int  # LP re-solves after adding rows
+    rows_added: int
+    rows_kept: int  # ever tight, appended to the MIP
+    lp_bound_before: float  # LP relaxation with the compact linking rows (nan if unsolved)
+    lp_bound_after: float  # LP relaxation with the rows added (nan if unsolved)
+    seconds: float
+    stop: str  # why the loop ended
+
+    @property
+    def improvement(self) -> float:
+        """(after - before) / |before|: the relative rise of the LP bound (nan if unknown)."""
+        if not (math.isfinite(self.lp_bound_before) and math.isfinite(self.lp_bound_after)):
+            return math.nan
+        return (self.lp_bound_after - self.lp_bound_before) / max(abs(self.lp_bound_before), 1e-9)
+
+    def as_dict(self) -> dict[str, Any]:
+        """For manifests and JSON (unknown numbers are None)."""
+        out: dict[str, Any] = dataclasses.asdict(self)
+        out["improvement"] = self.improvement
+        for key, value in out.items():
+            if isinstance(value, float):
+                out[key] = value if math.isfinite(value) else None
+        out["seconds"] = round(self.seconds, 3)
+        return out
+
+    def text(self) -> str:
+        """One line for logs."""
+        return (
+            f"root cut loop: LP bound {self.lp_bound_before:,.6g} -> {self.lp_bound_after:,.6g} "
+            f"({self.improvement:+.3%}) in {self.rounds} round(s), {self.rows_added} of "
+            f"{self.candidates} candidate rows added, {self.rows_kept} kept for the MIP, "
+            f"{self.seconds:.1f} s; stopped: {self.stop}"
+        )
+
+
+def wanted(settings: SolverSettings, backend: str) -> bool:
+    """Whether the loop runs for ``backend`` (the resolved backend's name)."""
+    mode = settings.root_cuts.mode
+    return mode == "on" or (mode == "auto" and backend == "highs")
+
+
+def strengthen(
+    problem: ProblemData, model: MatrixModel, settings: SolverSettings, backend: str
+) -> tuple[MatrixModel, SolverSettings, RootCutReport | None]:
+    """Run the root cut loop when ``solver.root_cuts`` asks for it for ``backend`` and the
+    model has integer columns; return the model for the MIP, the settings with the
+    loop's seconds taken off the time limit, and the loop's report (None if it did not run).
+    """
+    if not model.integer.any() or not wanted(settings, backend):
+        return model, settings, None
+    if not HighsBackend().available():
+        log.warning("solver.root_cuts.mode is on but highspy is not installed: no root cuts")
+        return model, settings, None
+    model, loop = root_cut_loop(model, strong_rows(problem, model), settings)
+    left = max(settings.time_limit_s - loop.seconds, 1.0)
+    return model, settings.model_copy(update={"time_limit_s": left}), loop
+
+
+def with_loop(output: SolverOutput, loop: RootCutReport | None) -> SolverOutput:
+    """``output`` with the loop's seconds in its solve time, the loop's line at the top of
+    its log, and the LP bound after the loop as its bound when that is higher (it is a valid lower bound on the optimum; the
+    MIP may stop before its own root bound passes it)."""
+    if loop is None:
+        return output
+    bound = output.bound
+    after = loop.lp_bound_after
+    if output.status.has_solution and math.isfinite(after) and not after <= bound:
+        bound = min(after, output.objective)
+    return dataclasses.replace(
+        output,
+        bound=bound,
+        solve_seconds=output.solve_seconds + loop.seconds,
+        log=f"{loop.text()}\n{output.log}",
+    )
+
+
+def append_rows(model: MatrixModel, rows: StrongRows, keep: np.ndarray) -> MatrixModel:
+    """``model`` with the candidate rows ``keep`` appended as the block :data:`ROW_BLOCK`."""
+    import scipy.sparse as sp
+
+    if not len(keep):
+        return model
+    start = model.n_rows
+    return dataclasses.replace(
+        model,
+        A=sp.vstack([model.A, rows.A[keep]], format="csr"),
+        row_lo=np.concatenate([model.row_lo, rows.lo[keep]]),
+        row_hi=np.concatenate([model.row_hi, rows.hi[keep]]),
+        row_blocks={**model.row_blocks, ROW_BLOCK: slice(start, start + len(keep))},
+    )
+
+
+def root_cut_loop(
+    model: MatrixModel, rows: StrongRows, settings: SolverSettings
+) -> tuple[MatrixModel, RootCutReport]:
+    """Run the loop of this module; return the model with the kept rows and the report."""
+    import highspy
+
+    config: RootCutSettings = settings.root_cuts
+    start = time.perf_counter()
+    budget = config.time_share * settings.time_limit_s
+    h = highspy.Highs()
+    h.setOptionValue("output_flag", False)
+    h.setOptionValue("threads", int(settings.threads or (os.cpu_count() or 1)))
+    h.setOptionValue("random_seed", int(settings.seed))
+    relaxed = dataclasses.replace(model, integer=np.zeros(model.n_vars, dtype=bool))
+    pass_matrix(h, relaxed)
+    optimal = highspy.HighsModelStatus.kOptimal
+
+    longest = [0.0]  # the longest LP solve so far (s): the estimate of the next one
+
+    def solve() -> float:
+        """Solve the LP within the time left; its objective, or nan if not optimal.
+
+        HiGHS checks ``time_limit`` against its run clock, which adds up over the runs of
+        one ``Highs`` object: the limit is that clock plus the time left.
+        """
+        began = time.perf_counter()
+        left = max(budget - (began - start), 0.01)
+        h.setOptionValue("time_limit", h.getRunTime() + left)
+        in_fresh_thread(h.run)
+        longest[0] = max(longest[0], time.perf_counter() - began)
+        if h.getModelStatus() != optimal:
+            return math.nan
+        return float(h.getInfo().objective_function_value)
+
+    def report(rounds: int, added: np.ndarray, kept: np.ndarray, after: float, stop: str) -> Any:
+        return RootCutReport(
+            candidates=rows.n_rows,
+            rounds=rounds,
+            rows_added=int(added.sum()),
+            rows_kept=len(kept),
+            lp_bound_before=before,
+            lp_bound_after=after,
+            seconds=time.perf_counter() - start,
+            stop=stop,
+        )
+
+    added = np.zeros(rows.n_rows, dtype=bool)
+    tight = np.zeros(rows.n_rows, dtype=bool)
+    scale = np.maximum(abs(rows.A).max(axis=1).toarray().ravel(), 1.0) if rows.n_rows else None
+    before = solve()
+    if math.isnan(before):
+        status = h.modelStatusToString(h.getModelStatus())
+        return model, report(0, added, np.zeros(0, dtype=np.int64), math.nan, f"LP: {status}")
+    bound, rounds, last = before, 0, np.zeros(0, dtype=np.int64)
+    stop = "no violated row"
+    while rows.n_rows:
+        x = np.asarray(h.getSolution().col_value, dtype=float)
+        activity = rows.A @ x
+        assert scale is not None
+        tight |= added & ((rows.hi - activity) <= TIGHT_TOL * scale)
+        violation = (activity - rows.hi) / scale
+        violated = np.flatnonzero(~added & (violation > VIOLATION_TOL))
+        if not len(violated):
+            stop = "no violated row"
+            break
+        if rounds >= config.max_rounds:
+            stop = "round limit"
+            break
+        if time.perf_counter() - start + longest[0] > budget:
+            # a re-solve cut short by the time share would be wasted: do not start it
+            stop = "time share too short for another round"
+            break
+        last = violated[np.argsort(-violation[violated], kind="stable")][
+            : config.max_rows_per_round
+        ]
+        added[last] = True
+        block = rows.A[last]
+        h.addRows(
+            len(last),
+            rows.lo[last].astype(np.float64),
+            rows.hi[last].astype(np.float64),
+            block.nnz,
+            block.indptr[:-1].astype(np.int32),
+            block.indices.astype(np.int32),
+            block.data.astype(np.float64),
+        )
+        rounds += 1
+        value = solve()
+        if math.isnan(value):
+            # out of time mid-solve: the last rows' effect is unknown. Keeping them made the
+            # Korea MIP's root LP slower without a better bound (docs/solvers.md): drop them.
+            stop = "time share spent during an LP"
+            break
+        log.info("root cut round %d: %d rows added, LP bound %.8g", rounds, len(last), value)
+        rise = (value - bound) / max(abs(bound), 1e-9)
+        bound = max(bound, value)
+        if rise < config.min_improvement:
+            x = np.asarray(h.getSolution().col_value, dtype=float)
+            tight |= added & ((rows.hi - rows.A @ x) <= TIGHT_TOL * scale)
+            stop = "bound stalled"
+            break
+    kept = np.flatnonzero(tight)
+    loop = report(rounds, added, kept, bound, stop)
+    log.info(loop.text())
+    return append_rows(model, rows, kept), loop

@@ -1,0 +1,227 @@
+"""Valid inequalities of hubopt.model.strong: finite flow bounds, cover rows, strong rows.
+
+Each is implied by the other families, so on any scenario the optimum with them equals
+the optimum without them, and the optimal plan satisfies every candidate strong row.
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from helpers import scenarios, write_scenario
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from hubopt.api import solve
+from hubopt.data.problem import ProblemData, build_problem
+from hubopt.model.build import build_model
+from hubopt.model.matrix import MatrixModel
+from hubopt.model.strong import strong_rows
+from hubopt.scenario.scenario import load_scenario
+from hubopt.scenario.schema import SolverSettings
+from hubopt.solvers import SolverOutput, SolveStatus, get_backend
+
+EXACT = SolverSettings(mip_gap=0.0, time_limit_s=60, threads=1, warm_start=False)
+
+
+def hub(hub_id: str, fixed_cost: float = 0.0, **columns: Any) -> dict[str, Any]:
+    """A hub row near Seoul."""
+    return {"hub_id": hub_id, "lat": 37.5, "lon": 127.0, "fixed_cost": fixed_cost, **columns}
+
+
+def region(region_id: str) -> dict[str, Any]:
+    """A region row near Seoul."""
+    return {"region_id": region_id, "lat": 37.6, "lon": 127.1}
+
+
+def problem_of(path: Path) -> ProblemData:
+    """The ProblemData of the scenario at ``path``."""
+    return build_problem(load_scenario(path))
+
+
+def solve_exact(model: MatrixModel) -> SolverOutput:
+    """HiGHS on ``model`` to optimality, no root cuts, no warm start."""
+    return get_backend("highs").solve(model, EXACT)
+
+
+def three_hubs(tmp_path: Path, penalty: float | None = None) -> Path:
+    """Hubs of 30, 50 and 70 m3 (unit volume 2, returns 10 %); 3 regions x 10 units each."""
+    product: dict[str, Any] = {"product_id": "P", "unit_volume": 2.0}
+    if penalty is not None:
+        product["lost_sale_penalty"] = penalty
+    return write_scenario(
+        tmp_path,
+        {
+            "hubs": [
+                hub("HA", 10, throughput_capacity=30),
+                hub("HB", 20, throughput_capacity=50),
+                hub("HC", 30, throughput_capacity=70),
+            ],
+            "regions": [region("R1"), region("R2"), region("R3")],
+            "products": [product],
+            "demand": [
+                {"region_id": r, "product_id": "P", "period": 1, "quantity": 10}
+                for r in ("R1", "R2", "R3")
+            ],
+            "channels": [{"channel_id": "parcel", "return_rate": 0.1, "return_cost": 0.0}],
+        },
+    )
+
+
+def test_cover_row_of_must_serve_demand(tmp_path: Path) -> None:
+    """30 units x 2 m3 x 1.1 (returns) = 66 m3 must pass: 30 open_A + 50 open_B + 70 open_C >= 66."""
+    problem = problem_of(three_hubs(tmp_path))
+    model = build_model(problem)
+    row = model.row_blocks["cover"]
+    assert row.stop - row.start == 1
+    coefficients = model.A[row.start].toarray().ravel()
+    opens = model.var_blocks["open"]
+    assert np.allclose(coefficients[opens], [30, 50, 70])
+    assert np.count_nonzero(coefficients) == 3
+    assert math.isclose(model.row_lo[row.start], 66.0) and model.row_hi[row.start] == np.inf
+
+
+def test_cover_row_counts_lost_sales(tmp_path: Path) -> None:
+    """With a lost-sale penalty each unmet unit takes 2.2 m3 off the 66 m3 the hubs must carry."""
+    problem = problem_of(three_hubs(tmp_path, penalty=100.0))
+    model = build_model(problem)
+    row = model.row_blocks["cover"]
+    coefficients = model.A[row.start].toarray().ravel()
+    assert np.allclose(coefficients[model.var_blocks["unmet"]], 2.2)
+    assert math.isclose(model.row_lo[row.start], 66.0)
+
+
+def test_no_cover_row_with_an_unlimited_hub(tmp_path: Path) -> None:
+    """A hub without a capacity can carry any demand: no cover row."""
+    path = write_scenario(
+        tmp_path,
+        {
+            "hubs": [hub("HA", 10, throughput_capacity=30), hub("HB", 20)],
+            "regions": [region("R1")],
+            "products": [{"product_id": "P"}],
+            "demand": [{"region_id": "R1", "product_id": "P", "period": 1, "quantity": 50}],
+        },
+    )
+    assert "cover" not in build_model(problem_of(path)).row_blocks
+
+
+def test_flow_bounds_are_finite_and_tight(tmp_path: Path) -> None:
+    """ship <= min(10 units, capacity / 2.2 m3): 10 on every arc; stock and inflow finite."""
+    problem = problem_of(three_hubs(tmp_path))
+    strong = build_model(problem)
+    plain = build_model(problem, strengthen=False)
+    for name in ("ship", "inflow", "stock"):
+        assert np.isfinite(strong.ub[strong.var_blocks[name]]).all(), name
+    assert np.allclose(strong.ub[strong.var_blocks["ship"]], 10.0)
+    assert np.all(strong.ub <= plain.ub)
+
+
+def test_flow_bound_below_the_stream_by_capacity(tmp_path: Path) -> None:
+    """A 30 m3 hub, unit volume 2, returns 10 %: at most 30 / 2.2 = 13.6 of a 50-unit stream."""
+    path = write_scenario(
+        tmp_path,
+        {
+            "hubs": [hub("HA", 10, throughput_capacity=30), hub("HB", 20)],
+            "regions": [region("R1")],
+            "products": [{"product_id": "P", "unit_volume": 2.0}],
+            "demand": [{"region_id": "R1", "product_id": "P", "period": 1, "quantity": 50}],
+            "channels": [{"channel_id": "parcel", "return_rate": 0.1, "return_cost": 0.0}],
+        },
+    )
+    problem = problem_of(path)
+    model = build_model(problem)
+    ub = model.ub[model.var_blocks["ship"]]
+    hubs = problem.out_arcs["hub_idx"].to_numpy()
+    assert np.allclose(ub[hubs == 0], 30 / 2.2)
+    assert np.allclose(ub[hubs == 1], 50.0)
+    rows = strong_rows(problem, model)
+    opens = model.var_blocks["open"].start
+    assert math.isclose(-rows.A[0, opens], 30 / 2.2)  # u_hk of (HA, R1) in its strong row
+
+
+def test_strong_rows_per_pickup_point(tmp_path: Path) -> None:
+    """Pickup candidates: one row per (point, stream) with min(d_k, point capacity)."""
+    path = write_scenario(
+        tmp_path,
+        {
+            "hubs": [hub("HA", 10)],
+            "regions": [region("R1"), region("R2")],
+            "products": [{"product_id": "P"}],
+            "demand": [
+                {"region_id": r, "product_id": "P", "period": 1, "quantity": q, "channel": "pickup"}
+                for r, q in (("R1", 8), ("R2", 30))
+            ],
+            "channels": [{"channel_id": "pickup", "kind": "pickup"}],
+            "pickup_points": [
+                {
+                    "pickup_id": "Q1",
+                    "lat": 37.61,
+                    "lon": 127.1,
+                    "capacity": 20,
+                    "fixed_cost": 1,
+                    "max_distance_km": 5,
+                }
+            ],
+        },
+    )
+    problem = problem_of(path)
+    model = build_model(problem)
+    rows = strong_rows(problem, model)
+    pickup = np.flatnonzero(rows.kind == "pickup_stream")
+    assert len(pickup) == 2
+    column = model.var_blocks["pickup_open"].start
+    assert sorted(-rows.A[pickup, column].toarray().ravel()) == [8.0, 20.0]
+
+
+@settings(max_examples=15, deadline=None, suppress_health_check=list(HealthCheck))
+@given(case=scenarios(), must_serve=st.booleans())
+def test_strengthening_keeps_every_optimum(case: Any, must_serve: bool) -> None:
+    """Random small scenarios (must-serve demand or lost sales): flow bounds and cover rows
+    leave the status and the optimum unchanged, and the optimal plan meets every strong row."""
+    tables, blocks = copy.deepcopy(case)
+    if must_serve:
+        for product in tables["products"]:
+            del product["lost_sale_penalty"]
+    with tempfile.TemporaryDirectory() as folder:
+        problem = problem_of(write_scenario(Path(folder), tables, **blocks))
+    plain = solve_exact(build_model(problem, strengthen=False))
+    model = build_model(problem)
+    strong = solve_exact(model)
+    assert plain.status == strong.status
+    if plain.status != SolveStatus.OPTIMAL:
+        assert plain.status == SolveStatus.INFEASIBLE
+        return
+    assert math.isclose(plain.objective, strong.objective, rel_tol=1e-6, abs_tol=1e-6)
+    assert plain.x is not None
+    rows = strong_rows(problem, model)
+    scale = np.maximum(abs(rows.A).max(axis=1).toarray().ravel(), 1.0)
+    assert np.all(rows.A @ plain.x <= rows.hi + 1e-6 * scale)
+
+
+def test_cover_row_leaves_out_footprint_units(tmp_path: Path) -> None:
+    """R wants 10 units (1 m3 each) and a footprint campaign could double them; the only hub
+    carries 10 m3. The cover row asks for the 10 m3 of base demand only, so excluding R from
+    the campaign stays feasible: the plan serves the 10 base units and leaves R out (had
+    the row counted the 10 optional units, the model would be infeasible)."""
+    path = write_scenario(
+        tmp_path,
+        {
+            "hubs": [hub("H", throughput_capacity=10)],
+            "regions": [region("R")],
+            "products": [{"product_id": "P", "unit_volume": 1, "unit_margin": 5}],
+            "demand": [{"region_id": "R", "product_id": "P", "period": 1, "quantity": 10}],
+        },
+        campaigns=[{"id": "sale", "uplift": 2.0, "footprint": "optimize"}],
+    )
+    problem = problem_of(path)
+    model = build_model(problem)
+    row = model.row_blocks["cover"]
+    assert math.isclose(model.row_lo[row.start], 10.0)
+    result = solve(path, backend="highs")
+    assert result.status == SolveStatus.OPTIMAL and result.solution is not None
+    assert result.solution.footprint["included"].tolist() == [0]

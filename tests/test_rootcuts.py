@@ -1,0 +1,141 @@
+"""The root cut loop (hubopt.solvers.rootcuts): it raises the LP bound and never cuts off an
+optimum. The scenarios use ``policy.linking: hub`` (one aggregated linking row per hub and
+period) so that the per-stream rows are missing from the model and the loop has work to do.
+"""
+
+from __future__ import annotations
+
+import copy
+import dataclasses
+import math
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import pytest
+from helpers import FIXTURES, assert_objective, lanes, scenarios, solve_verified, write_scenario
+from hypothesis import HealthCheck, given, settings
+
+from hubopt.api import solve
+from hubopt.data.problem import build_problem
+from hubopt.model.build import build_model
+from hubopt.model.strong import strong_rows
+from hubopt.orlib import read_optima, read_orlib_cap, write_facility_scenario
+from hubopt.scenario.scenario import Scenario, load_scenario
+from hubopt.scenario.schema import SolverSettings
+from hubopt.solvers import SolveStatus, get_backend
+from hubopt.solvers.rootcuts import ROW_BLOCK, root_cut_loop
+
+CAP_OPTIMA = read_optima(FIXTURES / "orlib" / "capopt.txt")
+EXACT = SolverSettings(mip_gap=0.0, time_limit_s=60, threads=1, warm_start=False)
+ON = {"mode": "on", "time_share": 1.0}
+
+
+def aggregated(scenario: Scenario, root_cuts: dict[str, Any] | None = None) -> Scenario:
+    """``scenario`` with ``policy.linking: hub`` and the given ``solver.root_cuts``."""
+    config = scenario.config
+    policy = config.policy.model_copy(update={"linking": "hub"})
+    solver = config.solver.model_copy(
+        update={"root_cuts": config.solver.root_cuts.model_copy(update=root_cuts or ON)}
+    )
+    return dataclasses.replace(
+        scenario, config=config.model_copy(update={"policy": policy, "solver": solver})
+    )
+
+
+def crossed(tmp_path: Path) -> Path:
+    """Hubs A and B (fixed 100 each, no capacity); R1 and R2 need 10 units each; A ships
+    to R1 and B to R2 for free, the crossed lanes cost 50 per unit."""
+    return write_scenario(
+        tmp_path,
+        {
+            "hubs": [
+                {"hub_id": h, "lat": 37.5, "lon": 127.0, "fixed_cost": 100} for h in ("A", "B")
+            ],
+            "regions": [{"region_id": r, "lat": 37.6, "lon": 127.1} for r in ("R1", "R2")],
+            "products": [{"product_id": "P"}],
+            "demand": [
+                {"region_id": r, "product_id": "P", "period": 1, "quantity": 10}
+                for r in ("R1", "R2")
+            ],
+            "lanes": lanes(
+                [("A", "R1", 0), ("A", "R2", 50), ("B", "R1", 50), ("B", "R2", 0)],
+                ["from_id", "to_id", "cost_per_unit"],
+            ),
+        },
+    )
+
+
+def test_loop_closes_the_crossed_case(tmp_path: Path) -> None:
+    """Aggregated rows: ship_A1 + ship_A2 <= 20 open_A lets the LP open each hub half (100).
+    The strong rows ship_A1 <= 10 open_A and ship_B2 <= 10 open_B give 200 = the optimum
+    (opening one hub alone costs 100 + 10 x 50 = 600)."""
+    result = solve(aggregated(load_scenario(crossed(tmp_path))), backend="highs")
+    assert result.status == SolveStatus.OPTIMAL and result.verification.ok
+    assert_objective(result, 200.0)
+    loop = result.root_cuts
+    assert loop is not None
+    assert loop.lp_bound_before == pytest.approx(100.0)
+    assert loop.lp_bound_after == pytest.approx(200.0)
+    assert loop.rows_added >= 2 and loop.rows_kept >= 2
+    assert result.summary()["root_cuts"]["lp_bound_after"] == pytest.approx(200.0)
+    assert "root cut loop: LP bound" in result.solver_log
+
+
+def test_loop_off_and_not_for_other_backends(tmp_path: Path) -> None:
+    """mode off: no loop; mode auto with cbc: no loop; both still find the optimum 200."""
+    base = load_scenario(crossed(tmp_path))
+    off = solve(aggregated(base, {"mode": "off"}), backend="highs")
+    assert off.root_cuts is None and off.summary()["root_cuts"] is None
+    assert_objective(off, 200.0)
+    cbc = solve(aggregated(base, {"mode": "auto"}), backend="cbc")
+    assert cbc.root_cuts is None
+    assert_objective(cbc, 200.0)
+
+
+@pytest.mark.parametrize("name", ["cap41", "cap71", "cap101", "cap131"])
+def test_orlib_optimum_with_root_cuts(name: str, tmp_path: Path) -> None:
+    """OR-Library CFLP with aggregated linking rows and the loop on: the published optimum,
+    a verified plan, rows added, and an LP bound that rose but stays below the optimum."""
+    instance = read_orlib_cap(FIXTURES / "orlib" / f"{name}.txt")
+    path = write_facility_scenario(instance, tmp_path)
+    scenario = aggregated(load_scenario(path))
+    result = solve(scenario, backend="highs", mip_gap=0.0)
+    assert result.status == SolveStatus.OPTIMAL and result.verification.ok
+    assert_objective(result, CAP_OPTIMA[name], rel=1e-6)
+    loop = result.root_cuts
+    assert loop is not None and loop.rows_added > 0
+    assert loop.lp_bound_before < loop.lp_bound_after <= CAP_OPTIMA[name] * (1 + 1e-9)
+
+
+def test_orlib_optimum_in_the_default_strong_form(tmp_path: Path) -> None:
+    """cap71 in the default per-stream form, loop on: the optimum; no candidate violated."""
+    instance = read_orlib_cap(FIXTURES / "orlib" / "cap71.txt")
+    result = solve_verified(write_facility_scenario(instance, tmp_path), "highs")
+    assert_objective(result, CAP_OPTIMA["cap71"], rel=1e-6)
+    assert result.root_cuts is not None and result.root_cuts.rows_added == 0
+
+
+@settings(max_examples=15, deadline=None, suppress_health_check=list(HealthCheck))
+@given(case=scenarios())
+def test_bound_after_loop_never_exceeds_the_optimum(case: Any) -> None:
+    """Random small scenarios, aggregated linking: the LP bound after the loop is at most the
+    optimum of the plain model (no strengthening, no loop), and the MIP with the kept rows
+    has the same optimum."""
+    tables, blocks = copy.deepcopy(case)
+    blocks["policy"]["linking"] = "hub"
+    with tempfile.TemporaryDirectory() as folder:
+        problem = build_problem(load_scenario(write_scenario(Path(folder), tables, **blocks)))
+    backend = get_backend("highs")
+    plain = backend.solve(build_model(problem, strengthen=False), EXACT)
+    if plain.status != SolveStatus.OPTIMAL:
+        return  # the strategy's scenarios are feasible; nothing to bound otherwise
+    model = build_model(problem)
+    cut, loop = root_cut_loop(model, strong_rows(problem, model), EXACT)
+    assert loop.lp_bound_before <= loop.lp_bound_after + 1e-9 * max(1.0, abs(plain.objective))
+    tolerance = 1e-7 * max(1.0, abs(plain.objective))
+    assert loop.lp_bound_after <= plain.objective + tolerance
+    assert (ROW_BLOCK in cut.row_blocks) == (loop.rows_kept > 0)
+    strong = backend.solve(cut, EXACT)
+    assert strong.status == SolveStatus.OPTIMAL
+    assert math.isclose(strong.objective, plain.objective, rel_tol=1e-6, abs_tol=1e-6)
