@@ -190,6 +190,9 @@ def test_korea_small_pages(open_page, korea_run: tuple[Result, Path]) -> None:
     assert report.errors == []
     text = report.page.locator("body").inner_text()
     assert "winter-sale" in text and "ltd-launch" in text and "Gyeonggi-do" in text
+    # the map iframe loads lazily, as a reader scrolls to it (the campaign sections above
+    # push it below the first screens)
+    report.page.locator("iframe.map").scroll_into_view_if_needed()
     report.page.frame_locator("iframe.map").locator(".leaflet-container").wait_for()
     report.screenshot("report")
     assert report.errors == []
