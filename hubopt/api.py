@@ -8,6 +8,7 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
+from hubopt.benders import method_for, solve_benders
 from hubopt.data.problem import build_problem
 from hubopt.diagnose import diagnose_infeasibility
 from hubopt.diagnose.structural import collect_warnings, refuse_warnings
@@ -77,9 +78,15 @@ def solve(
     warm = None
     if settings.warm_start:
         warm = warm_start_vector(problem, model)
+    method, _ = method_for(problem, model, settings)
     with stdout_to_stderr():
-        # pooled safety stock: a cut-and-resolve loop (hubopt.pooling); else one solve
-        output, model, cut_loop = solve_model(problem, model, solver, settings, warm)
+        if method == "benders":
+            # single-period facility location: Benders decomposition (hubopt.benders)
+            output, _ = solve_benders(problem, model, settings, warm)
+            cut_loop = None
+        else:
+            # pooled safety stock: a cut-and-resolve loop (hubopt.pooling); else one solve
+            output, model, cut_loop = solve_model(problem, model, solver, settings, warm)
     solution = verification = None
     if output.status.has_solution and output.x is not None:
         solution = decode_solution(problem, model, output.x)
