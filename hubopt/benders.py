@@ -67,6 +67,7 @@ LAMBDA = 0.1  # separate at LAMBDA y* + (1 - LAMBDA) core
 STALL_ROUNDS = 5  # rounds without bound progress before plain Kelley
 ROOT_TOLERANCE = 1e-6  # relative bound progress that counts as progress at the root
 MAX_ROOT_ROUNDS = 400
+SAVED_PLANS = 5  # the master's last improving plans priced after each master MIP
 GAP_TOLERANCE = 1e-7  # relative gap that counts as optimal with solver.mip_gap = 0
 AUTO_MIN_PAIRS = 20_000  # `auto` decomposes from this many hub-stream pairs (measured)
 
@@ -280,6 +281,8 @@ class TransportLp:
         """Transport cost at ``y`` and the duals of the demand rows."""
         y = np.clip(y, 0.0, 1.0)
         m, n = self.m, self.n
+        # (highspy 1.16's interval form of changeColsBounds left the bounds unchanged
+        # here; the index form is slower but takes effect)
         self.lp.set_col_bounds(
             np.arange(m * n), np.zeros(m * n), (self.unit_cap * y[:, None]).ravel()
         )
@@ -385,6 +388,13 @@ class Benders:
         value, u = self.sub.solve(y)
         self.stats.subproblems += 1
         const, coef = knapsack_cut(self.fp, u)
+        at_point = const + coef @ y
+        if at_point > value + 1e-6 * max(abs(value), 1.0):
+            # weak duality says cut(y) <= transport cost(y): the LP answer is wrong
+            raise SolverError(
+                f"Benders: a cut ({at_point:.10g}) exceeds the transport cost "
+                f"({value:.10g}) at its own point (the LP subproblem misreported)."
+            )
         self.master.add_cut(const, coef)
         self.stats.cuts += 1
         return value, const, coef
@@ -468,6 +478,7 @@ class Benders:
         """Re-solve the master MIP until its bound meets the best plan; True if proven."""
         master = self.master.model
         master.set_integer(True)
+        master.set_option("mip_improving_solution_save", True)
         target = max(float(self.settings.mip_gap), GAP_TOLERANCE)
         exact = False  # solve the master to the target gap (after a repeated plan)
         while self.left() > 0:
@@ -490,6 +501,8 @@ class Benders:
                 return False
             y = np.round(answer.x[:-1])
             _, added = self.price(y)
+            for other in master.saved_solutions()[-SAVED_PLANS:]:
+                self.price(other[:-1])  # more cuts per master solve, maybe a better plan
             self.record()
             log.info(
                 "Benders master %d (gap %.2g): bound %.10g, best %.10g",

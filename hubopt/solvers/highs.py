@@ -364,6 +364,11 @@ class HighsModel:
         x = np.asarray(x, dtype=np.float64)
         self.h.setSolution(len(x), np.arange(len(x), dtype=np.int32), x)
 
+    def saved_solutions(self) -> list[np.ndarray]:
+        """The improving MIP solutions of the last run (option
+        ``mip_improving_solution_save``), oldest first."""
+        return [np.asarray(s.col_value, dtype=float) for s in self.h.getSavedMipSolutions()]
+
     def run(self) -> HighsAnswer:
         """Solve as the model stands; a fresh thread per solve (see ``in_fresh_thread``)."""
         import highspy
