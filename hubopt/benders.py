@@ -56,6 +56,7 @@ import scipy.sparse as sp
 from hubopt.data.problem import ProblemData
 from hubopt.errors import SolverError
 from hubopt.model.matrix import MatrixModel
+from hubopt.model.network import STRONG_LINKING_MAX_PAIRS
 from hubopt.scenario.schema import SolverSettings
 from hubopt.solvers.base import SolverOutput, SolveStatus
 from hubopt.solvers.highs import HighsBackend, HighsModel, highs_version
@@ -69,7 +70,10 @@ ROOT_TOLERANCE = 1e-6  # relative bound progress that counts as progress at the 
 MAX_ROOT_ROUNDS = 400
 SAVED_PLANS = 5  # the master's last improving plans priced after each master MIP
 GAP_TOLERANCE = 1e-7  # relative gap that counts as optimal with solver.mip_gap = 0
-AUTO_MIN_PAIRS = 20_000  # `auto` decomposes from this many hub-stream pairs (measured)
+# `auto` decomposes where the compact model drops its strong linking rows (above that
+# many hub-stream pairs; hubopt.model.network): below, the compact model has the strong
+# LP bound itself and solves OR-Library cap41-cap134 in under a second
+AUTO_MIN_PAIRS = STRONG_LINKING_MAX_PAIRS + 1
 
 ROW_FAMILIES = {
     "demand",
@@ -631,8 +635,8 @@ def method_for(
     """``benders`` or ``compact`` for ``solver.method``, and why Benders does not apply.
 
     ``auto`` decomposes when the model is in scope, the backend is HiGHS (or auto) and it
-    has at least ``AUTO_MIN_PAIRS`` hub-stream pairs (smaller ones solve in seconds
-    compact; docs/solvers.md has the measurements). An explicit ``benders`` on a model
+    has at least ``AUTO_MIN_PAIRS`` hub-stream pairs, where the compact model switches to
+    its weak linking rows (docs/solvers.md has the measurements). An explicit ``benders`` on a model
     out of scope is an error.
     """
     method = str(settings.method)

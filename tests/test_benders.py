@@ -175,7 +175,7 @@ def test_explicit_benders_needs_highs(tmp_path: Path) -> None:
 def test_auto_decomposes_large_facility_models_only(tmp_path: Path) -> None:
     """`auto` picks Benders from AUTO_MIN_PAIRS hub-stream pairs, compact below."""
     rng = np.random.default_rng(1)
-    n = AUTO_MIN_PAIRS // 20
+    n = -(-AUTO_MIN_PAIRS // 20)
     demand = rng.integers(1, 10, n).astype(float)
     large = FacilityInstance(
         "large",
