@@ -106,6 +106,13 @@ class FacilityProblem:
     side_hi: np.ndarray
     offset: float  # constant cost (the model's offset, closing costs of existing hubs)
 
+    def allows(self, y: np.ndarray) -> bool:
+        """Whether the 0/1 plan ``y`` meets the hubs' bounds and the side rows."""
+        if (y < self.y_lo - 1e-9).any() or (y > self.y_hi + 1e-9).any():
+            return False
+        side = self.side_rows @ y
+        return bool(((side >= self.side_lo - 1e-6) & (side <= self.side_hi + 1e-6)).all())
+
     @property
     def volume(self) -> float:
         """All demand in m3."""
@@ -175,7 +182,9 @@ def benders_scope(problem: ProblemData, model: MatrixModel) -> list[str]:
         return reasons
     order = np.argsort(pair)
     weight = _arc_weights(problem)[order].reshape(m, n)
-    if np.ptp(weight, axis=0).max(initial=0.0) > 1e-9 * max(weight.max(initial=1.0), 1.0):
+    if not (weight > 0).all():
+        reasons.append("a product without unit volume (it uses no hub capacity)")
+    elif np.ptp(weight, axis=0).max(initial=0.0) > 1e-9 * max(weight.max(initial=1.0), 1.0):
         reasons.append("throughput per unit differs between hubs for one stream")
     return reasons
 
@@ -421,7 +430,8 @@ class Benders:
         value, const, coef = self.separate(y)
         total = float(self.fp.fixed @ y + value)
         self.priced[key] = (total, const, coef)
-        if total < self.upper:
+        # the cut is valid whatever y is; only plans the master allows become the best
+        if total < self.upper and self.fp.allows(y):
             self.upper, self.best = total, y.copy()
         return total, True
 

@@ -7,7 +7,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from helpers import FIXTURES, assert_objective, solve_verified, write_tiny_scenario
+import yaml
+from helpers import FIXTURES, assert_objective, open_hubs, solve_verified, write_tiny_scenario
 
 from hubopt.api import solve
 from hubopt.benders import (
@@ -64,6 +65,20 @@ def test_hand_checkable_two_hubs_three_customers(tmp_path: Path) -> None:
     flows = result.solution.flows.groupby(["hub_id", "region_id"])["quantity"].sum()
     assert flows.to_dict() == pytest.approx({("F1", "C1"): 3, ("F1", "C2"): 3, ("F2", "C3"): 2})
     assert "Benders" in result.solver_version
+
+
+def test_hub_count_rows_go_to_the_master(tmp_path: Path) -> None:
+    """With max_open_hubs 1 only B can serve all 8 units: 12 + 3*4 + 3*4 + 2*1 = 38."""
+    path = two_by_three(tmp_path)
+    doc = yaml.safe_load(path.read_text())
+    doc["policy"]["max_open_hubs"] = 1
+    path.write_text(yaml.safe_dump(doc))
+    result = solve(with_method(path, "benders"))
+    assert result.status == SolveStatus.OPTIMAL
+    assert result.verification is not None and result.verification.ok
+    assert_objective(result, 38.0)
+    assert result.bound <= 38.0 + 1e-9
+    assert open_hubs(result) == {"F2"}
 
 
 @pytest.mark.parametrize("name", ["cap41", "cap71", "cap101", "cap131"])
