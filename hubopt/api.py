@@ -10,6 +10,7 @@ from pathlib import Path
 
 import numpy as np
 
+from hubopt.benders import method_for, solve_benders
 from hubopt.data.problem import ProblemData, build_problem
 from hubopt.diagnose import diagnose_infeasibility
 from hubopt.diagnose.structural import collect_warnings, refuse_warnings
@@ -84,11 +85,19 @@ def solve(
     check_model_size(problem)
     model = build_model(problem)
     build_seconds = time.perf_counter() - start
+    method, _ = method_for(problem, model, settings)
+    root_cuts = None
     with stdout_to_stderr():
-        # the root cut loop (hubopt.solvers.rootcuts) strengthens the model for the MIP
-        backend_name = get_backend(str(settings.backend)).name
-        model, settings, root_cuts = strengthen(problem, model, settings, backend_name)
-        output, model, cut_loop = _solve(problem, model, settings, start_open)
+        if method == "benders":
+            # single-period facility location: Benders decomposition (hubopt.benders)
+            warm = warm_start_vector(problem, model, start_open) if settings.warm_start else None
+            output, _ = solve_benders(problem, model, settings, warm)
+            cut_loop = None
+        else:
+            # the root cut loop (hubopt.solvers.rootcuts) strengthens the model for the MIP
+            backend_name = get_backend(str(settings.backend)).name
+            model, settings, root_cuts = strengthen(problem, model, settings, backend_name)
+            output, model, cut_loop = _solve(problem, model, settings, start_open)
     output = with_loop(output, root_cuts)
     solution = verification = None
     if output.status.has_solution and output.x is not None:

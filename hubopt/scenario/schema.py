@@ -288,10 +288,25 @@ class RootCutSettings(Block):
     )
 
 
+class Method(StrEnum):
+    """How the model is solved."""
+
+    AUTO = "auto"
+    COMPACT = "compact"
+    BENDERS = "benders"
+
+
 class SolverSettings(Block):
     """Solver settings."""
 
     backend: Backend = Field(default=Backend.AUTO, description="Which solver to use.")
+    method: Method = Field(
+        default=Method.AUTO,
+        description="compact: the whole MILP in one solve; benders: Benders decomposition "
+        "(single-period facility location only: one period, no sources, every hub serving "
+        "every stream; HiGHS); auto: benders where it applies and pays (large such models), "
+        "else compact.",
+    )
     time_limit_s: float = Field(default=120.0, gt=0, description="Wall-clock limit in seconds.")
     mip_gap: float = Field(default=0.005, ge=0, le=1, description="Relative MIP gap to stop at.")
     threads: int = Field(default=0, ge=0, description="Solver threads; 0 = solver default.")

@@ -50,6 +50,13 @@ def pass_matrix(h: Any, model: MatrixModel) -> None:
     )
 
 
+def highs_version() -> str:
+    """``HiGHS x.y.z`` of the installed highspy."""
+    import highspy
+
+    return f"HiGHS {highspy.Highs().version()}"
+
+
 class HighsBackend:
     """HiGHS MIP solver (highspy).
 
@@ -278,3 +285,157 @@ def lp_iis_rows(model: MatrixModel, time_limit_s: float = 20.0) -> np.ndarray | 
     if status != highspy.HighsStatus.kOk or not iis.valid_:
         return None
     return np.asarray(iis.row_index_, dtype=np.int64)
+
+
+@dataclasses.dataclass(frozen=True)
+class HighsAnswer:
+    """One solve of a :class:`HighsModel`: model status (HiGHS's words), primal values,
+    row duals (empty for a MIP), objective and the MIP dual bound (the objective for an LP)."""
+
+    status: str
+    optimal: bool
+    x: np.ndarray | None
+    row_dual: np.ndarray | None
+    row_value: np.ndarray | None
+    objective: float
+    bound: float
+    seconds: float
+
+
+class HighsModel:
+    """A HiGHS model that changes between solves: bounds, integrality, rows added and
+    deleted, a MIP start. Decompositions (:mod:`hubopt.benders`) use it for their master
+    problem and their warm-started LP subproblem; nothing here knows their structure.
+
+    The model is silent (no log) unless ``log_to`` names a file.
+    """
+
+    def __init__(
+        self,
+        c: np.ndarray,
+        lb: np.ndarray,
+        ub: np.ndarray,
+        A: sp.csr_matrix,
+        row_lo: np.ndarray,
+        row_hi: np.ndarray,
+        integer: np.ndarray | None = None,
+        threads: int = 1,
+        seed: int = 0,
+    ) -> None:
+        import highspy
+
+        self.h = h = highspy.Highs()
+        h.setOptionValue("output_flag", False)
+        h.setOptionValue("random_seed", int(seed))
+        h.setOptionValue("threads", int(max(threads, 1)))
+        if threads > 1:
+            h.setOptionValue("parallel", "on")
+        n = len(c)
+        integer = np.zeros(n, dtype=bool) if integer is None else np.asarray(integer, bool)
+        model = MatrixModel(
+            c=np.asarray(c, float),
+            lb=np.asarray(lb, float),
+            ub=np.asarray(ub, float),
+            integer=integer,
+            A=sp.csr_matrix(A),
+            row_lo=np.asarray(row_lo, float),
+            row_hi=np.asarray(row_hi, float),
+            var_blocks={},
+            row_blocks={},
+        )
+        pass_matrix(h, model)
+        self.n_cols = n
+        self.integer_cols = np.flatnonzero(integer).astype(np.int32)
+        self.is_mip = bool(len(self.integer_cols))
+
+    @property
+    def n_rows(self) -> int:
+        """Rows in the model now."""
+        return int(self.h.getNumRow())
+
+    def set_option(self, name: str, value: float | int | bool | str) -> None:
+        """Set one HiGHS option (time_limit, mip_rel_gap, ...)."""
+        self.h.setOptionValue(name, value)
+
+    def set_col_bounds(self, cols: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> None:
+        """Change the bounds of columns ``cols``."""
+        cols = np.asarray(cols, dtype=np.int32)
+        self.h.changeColsBounds(
+            len(cols), cols, np.asarray(lo, dtype=np.float64), np.asarray(hi, dtype=np.float64)
+        )
+
+    def set_row_bounds(self, rows: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> None:
+        """Change the bounds of rows ``rows``."""
+        rows = np.asarray(rows, dtype=np.int32)
+        # in highspy 1.16 but missing from its type stubs
+        self.h.changeRowsBounds(  # type: ignore[attr-defined]
+            len(rows), rows, np.asarray(lo, dtype=np.float64), np.asarray(hi, dtype=np.float64)
+        )
+
+    def set_integer(self, integer: bool) -> None:
+        """Make the model's integer columns integer (a MIP) or continuous (its LP)."""
+        import highspy
+
+        cols = self.integer_cols
+        if not len(cols):
+            return
+        kind = highspy.HighsVarType.kInteger if integer else highspy.HighsVarType.kContinuous
+        self.h.changeColsIntegrality(len(cols), cols, np.full(len(cols), kind))
+        self.is_mip = integer
+
+    def add_rows(self, rows: sp.csr_matrix, lo: np.ndarray, hi: np.ndarray) -> None:
+        """Append rows ``lo <= rows @ x <= hi``."""
+        rows = sp.csr_matrix(rows)
+        self.h.addRows(
+            rows.shape[0],
+            np.asarray(lo, dtype=np.float64),
+            np.asarray(hi, dtype=np.float64),
+            rows.nnz,
+            rows.indptr[:-1].astype(np.int32),
+            rows.indices.astype(np.int32),
+            rows.data.astype(np.float64),
+        )
+
+    def delete_rows(self, rows: np.ndarray) -> None:
+        """Delete rows ``rows`` (later rows move up)."""
+        rows = np.asarray(rows, dtype=np.int32)
+        if len(rows):
+            self.h.deleteRows(len(rows), rows)
+
+    def set_start(self, x: np.ndarray) -> None:
+        """A complete MIP start."""
+        x = np.asarray(x, dtype=np.float64)
+        self.h.setSolution(len(x), np.arange(len(x), dtype=np.int32), x)
+
+    def saved_solutions(self) -> list[np.ndarray]:
+        """The improving MIP solutions of the last run (option
+        ``mip_improving_solution_save``), oldest first."""
+        return [np.asarray(s.col_value, dtype=float) for s in self.h.getSavedMipSolutions()]
+
+    def run(self) -> HighsAnswer:
+        """Solve as the model stands; a fresh thread per solve (see ``in_fresh_thread``)."""
+        import highspy
+
+        h = self.h
+        start = time.perf_counter()
+        in_fresh_thread(h.run)
+        seconds = time.perf_counter() - start
+        status = h.getModelStatus()
+        info = h.getInfo()
+        has_solution = info.primal_solution_status == 2
+        solution = h.getSolution()
+        is_mip = self.is_mip
+        x = np.asarray(solution.col_value, dtype=float) if has_solution else None
+        objective = float(info.objective_function_value) if has_solution else math.nan
+        optimal = status == highspy.HighsModelStatus.kOptimal
+        duals = not is_mip and optimal and info.dual_solution_status == 2
+        return HighsAnswer(
+            status=h.modelStatusToString(status),
+            optimal=optimal,
+            x=x,
+            row_dual=np.asarray(solution.row_dual, dtype=float) if duals else None,
+            row_value=np.asarray(solution.row_value, dtype=float) if has_solution else None,
+            objective=objective,
+            bound=float(info.mip_dual_bound) if is_mip else (objective if optimal else -math.inf),
+            seconds=seconds,
+        )

@@ -1,0 +1,676 @@
+"""Benders decomposition for single-period facility location (``solver.method: benders``).
+
+Fischetti, Ljubić & Sinnl, "Benders decomposition without separability: a computational
+study for capacitated facility location problems", EJOR 253(3), 2016. A scenario with
+one period, no sources and a hub -> stream arc for every pair is a capacitated
+facility-location problem (CFLP):
+
+    min  sum_i f_i y_i + sum_ik c_ik x_ik
+    s.t. sum_i x_ik = d_k                      (demand, one row per stream k)
+         sum_k a_k x_ik <= s_i y_i             (throughput, m3; a_k = m3 per unit)
+         0 <= x_ik <= d_k y_i,  y binary.
+
+**Master**: the binaries y, one cost variable w >= the transport cost, the cover row
+sum_i min(s_i, V) y_i >= V (V = all demand in m3) and the model's rows on y alone
+(hub counts, budget). The cover row makes the transport LP feasible for every master
+solution, fractional ones included, so no feasibility cuts are needed.
+
+**Cuts**: the transport LP at a point y' (HiGHS dual simplex, warm-started: only bounds
+change between points) gives duals u of the demand rows. Relaxing the demand rows with
+any u leaves one continuous knapsack per hub, solved by sorting:
+
+    w >= sum_k u_k d_k + sum_i KP_i(u) y_i,
+    KP_i(u) = min { sum_k (c_ik - u_k) x_k : sum_k a_k x_k <= s_i, 0 <= x_k <= d_k }.
+
+Every u gives a valid cut (Lagrangian duality), with the optimal u it is tight at y'.
+
+**Root**: Kelley's loop on the master LP, stabilised in-out (Ben-Ameur & Neto): cut at
+lambda y* + (1 - lambda) core, the core point moving toward y* (core <- alpha core +
+(1 - alpha) y*); after ``STALL_ROUNDS`` rounds without bound progress plain Kelley at y*
+until the LP bound stops moving; then slack cuts are purged.
+
+**Master MIP loop**: HiGHS has no lazy-constraint callback, so the master MIP (y
+binary) is re-solved with every cut so far and the best plan as its start; each
+integer master solution is priced by the transport LP (an upper bound) and cut off if
+its cost was underestimated. The master's MIP dual bound is a valid lower bound (the
+master is a relaxation); the loop stops when the bound meets the best plan within
+``solver.mip_gap`` or the master repeats a priced plan at the requested gap.
+
+The best plan's hubs are then fixed in hubopt's full model, whose LP gives the
+solution vector that :func:`hubopt.api.solve` decodes and verifies; its objective must
+equal the decomposition's cost of that plan, else the run fails loudly.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import math
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import scipy.sparse as sp
+
+from hubopt.data.problem import ProblemData
+from hubopt.errors import SolverError
+from hubopt.model.matrix import MatrixModel
+from hubopt.model.network import STRONG_LINKING_MAX_PAIRS
+from hubopt.scenario.schema import SolverSettings
+from hubopt.solvers.base import SolverOutput, SolveStatus
+from hubopt.solvers.highs import HighsBackend, HighsModel, highs_version
+
+log = logging.getLogger(__name__)
+
+ALPHA = 0.9  # core point <- ALPHA core + (1 - ALPHA) y*
+LAMBDA = 0.1  # separate at LAMBDA y* + (1 - LAMBDA) core
+STALL_ROUNDS = 5  # rounds without bound progress before plain Kelley
+ROOT_TOLERANCE = 1e-6  # relative bound progress that counts as progress at the root
+MAX_ROOT_ROUNDS = 400
+SAVED_PLANS = 5  # the master's last improving plans priced after each master MIP
+GAP_TOLERANCE = 1e-7  # relative gap that counts as optimal with solver.mip_gap = 0
+# `auto` decomposes where the compact model drops its strong linking rows (above that
+# many hub-stream pairs; hubopt.model.network): below, the compact model has the strong
+# LP bound itself and solves OR-Library cap41-cap134 in under a second
+AUTO_MIN_PAIRS = STRONG_LINKING_MAX_PAIRS + 1
+
+ROW_FAMILIES = {
+    "demand",
+    "balance",
+    "throughput",
+    "storage",
+    "linking",
+    "inflow_linking",
+    "opening",
+    "closing",
+    "no_closing",
+}
+VARIABLE_FAMILIES = {"open", "opened", "closed", "ship", "inflow", "stock", "unmet"}
+
+
+@dataclass(frozen=True)
+class FacilityProblem:
+    """The CFLP inside a scenario (see the module docstring); hubs i, streams k."""
+
+    fixed: np.ndarray  # per hub: fixed cost (+ opening cost; closing cost moved to offset)
+    capacity: np.ndarray  # per hub, m3 (no capacity: all demand's m3)
+    weight: np.ndarray  # per stream: m3 of hub throughput per unit delivered
+    demand: np.ndarray  # per stream, units
+    cost: np.ndarray  # hubs x streams: cost per unit shipped
+    arc: np.ndarray  # hubs x streams: position of the arc in the ship block
+    y_lo: np.ndarray
+    y_hi: np.ndarray
+    side_rows: sp.csr_matrix  # the model's rows on open[] alone, columns = hubs
+    side_lo: np.ndarray
+    side_hi: np.ndarray
+    offset: float  # constant cost (the model's offset, closing costs of existing hubs)
+
+    def allows(self, y: np.ndarray) -> bool:
+        """Whether the 0/1 plan ``y`` meets the hubs' bounds and the side rows."""
+        if (y < self.y_lo - 1e-9).any() or (y > self.y_hi + 1e-9).any():
+            return False
+        side = self.side_rows @ y
+        return bool(((side >= self.side_lo - 1e-6) & (side <= self.side_hi + 1e-6)).all())
+
+    @property
+    def volume(self) -> float:
+        """All demand in m3."""
+        return float(self.weight @ self.demand)
+
+
+@dataclass
+class BendersStats:
+    """What the decomposition did (for the log and the manifest message)."""
+
+    root_rounds: int = 0
+    root_bound: float = -math.inf
+    root_seconds: float = 0.0
+    master_solves: int = 0
+    cuts: int = 0
+    purged: int = 0
+    subproblems: int = 0
+    history: list[tuple[float, float, float]] = field(default_factory=list)  # t, LB, UB
+
+    def as_dict(self) -> dict[str, Any]:
+        """Plain values."""
+        out = dataclasses.asdict(self)
+        out.pop("history")
+        return out
+
+
+def benders_scope(problem: ProblemData, model: MatrixModel) -> list[str]:
+    """Why ``model`` is not a single-period facility-location problem (empty: it is)."""
+    reasons: list[str] = []
+    if problem.periods != 1:
+        reasons.append(f"{problem.periods} periods (Benders handles one)")
+    if not problem.free_replenishment:
+        reasons.append("sources (inbound arcs)")
+    if len(problem.pickups):
+        reasons.append("pickup points")
+    policy = problem.policy
+    if policy.single_sourcing:
+        reasons.append("single sourcing")
+    if policy.carbon.cap_t is not None:
+        reasons.append("a carbon cap")
+    if (problem.peak_ht > 0).any():
+        reasons.append("peak capacity")
+    if np.abs(problem.initial_stock).sum() > 0:
+        reasons.append("starting stock")
+    if len(model.block(model.c, "unmet")):
+        reasons.append("lost-sale penalties (unmet demand)")
+    if (model.block(model.c, "stock") < 0).any() or model.block(model.c, "inflow").any():
+        reasons.append("stock or replenishment costs")
+    for name, cols in model.var_blocks.items():
+        if name not in VARIABLE_FAMILIES and cols.stop > cols.start:
+            reasons.append(f"the {name!r} variables")
+    open_cols = model.var_blocks["open"]
+    for name, rows in model.row_blocks.items():
+        if name in ROW_FAMILIES or rows.stop == rows.start:
+            continue
+        block = model.A[rows]
+        outside = (block.indices < open_cols.start) | (block.indices >= open_cols.stop)
+        if outside.any():
+            reasons.append(f"the {name!r} constraints")
+    if reasons:
+        return reasons
+    arcs = problem.out_arcs
+    m, n = problem.n_hubs, len(problem.streams)
+    pair = arcs["hub_idx"].to_numpy().astype(np.int64) * n + arcs["stream_idx"].to_numpy()
+    if len(pair) != m * n or len(np.unique(pair)) != m * n:
+        reasons.append("not every hub serves every stream by exactly one arc")
+        return reasons
+    order = np.argsort(pair)
+    weight = _arc_weights(problem)[order].reshape(m, n)
+    if not (weight > 0).all():
+        reasons.append("a product without unit volume (it uses no hub capacity)")
+    elif np.ptp(weight, axis=0).max(initial=0.0) > 1e-9 * max(weight.max(initial=1.0), 1.0):
+        reasons.append("throughput per unit differs between hubs for one stream")
+    return reasons
+
+
+def _arc_weights(problem: ProblemData) -> np.ndarray:
+    """m3 of hub throughput per unit shipped on each arc (family 4a)."""
+    arcs = problem.out_arcs
+    product = problem.streams["product_idx"].to_numpy()[arcs["stream_idx"].to_numpy()]
+    volume = problem.products["unit_volume"].to_numpy(float)[product]
+    return volume * (1.0 + arcs["return_rate"].to_numpy(float))
+
+
+def facility_problem(problem: ProblemData, model: MatrixModel) -> FacilityProblem:
+    """The CFLP of an in-scope model (:func:`benders_scope` is empty)."""
+    arcs = problem.out_arcs
+    m, n = problem.n_hubs, len(problem.streams)
+    pair = arcs["hub_idx"].to_numpy().astype(np.int64) * n + arcs["stream_idx"].to_numpy()
+    arc = np.argsort(pair).reshape(m, n)
+    ship_cost = model.block(model.c, "ship")
+    weight = _arc_weights(problem)[arc[0]]
+    demand = problem.streams["quantity"].to_numpy(float)
+    volume = float(weight @ demand)
+    capacity = np.minimum(problem.throughput_ht[:, 0], volume)
+    hubs = problem.hubs
+    existing = (hubs["status"].to_numpy() == "existing").astype(float)
+    fixed = model.block(model.c, "open").copy()
+    offset = float(model.offset)
+    fixed += hubs["opening_cost"].to_numpy(float) * (1 - existing) * ("opened" in model.var_blocks)
+    if "closed" in model.var_blocks:
+        closing = hubs["closing_cost"].to_numpy(float) * existing
+        fixed -= closing
+        offset += float(closing.sum())
+    open_cols = model.var_blocks["open"]
+    side = [
+        rows
+        for name, rows in model.row_blocks.items()
+        if name not in ROW_FAMILIES and rows.stop > rows.start
+    ]
+    if side:
+        block = sp.vstack([model.A[rows] for rows in side]).tocsc()[:, open_cols].tocsr()
+        lo = np.concatenate([model.row_lo[rows] for rows in side])
+        hi = np.concatenate([model.row_hi[rows] for rows in side])
+    else:
+        block, lo, hi = sp.csr_matrix((0, m)), np.zeros(0), np.zeros(0)
+    return FacilityProblem(
+        fixed=fixed,
+        capacity=capacity,
+        weight=weight,
+        demand=demand,
+        cost=ship_cost[arc],
+        arc=arc,
+        y_lo=model.lb[open_cols].copy(),
+        y_hi=model.ub[open_cols].copy(),
+        side_rows=block,
+        side_lo=lo,
+        side_hi=hi,
+        offset=offset,
+    )
+
+
+def knapsack_cut(fp: FacilityProblem, u: np.ndarray) -> tuple[float, np.ndarray]:
+    """The cut w >= const + coef . y from demand-row duals ``u`` (any u is valid).
+
+    Per hub, a continuous knapsack: the items are the streams with c_ik - u_k < 0, each
+    up to d_k units of a_k m3, filled by increasing (c_ik - u_k) / a_k until s_i m3.
+    """
+    reduced = fp.cost - u[None, :]
+    ratio = reduced / fp.weight[None, :]
+    order = np.argsort(ratio, axis=1, kind="stable")
+    sorted_ratio = np.take_along_axis(ratio, order, axis=1)
+    item = (fp.weight * fp.demand)[order] * (sorted_ratio < 0)
+    before = np.cumsum(item, axis=1) - item
+    taken = np.clip(fp.capacity[:, None] - before, 0.0, item)
+    coef = (sorted_ratio * taken).sum(axis=1)
+    return float(u @ fp.demand), coef
+
+
+class TransportLp:
+    """The transport LP of a (possibly fractional) y, warm-started between points."""
+
+    def __init__(self, fp: FacilityProblem) -> None:
+        m, n = fp.cost.shape
+        self.fp = fp
+        cols = np.arange(m * n)
+        stream = cols % n
+        hub = cols // n
+        rows = sp.csr_matrix(
+            (
+                np.concatenate([np.ones(m * n), fp.weight[stream]]),
+                (np.concatenate([stream, n + hub]), np.concatenate([cols, cols])),
+            ),
+            shape=(n + m, m * n),
+        )
+        self.unit_cap = np.minimum(fp.demand[None, :], fp.capacity[:, None] / fp.weight[None, :])
+        self.lp = HighsModel(
+            fp.cost.ravel(),
+            np.zeros(m * n),
+            self.unit_cap.ravel(),
+            rows,
+            np.concatenate([fp.demand, np.full(m, -np.inf)]),
+            np.concatenate([fp.demand, fp.capacity]),
+        )
+        self.lp.set_option("simplex_strategy", 1)  # dual simplex: bound changes keep the basis
+        self.m, self.n = m, n
+
+    def solve(self, y: np.ndarray) -> tuple[float, np.ndarray]:
+        """Transport cost at ``y`` and the duals of the demand rows."""
+        y = np.clip(y, 0.0, 1.0)
+        m, n = self.m, self.n
+        # (highspy 1.16's interval form of changeColsBounds left the bounds unchanged
+        # here; the index form is slower but takes effect)
+        self.lp.set_col_bounds(
+            np.arange(m * n), np.zeros(m * n), (self.unit_cap * y[:, None]).ravel()
+        )
+        self.lp.set_row_bounds(n + np.arange(m), np.full(m, -np.inf), self.fp.capacity * y)
+        answer = self.lp.run()
+        if not answer.optimal or answer.row_dual is None:
+            raise SolverError(
+                f"Benders: the transport LP ended '{answer.status}' at a point the cover row "
+                "allows (a bug: it is feasible by construction)."
+            )
+        return answer.objective, answer.row_dual[:n]
+
+
+class Master:
+    """min f.y + w over the cover row, the side rows and the cuts (HiGHS)."""
+
+    def __init__(self, fp: FacilityProblem, settings: SolverSettings) -> None:
+        m = len(fp.fixed)
+        self.fp, self.m = fp, m
+        volume = fp.volume
+        cover = sp.csr_matrix(np.minimum(fp.capacity, volume)[None, :])
+        rows = sp.vstack([cover, fp.side_rows]).tocsr()
+        rows = sp.hstack([rows, sp.csr_matrix((rows.shape[0], 1))]).tocsr()
+        w_lo = float(fp.demand @ fp.cost.min(axis=0))
+        self.model = HighsModel(
+            np.concatenate([fp.fixed, [1.0]]),
+            np.concatenate([fp.y_lo, [w_lo]]),
+            np.concatenate([fp.y_hi, [np.inf]]),
+            rows,
+            np.concatenate([[volume], fp.side_lo]),
+            np.concatenate([[np.inf], fp.side_hi]),
+            integer=np.concatenate([np.ones(m, dtype=bool), [False]]),
+            threads=settings.threads or 2,
+            seed=settings.seed,
+        )
+        self.base_rows = rows.shape[0]
+        self.cuts: list[tuple[float, np.ndarray]] = []
+
+    def add_cut(self, const: float, coef: np.ndarray) -> None:
+        """w - coef . y >= const."""
+        row = sp.csr_matrix(np.concatenate([-coef, [1.0]])[None, :])
+        self.model.add_rows(row, np.array([const]), np.array([np.inf]))
+        self.cuts.append((const, coef))
+
+    def cut_value(self, y: np.ndarray) -> float:
+        """The largest cut right-hand side at ``y`` (the master's transport estimate)."""
+        if not self.cuts:
+            return -math.inf
+        return max(const + coef @ y for const, coef in self.cuts)
+
+    def purge(self, row_value: np.ndarray, tolerance: float) -> int:
+        """Delete cuts with slack above ``tolerance`` at the row activities ``row_value``."""
+        slack = np.array([row_value[self.base_rows + i] - c for i, (c, _) in enumerate(self.cuts)])
+        drop = np.flatnonzero(slack > tolerance)
+        if not len(drop) or len(drop) == len(self.cuts):
+            return 0
+        self.model.delete_rows(self.base_rows + drop)
+        keep = np.setdiff1d(np.arange(len(self.cuts)), drop)
+        self.cuts = [self.cuts[i] for i in keep]
+        return len(drop)
+
+
+def covering_plan(fp: FacilityProblem, score: np.ndarray) -> np.ndarray:
+    """A 0/1 plan: hubs forced open, then by decreasing ``score`` until the cover row holds."""
+    y = (fp.y_lo > 0.5).astype(float)
+    volume = fp.volume
+    capacity = np.minimum(fp.capacity, volume)
+    for i in np.argsort(-score, kind="stable"):
+        if capacity @ y >= volume * (1 - 1e-12):
+            break
+        if fp.y_hi[i] > 0.5 and score[i] > 0:
+            y[i] = 1.0
+    for i in np.argsort(-score, kind="stable"):  # scores of 0 too, if still short
+        if capacity @ y >= volume * (1 - 1e-12):
+            break
+        if fp.y_hi[i] > 0.5:
+            y[i] = 1.0
+    return y
+
+
+class Benders:
+    """One run of the decomposition on a :class:`FacilityProblem`."""
+
+    def __init__(self, fp: FacilityProblem, settings: SolverSettings, deadline: float) -> None:
+        self.fp = fp
+        self.settings = settings
+        self.deadline = deadline
+        self.sub = TransportLp(fp)
+        self.master = Master(fp, settings)
+        self.stats = BendersStats()
+        self.lower = -math.inf
+        self.upper = math.inf
+        self.best: np.ndarray | None = None
+        self.priced: dict[bytes, tuple[float, float, np.ndarray]] = {}
+        self.start = time.perf_counter()
+
+    def left(self) -> float:
+        """Seconds to the deadline."""
+        return self.deadline - time.perf_counter()
+
+    def separate(self, y: np.ndarray) -> tuple[float, float, np.ndarray]:
+        """Transport cost at ``y``, and the knapsack cut from its duals (added)."""
+        value, u = self.sub.solve(y)
+        self.stats.subproblems += 1
+        const, coef = knapsack_cut(self.fp, u)
+        at_point = const + coef @ y
+        if at_point > value + 1e-6 * max(abs(value), 1.0):
+            # weak duality says cut(y) <= transport cost(y): the LP answer is wrong
+            raise SolverError(
+                f"Benders: a cut ({at_point:.10g}) exceeds the transport cost "
+                f"({value:.10g}) at its own point (the LP subproblem misreported)."
+            )
+        self.master.add_cut(const, coef)
+        self.stats.cuts += 1
+        return value, const, coef
+
+    def price(self, y: np.ndarray) -> tuple[float, bool]:
+        """Cost of the 0/1 plan ``y`` (fixed + transport), keeping the best plan; and
+        whether a cut was added (no: the master already knows the plan's cost).
+
+        A priced plan's cut is added again when a purge removed it.
+        """
+        y = np.round(y)
+        key = y.astype(np.int8).tobytes()
+        if key in self.priced:
+            total, const, coef = self.priced[key]
+            if any(kept is coef for _, kept in self.master.cuts):
+                return total, False
+            self.master.add_cut(const, coef)
+            self.stats.cuts += 1
+            return total, True
+        value, const, coef = self.separate(y)
+        total = float(self.fp.fixed @ y + value)
+        self.priced[key] = (total, const, coef)
+        # the cut is valid whatever y is; only plans the master allows become the best
+        if total < self.upper and self.fp.allows(y):
+            self.upper, self.best = total, y.copy()
+        return total, True
+
+    def record(self) -> None:
+        """Bound history for the log."""
+        self.stats.history.append(
+            (time.perf_counter() - self.start, self.lower + self.fp.offset, self.upper)
+        )
+
+    def root(self) -> None:
+        """The stabilised cut loop on the master LP (see the module docstring)."""
+        master = self.master.model
+        master.set_integer(False)
+        core = self.fp.y_hi.astype(float).copy()
+        kelley = False
+        stall = 0
+        best_lp = -math.inf
+        answer = None
+        for _ in range(MAX_ROOT_ROUNDS):
+            if self.left() <= 0:
+                break
+            answer = master.run()
+            if not answer.optimal or answer.x is None:
+                raise SolverError(f"Benders: the master LP ended '{answer.status}'.")
+            self.stats.root_rounds += 1
+            y, w = answer.x[:-1], answer.x[-1]
+            bound = answer.objective
+            progress = bound > best_lp + ROOT_TOLERANCE * max(abs(bound), 1.0)
+            best_lp = max(best_lp, bound)
+            self.lower = max(self.lower, bound)
+            stall = 0 if progress else stall + 1
+            if not kelley and stall >= STALL_ROUNDS:
+                kelley, stall = True, 0
+            if kelley:
+                point = y
+            else:
+                core = ALPHA * core + (1 - ALPHA) * y
+                point = LAMBDA * y + (1 - LAMBDA) * core
+            _, const, coef = self.separate(point)
+            violated = const + coef @ y > w + 1e-7 * max(abs(w), 1.0)
+            if kelley and (not violated or stall >= STALL_ROUNDS):
+                break
+            if self.stats.root_rounds % 5 == 1:
+                self.price(covering_plan(self.fp, y))
+            self.record()
+        if answer is not None and answer.row_value is not None:
+            final = master.run()
+            if final.optimal and final.row_value is not None:
+                self.lower = max(self.lower, final.objective)
+                tolerance = 1e-6 * max(abs(final.objective), 1.0)
+                self.stats.purged += self.master.purge(final.row_value, tolerance)
+                if final.x is not None:
+                    self.price(covering_plan(self.fp, final.x[:-1]))
+        self.stats.root_bound = self.lower + self.fp.offset
+        self.stats.root_seconds = time.perf_counter() - self.start
+
+    def branch(self) -> bool:
+        """Re-solve the master MIP until its bound meets the best plan; True if proven."""
+        master = self.master.model
+        master.set_integer(True)
+        master.set_option("mip_improving_solution_save", True)
+        target = max(float(self.settings.mip_gap), GAP_TOLERANCE)
+        exact = False  # solve the master to the target gap (after a repeated plan)
+        while self.left() > 0:
+            gap = self.gap()
+            if gap <= target:
+                return True
+            master_gap = target if exact else max(target, min(0.01, gap / 4))
+            master.set_option("mip_rel_gap", master_gap)
+            master.set_option("time_limit", max(self.left(), 0.0))
+            if self.best is not None:
+                w = max(
+                    self.upper - float(self.fp.fixed @ self.best), self.master.cut_value(self.best)
+                )
+                master.set_start(np.concatenate([self.best, [w]]))
+            answer = master.run()
+            self.stats.master_solves += 1
+            if math.isfinite(answer.bound):
+                self.lower = max(self.lower, answer.bound)
+            if answer.x is None:
+                return False
+            y = np.round(answer.x[:-1])
+            _, added = self.price(y)
+            for other in master.saved_solutions()[-SAVED_PLANS:]:
+                self.price(other[:-1])  # more cuts per master solve, maybe a better plan
+            self.record()
+            log.info(
+                "Benders master %d (gap %.2g): bound %.10g, best %.10g",
+                self.stats.master_solves,
+                master_gap,
+                self.lower + self.fp.offset,
+                self.upper + self.fp.offset,
+            )
+            if not added:
+                if exact and answer.optimal:
+                    # the master's optimum at the target gap is a priced plan: no cut is
+                    # left to add, the bound is final
+                    return self.gap() <= target
+                exact = True
+        return self.gap() <= target
+
+    def gap(self) -> float:
+        """Relative gap between the best plan and the bound (inf without a plan)."""
+        if not math.isfinite(self.upper):
+            return math.inf
+        upper = self.upper + self.fp.offset
+        lower = self.lower + self.fp.offset
+        return max(upper - lower, 0.0) / max(abs(upper), 1e-9)
+
+
+def solve_benders(
+    problem: ProblemData,
+    model: MatrixModel,
+    settings: SolverSettings,
+    warm_start: np.ndarray | None = None,
+) -> tuple[SolverOutput, BendersStats]:
+    """Solve an in-scope ``model`` by Benders decomposition; x is a full-model solution.
+
+    Raises
+    ------
+    hubopt.errors.SolverError
+        If the model is not single-period facility location (the reasons are listed),
+        or if the full model disagrees with the decomposition's cost of its plan.
+    """
+    reasons = benders_scope(problem, model)
+    if reasons:
+        raise SolverError(
+            "solver.method: benders applies to single-period facility location "
+            "(one period, no sources, every hub serving every stream); this scenario has "
+            + "; ".join(reasons)
+            + ". Use solver.method: compact (or auto)."
+        )
+    start = time.perf_counter()
+    limit = float(settings.time_limit_s)
+    fp = facility_problem(problem, model)
+    run = Benders(fp, settings, start + 0.95 * limit)
+    if warm_start is not None:
+        y0 = model.block(warm_start, "open")
+        if not np.isnan(y0).any():
+            y0 = np.clip(np.round(y0), fp.y_lo, fp.y_hi)
+            if np.minimum(fp.capacity, fp.volume) @ y0 >= fp.volume * (1 - 1e-12):
+                run.price(y0)
+    run.root()
+    log.info(
+        "Benders root: %d rounds, bound %.10g, best %.10g, %.1f s",
+        run.stats.root_rounds,
+        run.stats.root_bound,
+        run.upper + fp.offset,
+        run.stats.root_seconds,
+    )
+    proven = run.branch()
+    stats = run.stats
+    if run.best is None:
+        output = SolverOutput(
+            status=SolveStatus.TIME_LIMIT,
+            x=None,
+            objective=math.nan,
+            bound=run.lower + fp.offset,
+            solve_seconds=time.perf_counter() - start,
+            backend="highs",
+            solver_version=highs_version(),
+            log=_summary(stats),
+            message="Benders: no plan within the time limit",
+        )
+        return output, stats
+    full = complete_plan(model, run.best, max(limit - (time.perf_counter() - start), 30.0))
+    expected = run.upper + fp.offset
+    if abs(full.objective - expected) > 1e-6 * max(abs(expected), 1.0):
+        raise SolverError(
+            f"Benders: the full model costs the plan {full.objective:.10g}, the decomposition "
+            f"{expected:.10g}; the scenario is outside what the decomposition models (a bug "
+            "in hubopt.benders.benders_scope). Use solver.method: compact."
+        )
+    bound = min(run.lower + fp.offset, full.objective)
+    status = SolveStatus.OPTIMAL if proven else SolveStatus.FEASIBLE
+    output = SolverOutput(
+        status=status,
+        x=full.x,
+        objective=full.objective,
+        bound=bound,
+        solve_seconds=time.perf_counter() - start,
+        backend="highs",
+        solver_version=f"{full.solver_version}, Benders decomposition",
+        log=_summary(stats) + "\n\nFull model with the hubs fixed:\n" + full.log,
+        message=(
+            f"Benders ({'optimal' if proven else 'time limit'}): {stats.root_rounds} root "
+            f"rounds, {stats.master_solves} master MIPs, {stats.cuts} cuts"
+        ),
+    )
+    return output, stats
+
+
+def complete_plan(model: MatrixModel, y: np.ndarray, time_limit_s: float) -> SolverOutput:
+    """The full model's optimal solution with the hubs' ``open`` fixed to ``y`` (an LP)."""
+    cols = model.var_blocks["open"]
+    lb, ub = model.lb.copy(), model.ub.copy()
+    lb[cols] = ub[cols] = y
+    fixed = dataclasses.replace(model, lb=lb, ub=ub, integer=np.zeros(model.n_vars, dtype=bool))
+    settings = SolverSettings(time_limit_s=time_limit_s, mip_gap=0.0, threads=1)
+    output = HighsBackend().solve(fixed, settings)
+    if output.status != SolveStatus.OPTIMAL or output.x is None:
+        raise SolverError(
+            f"Benders: the full model with the plan's hubs fixed ended '{output.message}'."
+        )
+    return output
+
+
+def method_for(
+    problem: ProblemData, model: MatrixModel, settings: SolverSettings
+) -> tuple[str, list[str]]:
+    """``benders`` or ``compact`` for ``solver.method``, and why Benders does not apply.
+
+    ``auto`` decomposes when the model is in scope, the backend is HiGHS (or auto) and it
+    has at least ``AUTO_MIN_PAIRS`` hub-stream pairs, where the compact model switches to
+    its weak linking rows (docs/solvers.md has the measurements). An explicit ``benders`` on a model
+    out of scope is an error.
+    """
+    method = str(settings.method)
+    if method == "compact":
+        return "compact", []
+    reasons = benders_scope(problem, model)
+    backend = str(settings.backend)
+    if backend not in ("auto", "highs"):
+        reasons.append(f"backend {backend} (the decomposition runs on HiGHS)")
+    if method == "benders":
+        if reasons:
+            raise SolverError(
+                "solver.method: benders applies to single-period facility location on HiGHS; "
+                "this scenario has " + "; ".join(reasons) + ". Use solver.method: compact or auto."
+            )
+        return "benders", []
+    pairs = len(problem.out_arcs)
+    if reasons or pairs < AUTO_MIN_PAIRS:
+        return "compact", reasons
+    return "benders", []
+
+
+def _summary(stats: BendersStats) -> str:
+    """The decomposition's log: counts and the bound history."""
+    lines = [f"Benders decomposition: {stats.as_dict()}", "seconds  lower_bound  best_plan"]
+    lines += [f"{t:8.2f}  {lo:.10g}  {up:.10g}" for t, lo, up in stats.history]
+    return "\n".join(lines)
