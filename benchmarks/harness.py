@@ -237,6 +237,8 @@ def cases_for(
     if set_name not in SETS:
         raise ValueError(f"unknown set {set_name!r}; one of {', '.join(SETS)}")
     names: list[str] | None = QUICK[set_name] if quick else None
+    if names == [] and not only:
+        return [], "not in the quick subset"
     if only:  # keep the names that belong to this set (a ladder rung may be any RxHxPxT)
         names = [n for n in only if _in_set(set_name, n)]
         if not names:
@@ -266,23 +268,21 @@ def cases_for(
         if shared is None:
             return [], "skipped: ../shared/benchmarks not found (capa/b/c are not in the repo)"
         optima = read_cap_variant_optima(FIXTURES / "capopt.txt")
-        for base, capacities in CAPABC.items():
-            for cap in capacities:
-                name = f"{base}-{cap}"
-                if names and name not in names:
-                    continue
-                source = shared / "orlib_cap" / f"{base}.txt"
-                out.append(
-                    _cflp_case(
-                        "capabc",
-                        name,
-                        source,
-                        tmp,
-                        limit("capabc", 600),
-                        optima[name],
-                        capacity=float(cap),
-                    )
+        every = [f"{base}-{cap}" for base, caps in CAPABC.items() for cap in caps]
+        for name in names or every:  # in the order asked for
+            base, cap = name.split("-")
+            source = shared / "orlib_cap" / f"{base}.txt"
+            out.append(
+                _cflp_case(
+                    "capabc",
+                    name,
+                    source,
+                    tmp,
+                    limit("capabc", 600),
+                    optima[name],
+                    capacity=float(cap),
                 )
+            )
     elif set_name == "holmberg":
         folder = shared / "holmberg_sscflp" if shared else HOLMBERG_FIXTURES
         values = (folder / "os_oscar-oliveira.txt").read_text().split()

@@ -314,22 +314,23 @@ def main(argv: list[str] | None = None) -> int:
                     f"PuLP {row['pulp_status'] or '-'} {_secs(row['pulp_total_s'])} s",
                     flush=True,
                 )
-            info = {
-                "set": set_name,
-                "stamp": stamp,
-                "quick": args.quick,
-                "machine": machine,
-                "load_start": [round(x, 2) for x in load_start],
-                "load_end": [round(x, 2) for x in os.getloadavg()],
-                "seconds": round(time.perf_counter() - set_start, 1),
-                "shared_data": str(shared) if shared else None,
-                "settings": settings_dict(settings),
-                "note": note,
-            }
-            path, _ = write_results(rows, args.out / f"{stamp}-{set_name}.csv", info)
-            print(
-                f"[{set_name}] results: {path.relative_to(ROOT) if path.is_relative_to(ROOT) else path}"
-            )
+                info = {
+                    "set": set_name,
+                    "stamp": stamp,
+                    "quick": args.quick,
+                    "machine": machine,
+                    "load_start": [round(x, 2) for x in load_start],
+                    "load_end": [round(x, 2) for x in os.getloadavg()],
+                    "seconds": round(time.perf_counter() - set_start, 1),
+                    "complete": len(rows) == len(cases),
+                    "shared_data": str(shared) if shared else None,
+                    "settings": settings_dict(settings),
+                    "note": note,
+                }
+                # rewritten after every instance, so an interrupted run keeps what it measured
+                path, _ = write_results(rows, args.out / f"{stamp}-{set_name}.csv", info)
+            shown = path.relative_to(ROOT) if path.is_relative_to(ROOT) else path
+            print(f"[{set_name}] results: {shown}", flush=True)
             all_rows += rows
     if all_rows:
         files = [args.out / f"{stamp}-{s}.csv" for s in sets]

@@ -179,7 +179,8 @@ def test_results_csv_has_the_documented_columns(tmp_path: Path) -> None:
 
 def test_quick_set_needs_only_repo_files(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Without ../shared/benchmarks the quick OR-Library and Holmberg cases come from
-    tests/fixtures, and capa/b/c is skipped with a message."""
+    tests/fixtures, and capa/b/c is skipped with a message (and is never in the quick set)."""
+    assert cases_for("capabc", True, tmp_path, Settings()) == ([], "not in the quick subset")
     monkeypatch.setattr("benchmarks.harness.shared_dir", lambda: None)
     orlib, _ = cases_for("orlib", True, tmp_path, Settings())
     assert [c.name for c in orlib] == ["cap41", "cap71", "cap101", "cap131"]
