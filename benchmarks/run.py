@@ -59,6 +59,7 @@ from benchmarks.harness import (  # noqa: E402
     RUNNERS,
     SETS,
     Settings,
+    apply_options,
     cases_for,
     machine_info,
     make_row,
@@ -281,6 +282,21 @@ def main(argv: list[str] | None = None) -> int:
         mem_limit_mb=args.mem_limit_mb,
         seed=args.seed,
     )
+    if args.backend is not None:
+        from hubopt.scenario.schema import Backend
+
+        known = [str(b) for b in Backend]
+        if args.backend not in known:
+            parser.error(f"--backend {args.backend!r}: one of {', '.join(known)}")
+    if settings.options:  # refuse a misspelt key before hours of runs, not in every child
+        from hubopt.scenario.scenario import load_scenario
+
+        try:
+            apply_options(
+                load_scenario(ROOT / "scenarios/korea/korea-small.yaml"), settings.options
+            )
+        except ValueError as exc:
+            parser.error(f"--option/--method: {exc}")
     stamp = now_stamp()
     machine = machine_info()
     shared = shared_dir()

@@ -26,7 +26,7 @@ from benchmarks.harness import (
     write_results,
 )
 from benchmarks.ladder import LadderSize, ladder_tables, write_ladder_scenario
-from benchmarks.run import table
+from benchmarks.run import parse_options, table
 from benchmarks.textbook import cflp_matrix, highs_cflp, highs_plain, pulp_cflp, pulp_matrix
 from hubopt.api import solve
 from hubopt.data.problem import build_problem
@@ -197,3 +197,12 @@ def test_child_process_reports_result_and_peak_rss(tmp_path: Path) -> None:
     assert out["status"] == "optimal"
     assert math.isclose(out["objective"], CAP_OPTIMA["cap41"], rel_tol=REL)
     assert out["peak_rss_mb"] > 10
+
+
+def test_option_values_are_parsed_as_yaml() -> None:
+    """``--option k=v`` values are YAML scalars; ``--method M`` is ``solver.method=M``."""
+    options = parse_options(["policy.linking=stream", "solver.time_limit_s=5"], "benders")
+    assert options == {"policy.linking": "stream", "solver.time_limit_s": 5,
+                       "solver.method": "benders"}  # fmt: skip
+    with pytest.raises(SystemExit, match="KEY=VALUE"):
+        parse_options(["nokey"], None)
