@@ -148,6 +148,7 @@ class Settings:
     runners: tuple[str, ...] = RUNNERS
     time_limit: float | None = None  # overrides the per-set limits
     pulp_max_columns: int = 2_000_000
+    textbook_linking: str = "strong"  # or "aggregated": the CFLP baselines without x_ij <= y_i
     mem_limit_mb: float = 20_000.0
     seed: int = 0
 
@@ -410,7 +411,13 @@ def _matrix(case: Case) -> Any:
 
 def _run_highs(case: Case, settings: Settings) -> dict[str, Any]:
     if case.kind == "cflp":
-        out = highs_cflp(_read_instance(case), case.time_limit, case.mip_gap, case.single_source)
+        out = highs_cflp(
+            _read_instance(case),
+            case.time_limit,
+            case.mip_gap,
+            case.single_source,
+            strong=settings.textbook_linking == "strong",
+        )
     else:
         out = highs_plain(_matrix(case), case.time_limit, case.mip_gap)
     return out.as_dict()
@@ -418,7 +425,13 @@ def _run_highs(case: Case, settings: Settings) -> dict[str, Any]:
 
 def _run_pulp(case: Case, settings: Settings) -> dict[str, Any]:
     if case.kind == "cflp":
-        out = pulp_cflp(_read_instance(case), case.time_limit, case.mip_gap, case.single_source)
+        out = pulp_cflp(
+            _read_instance(case),
+            case.time_limit,
+            case.mip_gap,
+            case.single_source,
+            strong=settings.textbook_linking == "strong",
+        )
         return out.as_dict()
     model = _matrix(case)
     if model.n_vars > settings.pulp_max_columns:
@@ -548,10 +561,10 @@ def make_row(case: Case, settings: Settings, runs: dict[str, dict[str, Any]]) ->
     ]
     if case.kind != "cflp":
         form = "hubopt matrix (build_model), no hubopt extras"
-    elif case.single_source:
-        form = "cflp strong x_ij<=y_i, binary x"
     else:
-        form = "cflp strong x_ij<=y_i"
+        strong = settings.textbook_linking == "strong"
+        form = "cflp strong x_ij<=y_i" if strong else "cflp aggregated (capacity rows only)"
+        form += ", binary x" if case.single_source else ""
     pulp_status = pl.get("status", "")
     row: dict[str, Any] = {
         "set": case.set,

@@ -257,6 +257,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--option", action="append", default=[], metavar="KEY=VALUE")
     parser.add_argument("--runners", default=",".join(RUNNERS), help="hubopt,highs,pulp")
     parser.add_argument("--pulp-max-columns", type=int, default=2_000_000)
+    parser.add_argument(
+        "--textbook-linking",
+        choices=["strong", "aggregated"],
+        default="strong",
+        help="CFLP baselines with the per-arc rows x_ij <= y_i (strong) or without",
+    )
     parser.add_argument("--mem-limit-mb", type=float, default=20_000.0)
     parser.add_argument("--seed", type=int, default=0, help="ladder seed")
     parser.add_argument("--out", type=Path, default=RESULTS)
@@ -279,6 +285,7 @@ def main(argv: list[str] | None = None) -> int:
         runners=runners,
         time_limit=args.time_limit,
         pulp_max_columns=args.pulp_max_columns,
+        textbook_linking=args.textbook_linking,
         mem_limit_mb=args.mem_limit_mb,
         seed=args.seed,
     )

@@ -19,7 +19,8 @@ share of customer j's demand served by facility i::
          0 <= x_ij <= 1  (binary with single sourcing),  y_i binary
 
 The per-arc rows are the strong linking form a textbook writes; they are redundant for
-the integer optimum but tighten the LP relaxation.
+the integer optimum but tighten the LP relaxation. ``strong=False`` (``run.py
+--textbook-linking aggregated``) leaves them out: the capacity rows alone link.
 """
 
 from __future__ import annotations
@@ -105,9 +106,14 @@ def _pulp_solve(
 
 
 def pulp_cflp(
-    inst: FacilityInstance, time_limit: float, mip_gap: float = 0.0, single_source: bool = False
+    inst: FacilityInstance,
+    time_limit: float,
+    mip_gap: float = 0.0,
+    single_source: bool = False,
+    strong: bool = True,
 ) -> BaselineResult:
-    """The facility-location textbook model in PuLP (dicts + lpSum), solved by CBC."""
+    """The facility-location textbook model in PuLP (dicts + lpSum), solved by CBC
+    (``strong=False``: without the per-arc linking rows)."""
     import pulp
 
     start = time.perf_counter()
@@ -132,7 +138,7 @@ def pulp_cflp(
         prob += pulp.lpSum(x[i][j] for i in facilities) == 1, f"serve_{j}"
     for i in facilities:
         prob += pulp.lpSum(d[j] * x[i][j] for j in customers) <= s[i] * y[i], f"cap_{i}"
-        for j in customers:
+        for j in customers if strong else ():
             prob += x[i][j] <= y[i], f"link_{i}_{j}"
     build = time.perf_counter() - start
     out = _pulp_solve(prob, time_limit, mip_gap)
@@ -192,11 +198,13 @@ class PlainMatrix:
     offset: float = 0.0
 
 
-def cflp_matrix(inst: FacilityInstance, single_source: bool = False) -> PlainMatrix:
+def cflp_matrix(
+    inst: FacilityInstance, single_source: bool = False, strong: bool = True
+) -> PlainMatrix:
     """The textbook facility-location model (module docstring) as a plain matrix.
 
     Columns: ``y_0..y_{m-1}``, then ``x_ij`` at ``m + i*n + j``. Rows: n assignment rows,
-    m capacity rows, m*n per-arc linking rows.
+    m capacity rows, then (``strong``) m*n per-arc linking rows.
     """
     m, n = inst.cost.shape
     nx = m * n
@@ -210,18 +218,19 @@ def cflp_matrix(inst: FacilityInstance, single_source: bool = False) -> PlainMat
     c_cols = np.concatenate([xi, np.arange(m)])
     c_vals = np.concatenate([inst.demand[cus], -inst.capacity])
     # linking: row n+m+k holds x_k - y_i
-    link = n + m + np.arange(nx)
-    l_rows, l_cols = np.concatenate([link, link]), np.concatenate([xi, fac])
-    l_vals = np.concatenate([np.ones(nx), -np.ones(nx)])
+    nl = nx if strong else 0
+    link = n + m + np.arange(nl)
+    l_rows, l_cols = np.concatenate([link, link]), np.concatenate([xi[:nl], fac[:nl]])
+    l_vals = np.concatenate([np.ones(nl), -np.ones(nl)])
     A = sp.csr_matrix(
         (
             np.concatenate([a_vals, c_vals, l_vals]),
             (np.concatenate([a_rows, c_rows, l_rows]), np.concatenate([a_cols, c_cols, l_cols])),
         ),
-        shape=(n + m + nx, m + nx),
+        shape=(n + m + nl, m + nx),
     )
-    row_lo = np.concatenate([np.ones(n), np.full(m + nx, -np.inf)])
-    row_hi = np.concatenate([np.ones(n), np.zeros(m + nx)])
+    row_lo = np.concatenate([np.ones(n), np.full(m + nl, -np.inf)])
+    row_hi = np.concatenate([np.ones(n), np.zeros(m + nl)])
     integer = np.concatenate([np.ones(m, bool), np.full(nx, single_source)])
     c = np.concatenate([inst.fixed_cost, inst.cost.ravel()])
     return PlainMatrix(c, np.zeros(m + nx), np.ones(m + nx), integer, A, row_lo, row_hi)
@@ -293,9 +302,13 @@ def highs_plain(
 
 
 def highs_cflp(
-    inst: FacilityInstance, time_limit: float, mip_gap: float = 0.0, single_source: bool = False
+    inst: FacilityInstance,
+    time_limit: float,
+    mip_gap: float = 0.0,
+    single_source: bool = False,
+    strong: bool = True,
 ) -> BaselineResult:
     """The facility-location textbook matrix solved by bare HiGHS."""
     start = time.perf_counter()
-    mat = cflp_matrix(inst, single_source)
+    mat = cflp_matrix(inst, single_source, strong)
     return highs_plain(mat, time_limit, mip_gap, build_s=time.perf_counter() - start)

@@ -67,13 +67,15 @@ def test_bare_highs_textbook_reaches_published_optimum(name: str) -> None:
     assert out.gap == 0.0 and out.bound == pytest.approx(out.objective)
 
 
+@pytest.mark.parametrize("strong", [True, False])
 @pytest.mark.parametrize("single", [False, True])
-def test_textbook_models_split_or_single_source(single: bool) -> None:
-    """2x2 by hand: split 218.33 (multi-source) vs 251 (single source), in both baselines."""
+def test_textbook_models_split_or_single_source(single: bool, strong: bool) -> None:
+    """2x2 by hand: split 218.33 (multi-source) vs 251 (single source), in both baselines,
+    with or without the per-arc linking rows."""
     expected = SINGLE_OPT if single else SPLIT_OPT
     for out in (
-        highs_cflp(TWO_BY_TWO, 30, single_source=single),
-        pulp_cflp(TWO_BY_TWO, 30, single_source=single),
+        highs_cflp(TWO_BY_TWO, 30, single_source=single, strong=strong),
+        pulp_cflp(TWO_BY_TWO, 30, single_source=single, strong=strong),
     ):
         assert out.status == "optimal"
         assert out.objective == pytest.approx(expected, rel=1e-9)
@@ -86,6 +88,7 @@ def test_cflp_matrix_has_strong_linking_rows() -> None:
     link = mat.A[4:].toarray()  # rows n+m.. : x_ij - y_i <= 0
     assert (link[:, :2].sum(axis=1) == -1).all() and (link[:, 2:].sum(axis=1) == 1).all()
     assert list(mat.integer) == [True, True, False, False, False, False]
+    assert cflp_matrix(TWO_BY_TWO, strong=False).A.shape == (2 + 2, 2 + 4)
 
 
 def test_ladder_generator_is_seeded() -> None:
