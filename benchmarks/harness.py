@@ -66,6 +66,7 @@ QUICK = {
     "korea": ["korea-small"],
     "ladder": ["250x25x6x8"],
 }
+QUICK_TIME_LIMIT = 60.0  # seconds per run in the quick subset, every set
 TIME_LIMITS = {  # seconds per solver run, per set (ladder: per rung, from issue 8's targets)
     "orlib": 60.0,
     "capabc": 600.0,
@@ -248,6 +249,8 @@ def cases_for(
     def limit(key: str, default: float) -> float:
         if settings.time_limit is not None:
             return settings.time_limit
+        if quick:
+            return QUICK_TIME_LIMIT
         value = TIME_LIMITS.get(key)
         return default if value is None else value
 

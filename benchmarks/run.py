@@ -24,8 +24,8 @@ ladder    seeded synthetic scenarios 250x25x6x8 .. 5000x300x20x12 (benchmarks/la
           written to a temporary folder; 120 / 300 / 600 / 1800 s.
 
 ``--quick`` runs cap41, cap71, cap101, cap131, Holmberg p13, korea-small and the
-250x25x6x8 rung, all from files in the repo. A set whose data is not there (../shared/benchmarks, or
-``$HUBOPT_BENCH_DATA``) is skipped with a message. ``--backend`` and ``--option`` (any
+250x25x6x8 rung, all from files in the repo, 60 s per run. A set whose data is not
+there (../shared/benchmarks, or ``$HUBOPT_BENCH_DATA``) is skipped with a message. ``--backend`` and ``--option`` (any
 scenario key, e.g. ``--option policy.linking=stream``; ``--method M`` is short for
 ``--option solver.method=M``) apply to hubopt's run only.
 
@@ -33,7 +33,7 @@ Results: ``benchmarks/results/<timestamp>-<set>.csv`` (columns: harness.COLUMNS,
 in docs/solvers.md) with a sidecar ``.json`` (machine, versions, git commit, load
 average at start and end, settings). ``--markdown`` prints the short table of one or
 more results files; with ``--docs`` it replaces the table between the
-``<!-- bench-table -->`` markers in that file.
+``<!-- bench-table:start/end -->`` markers in that file.
 """
 
 from __future__ import annotations
