@@ -182,13 +182,15 @@ def test_results_csv_has_the_documented_columns(tmp_path: Path) -> None:
 
 def test_quick_set_needs_only_repo_files(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Without ../shared/benchmarks the quick OR-Library and Holmberg cases come from
-    tests/fixtures, and capa/b/c is skipped with a message (and is never in the quick set)."""
+    tests/fixtures at 60 s per run, and capa/b/c is skipped with a message (and is never in
+    the quick set)."""
     assert cases_for("capabc", True, tmp_path, Settings()) == ([], "not in the quick subset")
     monkeypatch.setattr("benchmarks.harness.shared_dir", lambda: None)
     orlib, _ = cases_for("orlib", True, tmp_path, Settings())
     assert [c.name for c in orlib] == ["cap41", "cap71", "cap101", "cap131"]
     holmberg, _ = cases_for("holmberg", True, tmp_path, Settings())
     assert [c.name for c in holmberg] == ["p13"] and holmberg[0].optimum == 8252
+    assert {c.time_limit for c in orlib + holmberg} == {60.0}
     capabc, note = cases_for("capabc", False, tmp_path, Settings())
     assert capabc == [] and "skipped" in note
 
