@@ -264,6 +264,9 @@ def main(argv: list[str] | None = None) -> int:
         help="CFLP baselines with the per-arc rows x_ij <= y_i (strong) or without",
     )
     parser.add_argument("--mem-limit-mb", type=float, default=20_000.0)
+    parser.add_argument(
+        "--kill-factor", type=float, default=2.0, help="kill a run at FACTOR x limit + 300 s"
+    )
     parser.add_argument("--seed", type=int, default=0, help="ladder seed")
     parser.add_argument("--out", type=Path, default=RESULTS)
     parser.add_argument("--markdown", nargs="+", type=Path, metavar="RESULTS.csv")
@@ -287,6 +290,7 @@ def main(argv: list[str] | None = None) -> int:
         pulp_max_columns=args.pulp_max_columns,
         textbook_linking=args.textbook_linking,
         mem_limit_mb=args.mem_limit_mb,
+        kill_factor=args.kill_factor,
         seed=args.seed,
     )
     if args.backend is not None:
