@@ -206,19 +206,20 @@ def read_rows(paths: list[Path]) -> list[dict[str, Any]]:
 def markdown(paths: list[Path], docs: Path | None) -> None:
     """Print the Markdown table of ``paths``; splice it into ``docs`` between the markers."""
     text = table(read_rows(paths), markdown=True)
-    sources = ", ".join(f"`benchmarks/results/{p.name}`" for p in paths)
-    info = []
+    lines = []
     for p in paths:
         side = p.with_suffix(".json")
-        if side.is_file():
-            meta = yaml.safe_load(side.read_text())
-            m = meta.get("machine", {})
-            info.append(
-                f"{m.get('cpu_count')} CPUs ({m.get('cpu_model')}), {m.get('ram_gb')} GB, "
+        meta = yaml.safe_load(side.read_text()) if side.is_file() else {}
+        m = meta.get("machine", {})
+        where = f"`benchmarks/results/{p.name}`"
+        if m:
+            where += (
+                f": {m.get('cpu_count')} CPUs ({m.get('cpu_model')}), {m.get('ram_gb')} GB, "
                 f"load {meta.get('load_start')} -> {meta.get('load_end')}, highspy "
                 f"{m.get('highspy')}, PuLP {m.get('pulp')}, commit {str(m.get('git_commit'))[:9]}"
             )
-    block = f"{text}\n\nFrom {sources}" + (f" ({info[0]})." if info else ".")
+        lines.append(f"- {where}")
+    block = f"{text}\n\nFrom:\n\n" + "\n".join(lines)
     print(block)
     if docs is not None:
         doc = docs.read_text()
