@@ -7,15 +7,18 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 PYTEST_ARGS ?=
+BENCH_ARGS ?=
 
-.PHONY: demo test lint bench bench-slow clean help
+.PHONY: demo test lint bench bench-quick bench-slow clean help
 
 help:
 	@echo "make demo   - set up and solve the built-in Korea scenario (map + report)"
 	@echo "make test   - set up and run the whole test suite (browser tests included)"
 	@echo "make lint   - ruff + mypy + the import-layer contract (lint-imports)"
-	@echo "make bench  - benchmark harness (ratios vs a baseline measured in the same run)"
-	@echo "              and the Prodhon location-routing set (gap to best-known, ~40 min)"
+	@echo "make bench  - solve benchmark on every set (OR-Library cap*, capa/b/c, Holmberg,"
+	@echo "              Korea, synthetic ladder; hubopt vs bare HiGHS vs PuLP+CBC in the same"
+	@echo "              run; hours), micro benchmarks and the Prodhon location-routing set"
+	@echo "make bench-quick - a subset of the solve benchmark from repo files only (<10 min)"
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -39,8 +42,12 @@ lint: $(STAMP)
 	$(BIN)/lint-imports --no-cache
 
 bench: $(STAMP)
-	$(BIN)/python benchmarks/run.py
+	$(BIN)/python benchmarks/run.py $(BENCH_ARGS)
+	$(BIN)/python benchmarks/micro.py
 	$(BIN)/python benchmarks/lrp.py
+
+bench-quick: $(STAMP)
+	$(BIN)/python benchmarks/run.py --quick $(BENCH_ARGS)
 
 bench-slow: $(STAMP)
 	$(BIN)/python -m pytest -m slow -q

@@ -1,260 +1,373 @@
-"""hubopt benchmark harness (``make bench``).
+"""hubopt solve benchmark (``make bench``, ``make bench-quick``).
 
-Every figure is printed as a ratio against a baseline measured in the same run, because
-the machines here are shared and noisy; nothing is asserted. Results go to
-``bench-results/bench-<timestamp>.json``.
+    python benchmarks/run.py [--quick] [--sets orlib,capabc,holmberg,korea,ladder]
+                             [--only NAME ...] [--time-limit S] [--backend B]
+                             [--option KEY=VALUE ...] [--runners hubopt,highs,pulp]
+    python benchmarks/run.py --markdown RESULTS.csv [...] [--docs docs/solvers.md]
 
-Cases
------
-build    hubopt's array model builder vs a row-by-row PuLP build of the same matrix
-         (the usual dicts + lpSum layer), on the Korea scenarios.
-orlib    hubopt end to end (load, build, HiGHS, decode, verify) vs a textbook CFLP
-         built directly in highspy, on OR-Library instances; both must hit the optimum.
-load     handing the Korea matrix to HiGHS: highspy passModel (hubopt's `highs`) vs
-         OR-Tools ModelBuilder fill_model_from_sparse_data (`ortools-highs`).
-linking  Korea full: HiGHS root LP time with the per-period linking rows (auto) vs the
-         strong per-stream form (each capped by --lp-limit seconds).
-forecast ``hubopt forecast`` on the Korea order history (250 regions x 6 products x 3
-         years) vs reading it and forecasting by seasonal naive alone (benchmarks/forecast.py).
+Per instance: hubopt's build / solve / total seconds, status, objective, bound, gap and
+peak RSS, and the same run's ratios against bare HiGHS on the plain textbook matrix and
+against the textbook PuLP + CBC model (benchmarks/textbook.py); every solver runs in its
+own child process with the same time limit and MIP gap. Nothing is asserted.
+
+Sets
+----
+orlib     OR-Library cap41..cap134 (37; ../shared/benchmarks/orlib_cap, else the four in
+          tests/fixtures/orlib), 60 s each.
+capabc    capa/capb/capc x 4 capacities (12; ../shared/benchmarks/orlib_cap), 600 s each.
+holmberg  Holmberg single-source p1..p71 (../shared/benchmarks/holmberg_sscflp, else
+          p1, p2, p13 in tests/fixtures/holmberg), hubopt
+          with ``policy.single_sourcing: true``, 60 s each.
+korea     the Korea demo (korea-small, korea; time limit and gap from the YAML; the
+          launch-day van routing is left out so all three solve the same MILP).
+ladder    seeded synthetic scenarios 250x25x6x8 .. 5000x300x20x12 (benchmarks/ladder.py),
+          written to a temporary folder; 120 / 300 / 600 / 1800 s.
+
+``--quick`` runs cap41, cap71, cap101, cap131, Holmberg p13, korea-small and the
+250x25x6x8 rung, all from files in the repo, 60 s per run. A set whose data is not
+there (../shared/benchmarks, or ``$HUBOPT_BENCH_DATA``) is skipped with a message. ``--backend`` and ``--option`` (any
+scenario key, e.g. ``--option policy.linking=stream``; ``--method M`` is short for
+``--option solver.method=M``) apply to hubopt's run only.
+
+Results: ``benchmarks/results/<timestamp>-<set>.csv`` (columns: harness.COLUMNS, listed
+in docs/solvers.md) with a sidecar ``.json`` (machine, versions, git commit, load
+average at start and end, settings). ``--markdown`` prints the short table of one or
+more results files; with ``--docs`` it replaces the table between the
+``<!-- bench-table:start/end -->`` markers in that file.
 """
 
 from __future__ import annotations
 
 import argparse
-import json
+import csv
 import logging
-import statistics
+import math
+import os
 import sys
+import tempfile
 import time
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import numpy as np
+import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from forecast import bench_forecast  # noqa: E402  (benchmarks/forecast.py)
+from benchmarks.harness import (  # noqa: E402
+    RESULTS,
+    RUNNERS,
+    SETS,
+    Settings,
+    apply_options,
+    cases_for,
+    machine_info,
+    make_row,
+    now_stamp,
+    run_child,
+    settings_dict,
+    shared_dir,
+    write_results,
+)
 
-from hubopt.api import solve  # noqa: E402
-from hubopt.data.problem import build_problem  # noqa: E402
-from hubopt.model.build import build_model  # noqa: E402
-from hubopt.model.matrix import MatrixModel  # noqa: E402
-from hubopt.orlib import FacilityInstance, read_optima, read_orlib_cap, write_facility_scenario  # noqa: E402
-from hubopt.scenario.scenario import load_scenario  # noqa: E402
-from hubopt.solvers.base import stdout_to_stderr  # noqa: E402
-from hubopt.solvers.highs import pass_matrix  # noqa: E402
-
-ORLIB = ROOT / "tests" / "fixtures" / "orlib"
-
-
-def timed(fn: Any, repeat: int = 3) -> tuple[float, Any]:
-    """Median wall time of ``repeat`` calls and the last result."""
-    times, out = [], None
-    for _ in range(repeat):
-        start = time.perf_counter()
-        out = fn()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times), out
+MARK_START, MARK_END = "<!-- bench-table:start -->", "<!-- bench-table:end -->"
+FAILED = {"error", "killed", "memory", "time_limit", "infeasible", "unbounded", ""}
 
 
-def pulp_rowwise(model: MatrixModel) -> int:
-    """Baseline: build the same model in PuLP row by row (variables, then lpSum rows)."""
-    import pulp
-
-    prob = pulp.LpProblem("baseline", pulp.LpMinimize)
-    xs = [pulp.LpVariable(f"x{j}", lowBound=0) for j in range(model.n_vars)]
-    prob += pulp.lpSum(float(model.c[j]) * xs[j] for j in np.flatnonzero(model.c))
-    A = model.A
-    for i in range(model.n_rows):
-        sl = slice(A.indptr[i], A.indptr[i + 1])
-        prob += pulp.lpSum(
-            float(v) * xs[j] for j, v in zip(A.indices[sl], A.data[sl], strict=True)
-        ) <= float(model.row_hi[i] if np.isfinite(model.row_hi[i]) else 1e30)
-    return len(prob.constraints)
+def _num(value: Any) -> float:
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return math.nan
 
 
-def bench_build(names: list[str]) -> list[dict[str, Any]]:
-    """hubopt array build vs PuLP row-by-row build of the same matrix."""
-    rows = []
-    for name in names:
-        scenario = load_scenario(ROOT / "scenarios" / "korea" / f"{name}.yaml")
-        problem = build_problem(scenario)
-        t_ours, model = timed(lambda problem=problem: build_model(problem))
-        t_base, _ = timed(lambda model=model: pulp_rowwise(model), repeat=1)
-        rows.append(
-            {
-                "case": f"build/{name}",
-                "hubopt_s": t_ours,
-                "baseline_s": t_base,
-                "speedup": t_base / t_ours,
-                **model.stats(),
-            }
+def _secs(value: Any) -> str:
+    v = _num(value)
+    return "-" if math.isnan(v) else (f"{v:.2f}" if v < 10 else f"{v:.0f}")
+
+
+def _gap(value: Any) -> str:
+    v = _num(value)
+    return "-" if math.isnan(v) else f"{100 * v:.2f}%"
+
+
+def _vs(row: dict[str, Any], base: str) -> str:
+    """``hubopt vs base`` as ``N.Nx`` (time ratio, both proven optimal), ``>=N.Nx`` (the
+    baseline did not finish), or the two gaps when hubopt did not finish either."""
+    ours, theirs = row.get("hubopt_status", ""), row.get(f"{base}_status", "")
+    if not theirs:
+        return "-"
+    if theirs == "skipped":
+        return "skipped"
+    ratio = _num(row.get(f"speedup_vs_{base}"))
+    if ours == "optimal" and theirs == "optimal":
+        return f"{ratio:.2f}x"
+    if ours == "optimal":
+        return f">={ratio:.2f}x ({theirs})" if not math.isnan(ratio) else theirs
+    if base == "highs":
+        return f"gap {_gap(row.get('highs_gap'))} ({theirs})"
+    return theirs
+
+
+def table(rows: list[dict[str, Any]], markdown: bool = False) -> str:
+    """The summary table (plain text or Markdown) and a footer with the counts."""
+    head = [
+        "set",
+        "instance",
+        "status",
+        "objective",
+        "gap",
+        "build s",
+        "solve s",
+        "total s",
+        "RSS MB",
+        "bare HiGHS s",
+        "vs HiGHS",
+        "PuLP s",
+        "vs PuLP",
+    ]
+    body = []
+    for r in rows:
+        obj = _num(r.get("hubopt_objective"))
+        body.append(
+            [
+                r["set"],
+                r["instance"],
+                r["hubopt_status"] + ("" if r.get("hubopt_verified") in ("True", True) else "*"),
+                "-" if math.isnan(obj) else f"{obj:,.1f}",
+                _gap(r.get("hubopt_gap")),
+                _secs(r.get("hubopt_build_s")),
+                _secs(r.get("hubopt_solve_s")),
+                _secs(r.get("hubopt_total_s")),
+                _secs(r.get("hubopt_peak_rss_mb")),
+                _secs(r.get("highs_total_s")),
+                _vs(r, "highs"),
+                _secs(r.get("pulp_total_s")),
+                _vs(r, "pulp"),
+            ]
         )
+    lines = []
+    if markdown:
+        lines.append("| " + " | ".join(head) + " |")
+        lines.append("|" + "|".join("---" for _ in head) + "|")
+        lines += ["| " + " | ".join(b) + " |" for b in body]
+    else:
+        widths = [max(len(str(x)) for x in col) for col in zip(head, *body, strict=True)]
+        fmt = "  ".join(f"{{:<{w}}}" if i < 3 else f"{{:>{w}}}" for i, w in enumerate(widths))
+        lines.append(fmt.format(*head))
+        lines += [fmt.format(*b) for b in body]
+    lines.append("")
+    lines.append(footer(rows))
+    return "\n".join(lines)
+
+
+def footer(rows: list[dict[str, Any]]) -> str:
+    """Counts: optimal runs, matches of published optima, PuLP failures, geometric means."""
+    n = len(rows)
+    opt = sum(r["hubopt_status"] == "optimal" for r in rows)
+    known = [r for r in rows if not math.isnan(_num(r.get("known_optimum")))]
+    match = sum(_num(r.get("hubopt_rel_error")) <= 1e-6 for r in known)
+    pulp = [r for r in rows if r.get("pulp_status")]
+    pulp_failed = sum(str(r.get("pulp_failed")) == "True" for r in pulp)
+    out = [f"{n} instances; hubopt optimal on {opt}"]
+    if known:
+        out.append(f"published optimum reached on {match}/{len(known)}")
+    if pulp:
+        out.append(f"PuLP + CBC failed (no proven optimum) on {pulp_failed}/{len(pulp)}")
+    for base in ("highs", "pulp"):
+        both = [
+            _num(r[f"speedup_vs_{base}"])
+            for r in rows
+            if r["hubopt_status"] == "optimal" and r.get(f"{base}_status") == "optimal"
+        ]
+        both = [v for v in both if v > 0]
+        if both:
+            geo = math.exp(sum(math.log(v) for v in both) / len(both))
+            name = "bare HiGHS" if base == "highs" else "PuLP + CBC"
+            out.append(
+                f"{name}/hubopt time, geometric mean over {len(both)} both-optimal: {geo:.2f}x"
+            )
+    slow = [r for r in rows if _num(r.get("hubopt_solve_s")) > 10]
+    if slow:
+        ok = sum(_num(r.get("hubopt_build_share")) <= 0.10 for r in slow)
+        out.append(f"build <= 10% of total on {ok}/{len(slow)} instances with solve > 10 s")
+    return "; ".join(out) + ". (* = not verified / no plan)"
+
+
+def read_rows(paths: list[Path]) -> list[dict[str, Any]]:
+    """Rows of one or more results CSVs."""
+    rows: list[dict[str, Any]] = []
+    for path in paths:
+        with path.open(newline="") as fh:
+            rows += list(csv.DictReader(fh))
     return rows
 
 
-def textbook_cflp(instance: FacilityInstance) -> float:
-    """Baseline: the strong-form CFLP straight into highspy; returns the objective."""
-    import highspy
-
-    m, n = instance.cost.shape
-    h = highspy.Highs()
-    h.setOptionValue("output_flag", False)
-    h.setOptionValue("mip_rel_gap", 0.0)
-    inf = highspy.kHighsInf
-    y = [h.addVariable(0, 1, float(instance.fixed_cost[i])) for i in range(m)]
-    for i in range(m):
-        h.changeColIntegrality(y[i].index, highspy.HighsVarType.kInteger)
-    x = [[h.addVariable(0, 1, float(instance.cost[i, j])) for j in range(n)] for i in range(m)]
-    for j in range(n):
-        h.addRow(1, 1, m, [x[i][j].index for i in range(m)], [1.0] * m)
-    for i in range(m):
-        h.addRow(
-            -inf,
-            0,
-            n + 1,
-            [x[i][j].index for j in range(n)] + [y[i].index],
-            [float(d) for d in instance.demand] + [-float(instance.capacity[i])],
-        )
-        for j in range(n):
-            h.addRow(-inf, 0, 2, [x[i][j].index, y[i].index], [1.0, -1.0])
-    h.run()
-    return float(h.getInfo().objective_function_value)
-
-
-def bench_orlib(names: list[str], tmp: Path) -> list[dict[str, Any]]:
-    """hubopt end to end vs the textbook highspy model, objective checked on both."""
-    optima = read_optima(ORLIB / "capopt.txt")
-    rows = []
-    for name in names:
-        instance = read_orlib_cap(ORLIB / f"{name}.txt")
-        path = write_facility_scenario(instance, tmp / name)
-        t_ours, result = timed(lambda path=path: solve(path, backend="highs"))
-        t_base, base_obj = timed(lambda instance=instance: textbook_cflp(instance))
-        rows.append(
-            {
-                "case": f"orlib/{name}",
-                "hubopt_s": t_ours,
-                "baseline_s": t_base,
-                "ratio_hubopt_over_baseline": t_ours / t_base,
-                "objective": result.objective,
-                "published": optima[name],
-                "baseline_objective": base_obj,
-                "rel_error": abs(result.objective - optima[name]) / optima[name],
-            }
-        )
-    return rows
+def markdown(paths: list[Path], docs: Path | None) -> None:
+    """Print the Markdown table of ``paths``; splice it into ``docs`` between the markers."""
+    text = table(read_rows(paths), markdown=True)
+    lines = []
+    for p in paths:
+        side = p.with_suffix(".json")
+        meta = yaml.safe_load(side.read_text()) if side.is_file() else {}
+        m = meta.get("machine", {})
+        where = f"`benchmarks/results/{p.name}`"
+        if m:
+            where += (
+                f": {m.get('cpu_count')} CPUs ({m.get('cpu_model')}), {m.get('ram_gb')} GB, "
+                f"load {meta.get('load_start')} -> {meta.get('load_end')}, highspy "
+                f"{m.get('highspy')}, PuLP {m.get('pulp')}, commit {str(m.get('git_commit'))[:9]}"
+            )
+        lines.append(f"- {where}")
+    block = f"{text}\n\nFrom:\n\n" + "\n".join(lines)
+    print(block)
+    if docs is not None:
+        doc = docs.read_text()
+        if MARK_START not in doc or MARK_END not in doc:
+            raise SystemExit(f"{docs} has no {MARK_START} ... {MARK_END} markers")
+        head, rest = doc.split(MARK_START, 1)
+        _, tail = rest.split(MARK_END, 1)
+        docs.write_text(f"{head}{MARK_START}\n{block}\n{MARK_END}{tail}")
+        print(f"updated {docs}")
 
 
-def bench_load(name: str) -> list[dict[str, Any]]:
-    """Time to pass the same matrix to highspy vs OR-Tools ModelBuilder."""
-    import highspy
-    from ortools.linear_solver.python import model_builder as mb
-
-    model = build_model(build_problem(load_scenario(ROOT / "scenarios" / "korea" / f"{name}.yaml")))
-
-    def highs() -> None:
-        h = highspy.Highs()
-        h.setOptionValue("output_flag", False)
-        pass_matrix(h, model)
-
-    def builder() -> None:
-        m = mb.Model()
-        fill: Any = m.helper.fill_model_from_sparse_data
-        fill(model.lb, model.ub, model.c, model.row_lo, model.row_hi, model.A)
-        for j in np.flatnonzero(model.integer):
-            m.helper.set_var_integrality(int(j), True)
-
-    t_highs, _ = timed(highs)
-    t_builder, _ = timed(builder)
-    return [
-        {
-            "case": f"load/{name}",
-            "hubopt_s": t_highs,
-            "baseline_s": t_builder,
-            "speedup": t_builder / t_highs,
-            **model.stats(),
-        }
-    ]
+def parse_options(items: list[str], method: str | None) -> dict[str, Any]:
+    """``KEY=VALUE`` pairs (values parsed as YAML scalars) into a dict."""
+    out: dict[str, Any] = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        if not sep or not key:
+            raise SystemExit(f"--option wants KEY=VALUE, got {item!r}")
+        out[key.strip()] = yaml.safe_load(value)
+    if method:
+        out["solver.method"] = method
+    return out
 
 
-def bench_linking(limit: float) -> list[dict[str, Any]]:
-    """Root-LP time of the Korea model, per-period linking (auto) vs strong per-stream."""
-    import dataclasses
-
-    import highspy
-
-    out = {}
-    for mode in ("auto", "stream"):
-        scenario = load_scenario(ROOT / "scenarios" / "korea" / "korea.yaml")
-        policy = scenario.config.policy.model_copy(update={"linking": mode})
-        scenario = dataclasses.replace(
-            scenario, config=scenario.config.model_copy(update={"policy": policy})
-        )
-        model = build_model(build_problem(scenario))
-        relaxed = dataclasses.replace(model, integer=np.zeros_like(model.integer))
-        h = highspy.Highs()
-        h.setOptionValue("output_flag", False)
-        h.setOptionValue("time_limit", limit)
-        pass_matrix(h, relaxed)
-        start = time.perf_counter()
-        h.run()
-        out[mode] = (
-            time.perf_counter() - start,
-            h.modelStatusToString(h.getModelStatus()),
-            model.n_rows,
-        )
-    return [
-        {
-            "case": "linking/korea-root-lp",
-            "hubopt_s": out["auto"][0],
-            "baseline_s": out["stream"][0],
-            "speedup": out["stream"][0] / out["auto"][0],
-            "auto_status": out["auto"][1],
-            "strong_status": out["stream"][1],
-            "rows_auto": out["auto"][2],
-            "rows_strong": out["stream"][2],
-            "note": f"strong form capped at {limit:g} s" if out["stream"][1] != "Optimal" else "",
-        }
-    ]
-
-
-def main() -> None:
-    """Run the benchmark cases, print ratios, write the results file."""
+def main(argv: list[str] | None = None) -> int:
+    """Run the chosen sets, write one results file per set, print the summary."""
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--quick", action="store_true", help="small cases only")
+    parser.add_argument("--quick", action="store_true", help="the make bench-quick subset")
+    parser.add_argument("--sets", default=",".join(SETS), help="comma-separated sets")
+    parser.add_argument("--only", nargs="+", help="instance names within the sets")
+    parser.add_argument("--time-limit", type=float, help="seconds per run (all sets)")
+    parser.add_argument("--backend", help="hubopt's solver.backend (default: the scenario's)")
+    parser.add_argument("--method", help="shorthand for --option solver.method=METHOD")
+    parser.add_argument("--option", action="append", default=[], metavar="KEY=VALUE")
+    parser.add_argument("--runners", default=",".join(RUNNERS), help="hubopt,highs,pulp")
+    parser.add_argument("--pulp-max-columns", type=int, default=2_000_000)
     parser.add_argument(
-        "--lp-limit", type=float, default=90.0, help="seconds per root LP in the linking case"
+        "--textbook-linking",
+        choices=["strong", "aggregated"],
+        default="strong",
+        help="CFLP baselines with the per-arc rows x_ij <= y_i (strong) or without",
     )
-    parser.add_argument("--out", type=Path, default=ROOT / "bench-results")
-    args = parser.parse_args()
+    parser.add_argument("--mem-limit-mb", type=float, default=20_000.0)
+    parser.add_argument(
+        "--kill-factor", type=float, default=2.0, help="kill a run at FACTOR x limit + 300 s"
+    )
+    parser.add_argument("--seed", type=int, default=0, help="ladder seed")
+    parser.add_argument("--out", type=Path, default=RESULTS)
+    parser.add_argument("--markdown", nargs="+", type=Path, metavar="RESULTS.csv")
+    parser.add_argument("--docs", type=Path, help="with --markdown: file to splice into")
+    args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING)
-    import tempfile
+    if args.markdown:
+        markdown(args.markdown, args.docs)
+        return 0
+    runners = tuple(r.strip() for r in args.runners.split(",") if r.strip())
+    if unknown := set(runners) - set(RUNNERS):
+        parser.error(f"unknown runners {sorted(unknown)}; choose from {', '.join(RUNNERS)}")
+    sets = [s.strip() for s in args.sets.split(",") if s.strip()]
+    if unknown := set(sets) - set(SETS):
+        parser.error(f"unknown sets {sorted(unknown)}; choose from {', '.join(SETS)}")
+    settings = Settings(
+        backend=args.backend,
+        options=parse_options(args.option, args.method),
+        runners=runners,
+        time_limit=args.time_limit,
+        pulp_max_columns=args.pulp_max_columns,
+        textbook_linking=args.textbook_linking,
+        mem_limit_mb=args.mem_limit_mb,
+        kill_factor=args.kill_factor,
+        seed=args.seed,
+    )
+    if args.backend is not None:
+        from hubopt.scenario.schema import Backend
 
-    rows: list[dict[str, Any]] = []
-    with tempfile.TemporaryDirectory() as tmp, stdout_to_stderr():
-        rows += bench_orlib(["cap41", "cap71", "cap101", "cap131"], Path(tmp))
-        rows += bench_build(["korea-small"] if args.quick else ["korea-small", "korea"])
-        rows += bench_load("korea-small" if args.quick else "korea")
-        if not args.quick:
-            rows += bench_linking(args.lp_limit)
-        rows += bench_forecast()
-    args.out.mkdir(parents=True, exist_ok=True)
-    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
-    path = args.out / f"bench-{stamp}.json"
-    path.write_text(json.dumps({"when": stamp, "rows": rows}, indent=2, default=str))
-    width = max(len(r["case"]) for r in rows)
-    print(f"{'case':<{width}}  {'hubopt s':>9}  {'baseline s':>10}  ratio (baseline / hubopt)")
-    for r in rows:
-        print(
-            f"{r['case']:<{width}}  {r['hubopt_s']:>9.3f}  {r['baseline_s']:>10.3f}  {r['baseline_s'] / r['hubopt_s']:>6.2f}x"
-        )
-    print(f"results: {path}")
+        known = [str(b) for b in Backend]
+        if args.backend not in known:
+            parser.error(f"--backend {args.backend!r}: one of {', '.join(known)}")
+    if settings.options:  # refuse a misspelt key before hours of runs, not in every child
+        from hubopt.scenario.scenario import load_scenario
+
+        try:
+            apply_options(
+                load_scenario(ROOT / "scenarios/korea/korea-small.yaml"), settings.options
+            )
+        except ValueError as exc:
+            parser.error(f"--option/--method: {exc}")
+    stamp = now_stamp()
+    machine = machine_info()
+    shared = shared_dir()
+    print(
+        f"hubopt bench {stamp}: {machine['cpu_count']} CPUs, {machine['ram_gb']} GB, "
+        f"commit {machine['git_commit'][:9]}; shared data: {shared or 'not found'}",
+        flush=True,
+    )
+    all_rows: list[dict[str, Any]] = []
+    started = time.perf_counter()
+    with tempfile.TemporaryDirectory(prefix="hubopt-bench-") as tmp:
+        for set_name in sets:
+            load_start = os.getloadavg()
+            set_start = time.perf_counter()
+            cases, note = cases_for(set_name, args.quick, Path(tmp), settings, args.only)
+            if note:
+                print(f"[{set_name}] {note}", flush=True)
+            if not cases:
+                continue
+            rows = []
+            for case in cases:
+                runs = {}
+                for runner in runners:
+                    runs[runner] = run_child(runner, case, settings)
+                row = make_row(case, settings, runs)
+                rows.append(row)
+                print(
+                    f"[{set_name}] {case.name}: hubopt {row['hubopt_status']} "
+                    f"{_secs(row['hubopt_total_s'])} s gap {_gap(row['hubopt_gap'])} | "
+                    f"HiGHS {row['highs_status'] or '-'} {_secs(row['highs_total_s'])} s | "
+                    f"PuLP {row['pulp_status'] or '-'} {_secs(row['pulp_total_s'])} s",
+                    flush=True,
+                )
+                info = {
+                    "set": set_name,
+                    "stamp": stamp,
+                    "quick": args.quick,
+                    "machine": machine,
+                    "load_start": [round(x, 2) for x in load_start],
+                    "load_end": [round(x, 2) for x in os.getloadavg()],
+                    "seconds": round(time.perf_counter() - set_start, 1),
+                    "complete": len(rows) == len(cases),
+                    "shared_data": str(shared) if shared else None,
+                    "settings": settings_dict(settings),
+                    "note": note,
+                }
+                # rewritten after every instance, so an interrupted run keeps what it measured
+                path, _ = write_results(rows, args.out / f"{stamp}-{set_name}.csv", info)
+            shown = path.relative_to(ROOT) if path.is_relative_to(ROOT) else path
+            print(f"[{set_name}] results: {shown}", flush=True)
+            all_rows += rows
+    if all_rows:
+        files = [args.out / f"{stamp}-{s}.csv" for s in sets]
+        text_rows = read_rows([f for f in files if f.is_file()])
+        print()
+        print(table(text_rows))
+    print(f"wall time {time.perf_counter() - started:.0f} s")
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    raise SystemExit(main())

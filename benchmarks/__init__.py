@@ -1,0 +1,1 @@
+"""hubopt benchmarks (``make bench``); see benchmarks/run.py."""

@@ -1,0 +1,213 @@
+"""The benchmark harness's pieces that can be wrong (benchmarks/): the textbook baselines,
+the ladder generator, the results file. Nothing here measures speed."""
+
+from __future__ import annotations
+
+import csv
+import json
+import math
+import re
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from helpers import FIXTURES
+
+from benchmarks.harness import (
+    COLUMNS,
+    Case,
+    Settings,
+    apply_options,
+    cases_for,
+    make_row,
+    read_cap_variant_optima,
+    run_child,
+    write_results,
+)
+from benchmarks.ladder import LadderSize, ladder_tables, write_ladder_scenario
+from benchmarks.run import parse_options, table
+from benchmarks.textbook import cflp_matrix, highs_cflp, highs_plain, pulp_cflp, pulp_matrix
+from hubopt.api import solve
+from hubopt.data.problem import build_problem
+from hubopt.model.build import build_model
+from hubopt.orlib import FacilityInstance, read_optima, read_orlib_cap
+from hubopt.scenario.scenario import load_scenario
+
+CAP_OPTIMA = read_optima(FIXTURES / "orlib" / "capopt.txt")
+REL = 1e-6  # capopt prints 3 decimals
+DOCS = Path(__file__).parents[1] / "docs" / "solvers.md"
+
+# Two facilities (capacity 10, fixed cost 100 each), two customers of 6 units; facility 1
+# serves either customer for 1, facility 2 for 50. Both must open (12 > 10). Split: F1
+# takes customer 1 and 4/6 of customer 2, F2 the other 2/6: 200 + 1 + 4/6 + 50 * 2/6.
+# Single source: one customer on each: 200 + 1 + 50.
+TWO_BY_TWO = FacilityInstance(
+    "two", np.array([10.0, 10.0]), np.array([100.0, 100.0]), np.array([6.0, 6.0]),
+    np.array([[1.0, 1.0], [50.0, 50.0]]),
+)  # fmt: skip
+SPLIT_OPT = 200 + 1 + 4 / 6 + 50 * 2 / 6
+SINGLE_OPT = 251.0
+
+
+@pytest.mark.parametrize("name", ["cap41", "cap131"])
+def test_pulp_textbook_reaches_published_optimum(name: str) -> None:
+    """The PuLP + CBC textbook CFLP reaches OR-Library's optimum on cap41 and cap131."""
+    out = pulp_cflp(read_orlib_cap(FIXTURES / "orlib" / f"{name}.txt"), time_limit=60)
+    assert out.status == "optimal"
+    assert math.isclose(out.objective, CAP_OPTIMA[name], rel_tol=REL)
+
+
+@pytest.mark.parametrize("name", ["cap41", "cap131"])
+def test_bare_highs_textbook_reaches_published_optimum(name: str) -> None:
+    """The bare-HiGHS textbook matrix reaches OR-Library's optimum on cap41 and cap131."""
+    out = highs_cflp(read_orlib_cap(FIXTURES / "orlib" / f"{name}.txt"), time_limit=60)
+    assert out.status == "optimal"
+    assert math.isclose(out.objective, CAP_OPTIMA[name], rel_tol=REL)
+    assert out.gap == 0.0 and out.bound == pytest.approx(out.objective)
+
+
+@pytest.mark.parametrize("strong", [True, False])
+@pytest.mark.parametrize("single", [False, True])
+def test_textbook_models_split_or_single_source(single: bool, strong: bool) -> None:
+    """2x2 by hand: split 218.33 (multi-source) vs 251 (single source), in both baselines,
+    with or without the per-arc linking rows."""
+    expected = SINGLE_OPT if single else SPLIT_OPT
+    for out in (
+        highs_cflp(TWO_BY_TWO, 30, single_source=single, strong=strong),
+        pulp_cflp(TWO_BY_TWO, 30, single_source=single, strong=strong),
+    ):
+        assert out.status == "optimal"
+        assert out.objective == pytest.approx(expected, rel=1e-9)
+
+
+def test_cflp_matrix_has_strong_linking_rows() -> None:
+    """One assignment row per customer, one capacity row per facility, one x_ij <= y_i per arc."""
+    mat = cflp_matrix(TWO_BY_TWO)
+    assert mat.A.shape == (2 + 2 + 4, 2 + 4)
+    link = mat.A[4:].toarray()  # rows n+m.. : x_ij - y_i <= 0
+    assert (link[:, :2].sum(axis=1) == -1).all() and (link[:, 2:].sum(axis=1) == 1).all()
+    assert list(mat.integer) == [True, True, False, False, False, False]
+    assert cflp_matrix(TWO_BY_TWO, strong=False).A.shape == (2 + 2, 2 + 4)
+
+
+def test_ladder_generator_is_seeded() -> None:
+    """Same size and seed: identical tables; another seed: different demand."""
+    size = LadderSize.parse("40x6x3x4")
+    first, again = ladder_tables(size, seed=3), ladder_tables(size, seed=3)
+    assert first.keys() == again.keys()
+    for name in first:
+        pd.testing.assert_frame_equal(first[name], again[name])
+    other = ladder_tables(size, seed=4)
+    assert not first["demand"].equals(other["demand"])
+    assert len(first["regions"]) == 40 and len(first["hubs"]) == 6
+    assert len(first["products"]) == 3 and set(first["demand"]["period"]) == {1, 2, 3, 4}
+
+
+def test_ladder_size_label_round_trips() -> None:
+    """``RxHxPxT`` parses and prints back; malformed labels are refused."""
+    assert LadderSize.parse("250x25x6x8").label == "250x25x6x8"
+    with pytest.raises(ValueError, match="RxHxPxT"):
+        LadderSize.parse("250x25x6")
+
+
+def test_ladder_scenario_validates_windows_prune_and_baselines_agree(tmp_path: Path) -> None:
+    """A small rung loads and solves to a verified plan; the delivery windows leave fewer
+    hub-region arcs than regions x hubs; bare HiGHS and PuLP on the same matrix reach
+    hubopt's optimum (gap 0)."""
+    path = write_ladder_scenario("40x6x2x3", tmp_path, seed=1, time_limit_s=60, mip_gap=0.0)
+    problem = build_problem(load_scenario(path))
+    arcs = problem.out_arcs
+    region = problem.streams["region_idx"].to_numpy()[arcs["stream_idx"].to_numpy()]
+    pairs = set(zip(arcs["hub_idx"], region, strict=True))
+    assert 40 <= len(pairs) < 40 * 6
+    result = solve(path)
+    assert str(result.status) == "optimal"
+    assert result.verification is not None and result.verification.ok
+    model = build_model(problem)
+    bare = highs_plain(model, 60, 0.0)
+    textbook = pulp_matrix(model, 60, 0.0)
+    assert bare.status == textbook.status == "optimal"
+    assert bare.objective == pytest.approx(result.objective, rel=1e-6)
+    assert textbook.objective == pytest.approx(result.objective, rel=1e-6)
+
+
+def test_cap_variant_optima_are_read() -> None:
+    """capopt's continuation lines give all 12 capa/b/c variants."""
+    optima = read_cap_variant_optima(FIXTURES / "orlib" / "capopt.txt")
+    assert len(optima) == 12
+    assert optima["capa-8000"] == 19240822.449
+    assert optima["capb-5000"] == 13656379.578
+    assert optima["capc-7250"] == 11505767.394
+
+
+def test_options_apply_to_the_scenario_and_unknown_keys_fail(tmp_path: Path) -> None:
+    """``--option policy.linking=stream`` changes the config; a misspelt key is refused."""
+    path = write_ladder_scenario("20x4x1x2", tmp_path)
+    scenario = load_scenario(path)
+    changed = apply_options(scenario, {"policy.linking": "stream", "solver.time_limit_s": 7})
+    assert changed.config.policy.linking == "stream"
+    assert changed.config.solver.time_limit_s == 7
+    with pytest.raises(ValueError, match="linkin"):
+        apply_options(scenario, {"policy.linkin": "stream"})
+
+
+def test_results_csv_has_the_documented_columns(tmp_path: Path) -> None:
+    """The CSV header is COLUMNS in order, docs/solvers.md lists every column, the sidecar
+    JSON has the machine info, and a row from fake runs carries the ratios."""
+    case = Case("orlib", "cap41", "cflp", "x", "x", "16x50", 60.0, 0.0, optimum=100.0)
+    runs = {
+        "hubopt": {"status": "optimal", "objective": 100.0, "bound": 100.0, "gap": 0.0,
+                   "build_s": 0.5, "solve_s": 1.0, "total_s": 2.0, "verified": True,
+                   "peak_rss_mb": 150.0, "columns": 10, "rows": 5, "nonzeros": 20},
+        "highs": {"status": "optimal", "objective": 100.0, "total_s": 4.0, "peak_rss_mb": 90.0},
+        "pulp": {"status": "time_limit", "total_s": 60.0, "peak_rss_mb": 120.0},
+    }  # fmt: skip
+    row = make_row(case, Settings(), runs)
+    assert row["speedup_vs_highs"] == 2.0 and row["speedup_vs_pulp"] == 30.0
+    assert row["pulp_failed"] is True and row["hubopt_rel_error"] == 0.0
+    assert row["hubopt_build_share"] == 0.25
+    info = {"machine": {"cpu_count": 2}, "load_start": [0.1], "load_end": [0.2]}
+    path, side = write_results([row], tmp_path / "x-orlib.csv", info)
+    with path.open(newline="") as fh:
+        header = next(csv.reader(fh))
+    assert header == COLUMNS
+    assert json.loads(side.read_text())["machine"]["cpu_count"] == 2
+    documented = set(re.findall(r"^\| `(\w+)` \|", DOCS.read_text(), flags=re.MULTILINE))
+    assert set(COLUMNS) <= documented, sorted(set(COLUMNS) - documented)
+    text = table([{k: str(v) for k, v in row.items()}])
+    assert ">=30.00x (time_limit)" in text and "2.00x" in text
+    assert "PuLP + CBC failed (no proven optimum) on 1/1" in text
+
+
+def test_quick_set_needs_only_repo_files(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Without ../shared/benchmarks the quick OR-Library and Holmberg cases come from
+    tests/fixtures at 60 s per run, and capa/b/c is skipped with a message (and is never in
+    the quick set)."""
+    assert cases_for("capabc", True, tmp_path, Settings()) == ([], "not in the quick subset")
+    monkeypatch.setattr("benchmarks.harness.shared_dir", lambda: None)
+    orlib, _ = cases_for("orlib", True, tmp_path, Settings())
+    assert [c.name for c in orlib] == ["cap41", "cap71", "cap101", "cap131"]
+    holmberg, _ = cases_for("holmberg", True, tmp_path, Settings())
+    assert [c.name for c in holmberg] == ["p13"] and holmberg[0].optimum == 8252
+    assert {c.time_limit for c in orlib + holmberg} == {60.0}
+    capabc, note = cases_for("capabc", False, tmp_path, Settings())
+    assert capabc == [] and "skipped" in note
+
+
+def test_child_process_reports_result_and_peak_rss(tmp_path: Path) -> None:
+    """A run in a child process returns the bare-HiGHS optimum of cap41 and its own peak RSS."""
+    [case] = cases_for("orlib", False, tmp_path, Settings(), only=["cap41"])[0]
+    out = run_child("highs", case, Settings())
+    assert out["status"] == "optimal"
+    assert math.isclose(out["objective"], CAP_OPTIMA["cap41"], rel_tol=REL)
+    assert out["peak_rss_mb"] > 10
+
+
+def test_option_values_are_parsed_as_yaml() -> None:
+    """``--option k=v`` values are YAML scalars; ``--method M`` is ``solver.method=M``."""
+    options = parse_options(["policy.linking=stream", "solver.time_limit_s=5"], "benders")
+    assert options == {"policy.linking": "stream", "solver.time_limit_s": 5,
+                       "solver.method": "benders"}  # fmt: skip
+    with pytest.raises(SystemExit, match="KEY=VALUE"):
+        parse_options(["nokey"], None)
