@@ -57,6 +57,20 @@ def highs_version() -> str:
     return f"HiGHS {highspy.Highs().version()}"
 
 
+def add_rows(h: Any, rows: sp.spmatrix, lo: np.ndarray, hi: np.ndarray) -> None:
+    """Append ``lo <= rows @ x <= hi`` to the ``highspy.Highs`` object ``h`` (``addRows``)."""
+    rows = sp.csr_matrix(rows)
+    h.addRows(
+        rows.shape[0],
+        np.asarray(lo, dtype=np.float64),
+        np.asarray(hi, dtype=np.float64),
+        rows.nnz,
+        rows.indptr[:-1].astype(np.int32),
+        rows.indices.astype(np.int32),
+        rows.data.astype(np.float64),
+    )
+
+
 class HighsBackend:
     """HiGHS MIP solver (highspy).
 
@@ -198,15 +212,7 @@ class HighsSession:
 
     def add_rows(self, rows: sp.csr_matrix, lo: np.ndarray, hi: np.ndarray) -> None:
         """Append rows ``lo <= rows @ x <= hi`` (columns as in the loaded model)."""
-        self.h.addRows(
-            rows.shape[0],
-            np.asarray(lo, dtype=np.float64),
-            np.asarray(hi, dtype=np.float64),
-            rows.nnz,
-            rows.indptr[:-1].astype(np.int32),
-            rows.indices.astype(np.int32),
-            rows.data.astype(np.float64),
-        )
+        add_rows(self.h, rows, lo, hi)
 
     def run(self) -> SolverOutput:
         """Solve the loaded model (with every row added so far)."""
@@ -385,16 +391,7 @@ class HighsModel:
 
     def add_rows(self, rows: sp.csr_matrix, lo: np.ndarray, hi: np.ndarray) -> None:
         """Append rows ``lo <= rows @ x <= hi``."""
-        rows = sp.csr_matrix(rows)
-        self.h.addRows(
-            rows.shape[0],
-            np.asarray(lo, dtype=np.float64),
-            np.asarray(hi, dtype=np.float64),
-            rows.nnz,
-            rows.indptr[:-1].astype(np.int32),
-            rows.indices.astype(np.int32),
-            rows.data.astype(np.float64),
-        )
+        add_rows(self.h, rows, lo, hi)
 
     def delete_rows(self, rows: np.ndarray) -> None:
         """Delete rows ``rows`` (later rows move up)."""

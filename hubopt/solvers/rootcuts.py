@@ -33,7 +33,7 @@ from hubopt.model.matrix import MatrixModel
 from hubopt.model.strong import StrongRows, strong_rows
 from hubopt.scenario.schema import RootCutSettings, SolverSettings
 from hubopt.solvers.base import SolverOutput, in_fresh_thread
-from hubopt.solvers.highs import HighsBackend, pass_matrix
+from hubopt.solvers.highs import HighsBackend, add_rows, pass_matrix
 
 log = logging.getLogger(__name__)
 
@@ -215,16 +215,7 @@ def root_cut_loop(
             : config.max_rows_per_round
         ]
         added[last] = True
-        block = rows.A[last]
-        h.addRows(
-            len(last),
-            rows.lo[last].astype(np.float64),
-            rows.hi[last].astype(np.float64),
-            block.nnz,
-            block.indptr[:-1].astype(np.int32),
-            block.indices.astype(np.int32),
-            block.data.astype(np.float64),
-        )
+        add_rows(h, rows.A[last], rows.lo[last], rows.hi[last])
         rounds += 1
         value = solve()
         if math.isnan(value):
