@@ -223,7 +223,7 @@ class ArcCosts:
     def usage(self, model: MatrixModel, x: np.ndarray, n_hubs: int) -> np.ndarray:
         """Volume each hub ships over the horizon in plan ``x``."""
         ship = model.block(x, "ship")
-        return np.bincount(self.hub, weights=ship * self.volume, minlength=n_hubs)
+        return np.bincount(self.hub, weights=ship * self.volume, minlength=n_hubs).astype(float)
 
     def saving(self, model: MatrixModel, x: np.ndarray, y: np.ndarray) -> np.ndarray:
         """Per (hub, period) where the hub is closed: what its arcs would save on that
@@ -231,7 +231,8 @@ class ArcCosts:
         units at their penalty). Zero where the hub is open."""
         ship = model.block(x, "ship")
         n_streams = len(self.quantity)
-        paid = np.bincount(self.stream, weights=ship * self.cost, minlength=n_streams)
+        # float even without arcs (bincount of nothing is an int array)
+        paid = np.bincount(self.stream, weights=ship * self.cost, minlength=n_streams).astype(float)
         if len(self.unmet_streams):
             paid[self.unmet_streams] += model.block(x, "unmet") * self.unmet_cost
         unit_now = paid / np.maximum(self.quantity, 1e-12)
