@@ -266,8 +266,9 @@ class RootCutSettings(Block):
 
     mode: Literal["auto", "on", "off"] = Field(
         default="auto",
-        description="auto: on for the highs and auto backends; on: also before scip/cbc "
-        "(needs highspy); off: never.",
+        description="auto: on for the highs and auto backends on single-period models "
+        "(measured: it pays on facility location, costs a multi-period 100 s solve its "
+        "time); on: every model, also before scip/cbc (needs highspy); off: never.",
     )
     max_rounds: int = Field(default=30, ge=1, description="Most LP re-solves with added rows.")
     min_improvement: float = Field(
