@@ -50,7 +50,7 @@ from hubopt.result import Result
 from hubopt.routing.run import routes_for_plan
 from hubopt.scenario.scenario import Scenario
 from hubopt.scenario.schema import Campaign
-from hubopt.solution import Solution, compute_period_costs, realised_streams
+from hubopt.solution import Solution, realised_streams, solution_from_tables
 from hubopt.verify import Verification, check_replan, verify_solution
 
 log = logging.getLogger(__name__)
@@ -452,7 +452,7 @@ def splice(
     The footprint decided when the campaign started stands (``run``'s footprint table);
     the cost table is recomputed from the spliced plan tables on ``problem`` (the
     combined scenario's, remaining demand rescaled) with
-    :func:`hubopt.solution.compute_period_costs`: holding at T-1 is that of the actual
+    :func:`hubopt.solution.solution_from_tables` (which calls ``compute_period_costs``): holding at T-1 is that of the actual
     stock, and the incremental margin after T that of the rescaled incremental units.
     """
     assert run.solution is not None and tail.solution is not None
@@ -496,22 +496,8 @@ def splice(
         "unmet": join(old.unmet, new.unmet),
         "pickup_points": join(old.pickup_points, new.pickup_points),
     }
-    period_costs = compute_period_costs(
-        problem,
-        plan["hubs"],
-        plan["flows"],
-        plan["inflows"],
-        plan["stock"],
-        plan["unmet"],
-        plan["pickup_points"],
-        old.footprint,
-    )
-    return Solution(
-        **plan,
-        assignments=new.assignments,
-        period_costs=period_costs,
-        footprint=old.footprint,
-    )
+    tables = {**plan, "assignments": new.assignments, "campaign_footprint": old.footprint}
+    return solution_from_tables(problem, tables)
 
 
 CHANGE_COLUMNS = [
