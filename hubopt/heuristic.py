@@ -1,25 +1,29 @@
 """Primal heuristics: a greedy start, and a local search on the hub-period decisions.
 
 :func:`greedy_open` proposes which hubs to open from a cheapest-arc assignment.
-:func:`local_search` improves a plan by moves on ``open[h,t]`` — close a hub, open a
-hub, swap an open hub for a closed one, shift a hub's first (or, with closing allowed,
-last) open period by one — each scored by the LP with the hub decisions fixed
-(:class:`hubopt.solvers.fixing.FixedLp`, one warm-started HiGHS model). It moves to the
-first improving neighbour (first improvement) in this order: close the least-used hubs,
-open the closed hubs with the largest saving on the streams they could serve (the hubs
-nearest the most expensive streams), swap those two lists' heads, then shifts. Moves
-that break a bound (forced statuses, ``open_from_period``), the no-closing rule or
-``min/max_open_hubs`` are skipped without an LP; anything else the LP rejects (a budget,
-a capacity, a window). It stops at a local optimum, after ``max_moves`` LPs or at its
-deadline, and never returns a plan costlier than its start.
+:func:`local_search` improves a plan by moves on ``open[h,t]``, each scored by the LP
+with the hub decisions fixed (:class:`hubopt.solvers.fixing.FixedLp`, one warm-started
+HiGHS model), in a variable-neighbourhood descent (:func:`improve`): shift a hub's first
+(or, with closing allowed, last) open period by one, two, ... periods; open a closed hub
+(the one nearest the most expensive streams first); close a hub (least-used first); swap
+an open hub for a closed one. The first improving move of the first neighbourhood that
+has one is taken and the descent restarts from the shifts, which on multi-period models
+are the cheapest LPs and the most productive moves. Moves that break a bound (forced
+statuses, ``open_from_period``), the no-closing rule or ``min/max_open_hubs`` are skipped
+without an LP; anything else the LP rejects (a budget, a capacity, a window). It stops
+at a local optimum, after ``max_moves`` LPs or at its deadline, and never returns a plan
+costlier than its start.
 
 :func:`improve_beside` goes on searching while HiGHS runs, from where the search before
 HiGHS stopped and then from each new HiGHS incumbent, and offers better plans back
-through a :class:`~hubopt.solvers.base.SolutionFeed` (HiGHS's user-solution callback).
+through a :class:`~hubopt.solvers.base.SolutionFeed` (HiGHS's user-solution callback);
+:func:`with_unused_plan` keeps an offered plan HiGHS never asked for when it is cheaper
+than HiGHS's own.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import math
 import threading
@@ -33,7 +37,7 @@ import pandas as pd
 from hubopt.data.problem import ProblemData
 from hubopt.model.index import layout_of
 from hubopt.model.matrix import MatrixModel
-from hubopt.solvers.base import SolutionFeed
+from hubopt.solvers.base import SolutionFeed, SolverOutput, SolveStatus
 from hubopt.solvers.fixing import FixedLp, LpPoint
 
 log = logging.getLogger(__name__)
@@ -267,37 +271,10 @@ def opening(h: int, y: np.ndarray, space: HubSpace, pays: np.ndarray) -> list[np
     return patterns
 
 
-def neighbours(
-    y: np.ndarray, space: HubSpace, usage: np.ndarray, saving: np.ndarray, fixed: np.ndarray
-) -> Iterator[np.ndarray]:
-    """Moves from ``y`` in first-improvement order: close, open, swap, shift (by one
-    period, then by two). ``saving`` and ``fixed`` are per hub and period."""
-    movable_open = np.flatnonzero((y > space.lb).any(axis=1))
-    closed_room = np.flatnonzero((y < space.ub).any(axis=1))
-    by_use = movable_open[np.argsort(usage[movable_open], kind="stable")]
-    pays = saving > fixed
-    net = np.maximum(saving - fixed, 0.0).sum(axis=1)[closed_room]
-    by_gain = closed_room[np.argsort(-net, kind="stable")]
-    for h in by_use:  # close the least-used hub
-        z = y.copy()
-        z[h] = space.lb[h]
-        yield z
-    for h in by_gain:  # open the hub nearest the most expensive streams
-        for row in opening(h, y, space, pays):
-            z = y.copy()
-            z[h] = row
-            yield z
-    for out in by_use:  # one for the other: where the new one pays, or as the old one was
-        for into in by_gain[:SWAP_WIDTH]:
-            if out == into:
-                continue
-            rows = [*opening(into, y, space, pays)[:1], np.maximum(y[into], y[out])]
-            for row in rows:
-                z = y.copy()
-                z[into] = np.clip(row, space.lb[into], space.ub[into])
-                z[out] = space.lb[out]
-                yield z
-    for step in (1, 2):  # shift the first / last open period by one, then by two
+def shifts(y: np.ndarray) -> Iterator[np.ndarray]:
+    """Move a hub's first (and, with closing allowed, last) open period by one, two, ...
+    up to the horizon: every opening period a hub could have, nearest first."""
+    for step in range(1, y.shape[1]):
         for h in np.flatnonzero(y.any(axis=1)):
             periods = np.flatnonzero(y[h] > 0.5)
             first, last = periods[0], periods[-1]
@@ -313,6 +290,62 @@ def neighbours(
                     yield z
 
 
+def openings(
+    y: np.ndarray, space: HubSpace, by_gain: np.ndarray, pays: np.ndarray
+) -> Iterator[np.ndarray]:
+    """Open a closed hub, the one nearest the most expensive streams first."""
+    for h in by_gain:
+        for row in opening(h, y, space, pays):
+            z = y.copy()
+            z[h] = row
+            yield z
+
+
+def closings(y: np.ndarray, space: HubSpace, by_use: np.ndarray) -> Iterator[np.ndarray]:
+    """Close an open hub, the least-used first."""
+    for h in by_use:
+        z = y.copy()
+        z[h] = space.lb[h]
+        yield z
+
+
+def swaps(
+    y: np.ndarray, space: HubSpace, by_use: np.ndarray, by_gain: np.ndarray, pays: np.ndarray
+) -> Iterator[np.ndarray]:
+    """One hub for another: the new one where it pays, or open as the old one was."""
+    for out in by_use:
+        for into in by_gain[:SWAP_WIDTH]:
+            if out == into:
+                continue
+            rows = [*opening(into, y, space, pays)[:1], np.maximum(y[into], y[out])]
+            for row in rows:
+                z = y.copy()
+                z[into] = np.clip(row, space.lb[into], space.ub[into])
+                z[out] = space.lb[out]
+                yield z
+
+
+def neighbourhoods(
+    y: np.ndarray, space: HubSpace, usage: np.ndarray, saving: np.ndarray, fixed: np.ndarray
+) -> list[Iterator[np.ndarray]]:
+    """The neighbourhoods of ``y`` in the order :func:`improve` descends them: shifts of
+    opening periods (cheap LPs, measured the most productive on the 10-period Korea
+    demo), then opening, closing and swapping hubs. ``saving`` and ``fixed`` are per hub
+    and period."""
+    movable_open = np.flatnonzero((y > space.lb).any(axis=1))
+    closed_room = np.flatnonzero((y < space.ub).any(axis=1))
+    by_use = movable_open[np.argsort(usage[movable_open], kind="stable")]
+    pays = saving > fixed
+    net = np.maximum(saving - fixed, 0.0).sum(axis=1)[closed_room]
+    by_gain = closed_room[np.argsort(-net, kind="stable")]
+    return [
+        shifts(y),
+        openings(y, space, by_gain, pays),
+        closings(y, space, by_use),
+        swaps(y, space, by_use, by_gain, pays),
+    ]
+
+
 def improve(
     y: np.ndarray,
     point: LpPoint,
@@ -324,36 +357,47 @@ def improve(
     max_moves: int,
     stop: Callable[[], bool] = lambda: False,
 ) -> SearchOutcome:
-    """First-improvement local search from ``y`` (LP point ``point``); never worse.
-    ``stop`` ends it early (checked before each LP)."""
+    """Variable-neighbourhood descent from ``y`` (LP point ``point``); never worse.
+
+    The first improving move of the first neighbourhood (:func:`neighbourhoods`) that has
+    one is taken, and the descent starts again from the first neighbourhood; it ends when
+    none improves (a local optimum over all of them), after ``max_moves`` LPs, at
+    ``deadline`` or when ``stop`` says so (checked before each LP)."""
     assert point.optimal and point.x is not None
     seen: set[bytes] = {y.tobytes()}
     ranked: list[tuple[float, bytes]] = [(point.objective, y.tobytes())]
     evaluations = improvements = 0
     best_y, best = y, point
+
+    def out_of_moves() -> bool:
+        return evaluations >= max_moves or time.perf_counter() >= deadline or stop()
+
     improved = True
-    while improved and evaluations < max_moves and time.perf_counter() < deadline:
+    while improved and not out_of_moves():
         improved = False
         assert best.x is not None
         usage = costs.usage(lp.model, best.x, len(best_y))
         saving = costs.saving(lp.model, best.x, best_y)
-        for z in neighbours(best_y, space, usage, saving, fixed):
-            key = z.tobytes()
-            if key in seen or not space.allows(z):
-                continue
-            seen.add(key)
-            if evaluations >= max_moves or time.perf_counter() >= deadline or stop():
-                break
-            evaluations += 1
-            # from the current plan's basis: a move changes a few columns of it
-            trial = lp.evaluate(z.ravel(), deadline - time.perf_counter(), best.basis)
-            if not trial.optimal:
-                continue
-            ranked.append((trial.objective, key))
-            if trial.objective < best.objective - IMPROVEMENT * max(abs(best.objective), 1.0):
-                best_y, best = z, trial
-                improvements += 1
-                improved = True
+        for moves in neighbourhoods(best_y, space, usage, saving, fixed):
+            for z in moves:
+                key = z.tobytes()
+                if key in seen or not space.allows(z):
+                    continue
+                seen.add(key)
+                if out_of_moves():
+                    break
+                evaluations += 1
+                # from the current plan's basis: a move changes a few columns of it
+                trial = lp.evaluate(z.ravel(), deadline - time.perf_counter(), best.basis)
+                if not trial.optimal:
+                    continue
+                ranked.append((trial.objective, key))
+                if trial.objective < best.objective - IMPROVEMENT * max(abs(best.objective), 1.0):
+                    best_y, best = z, trial
+                    improvements += 1
+                    improved = True
+                    break
+            if improved or out_of_moves():
                 break
     ranked.sort(key=lambda item: item[0])
     return SearchOutcome(best_y, best, evaluations, improvements, ranked[:5])
@@ -541,6 +585,33 @@ def local_search(
     )
     log.info(result.summary())
     return result
+
+
+def with_unused_plan(output: SolverOutput, feed: SolutionFeed, mip_gap: float) -> SolverOutput:
+    """``output`` with the plan offered to ``feed`` but never taken by the solver, when
+    that plan is cheaper than the solver's (or the solver has none); the bound stays the
+    solver's. The status is ``optimal`` only when that bound proves it within ``mip_gap``."""
+    unused = feed.unused()
+    if unused is None:
+        return output
+    x, objective = unused
+    if output.status.has_solution and output.objective <= objective:
+        return output
+    if not (output.status.has_solution or output.status == SolveStatus.TIME_LIMIT):
+        return output  # infeasible, unbounded or an error: the solver's word stands
+    bound = min(output.bound, objective) if math.isfinite(output.bound) else output.bound
+    proven = math.isfinite(bound) and objective - bound <= mip_gap * max(abs(objective), 1e-9)
+    status = SolveStatus.OPTIMAL if proven else SolveStatus.FEASIBLE
+    note = f"the local search's plan {objective:.6g} (offered, not taken by the solver) is kept"
+    log.info(note)
+    return dataclasses.replace(
+        output,
+        status=status,
+        x=x,
+        objective=objective,
+        bound=bound,
+        log=f"{output.log}\n{note}",
+    )
 
 
 def improve_beside(

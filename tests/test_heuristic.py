@@ -26,11 +26,19 @@ from hypothesis import HealthCheck, assume, given, settings
 
 from hubopt.api import solve
 from hubopt.data.problem import build_problem
-from hubopt.heuristic import HubSpace, Searcher, greedy_open, local_search
+from hubopt.heuristic import (
+    HubSpace,
+    Searcher,
+    greedy_open,
+    local_search,
+    shifts,
+    with_unused_plan,
+)
 from hubopt.model.build import build_model
 from hubopt.orlib import read_optima, read_orlib_cap, write_facility_scenario
 from hubopt.scenario.scenario import load_scenario
 from hubopt.solvers import SolutionFeed, SolveStatus
+from hubopt.solvers.base import SolverOutput
 from hubopt.solvers.highs import HighsBackend
 
 pytestmark = pytest.mark.skipif(not HEURISTIC, reason="the heuristic backend needs highspy")
@@ -206,3 +214,46 @@ def test_highs_takes_an_offered_plan_through_the_user_solution_callback(tmp_path
     assert feed.best <= found.objective
     assert output.status == SolveStatus.OPTIMAL
     assert output.objective == pytest.approx(optima["cap41"], rel=1e-6)
+
+
+def test_shifts_reach_every_opening_period() -> None:
+    """A hub first open in the last of six periods can be moved to open from any earlier
+    period (the Korea demo's best moves open hubs three periods earlier), or not at all;
+    an open-throughout hub can only open later (without closing; the moves that close a
+    hub before the horizon's end are there for ``allow_closing``)."""
+    y = np.array([[0.0, 0, 0, 0, 0, 1], [1.0, 1, 1, 1, 1, 1]])
+    late = {tuple(z[0]) for z in shifts(y) if (z[1] == y[1]).all()}
+    assert {tuple([0.0] * s + [1.0] * (6 - s)) for s in range(5)} <= late
+    assert (0.0,) * 6 in late  # not opened at all
+    monotone = [z for z in shifts(y) if (np.diff(z, axis=1) >= 0).all()]  # no closing
+    early = {tuple(z[1]) for z in monotone if (z[0] == y[0]).all()}
+    assert early == {tuple([0.0] * s + [1.0] * (6 - s)) for s in range(1, 6)}  # closing: closings()
+
+
+def _output(status: SolveStatus, objective: float, bound: float) -> SolverOutput:
+    x = None if not status.has_solution else np.zeros(2)
+    return SolverOutput(status, x, objective, bound, 1.0, "highs", "HiGHS")
+
+
+def test_a_plan_offered_but_never_taken_is_kept_when_cheaper() -> None:
+    """HiGHS asks for user solutions only at set points: a cheaper plan the search offered
+    after the last one replaces the solver's, under the solver's bound; ``optimal`` only
+    when that bound proves it within the MIP gap. A costlier plan, or a solver that proved
+    infeasibility, leaves the output alone."""
+    feed = SolutionFeed()
+    feed.known(10.0)
+    assert feed.offer(np.ones(2), 9.0)
+    kept = with_unused_plan(_output(SolveStatus.FEASIBLE, 10.0, 5.0), feed, 0.01)
+    assert kept.objective == 9.0 and kept.status == SolveStatus.FEASIBLE
+    assert kept.x is not None and kept.x.tolist() == [1.0, 1.0] and kept.bound == 5.0
+    assert "not taken by the solver" in kept.log
+    proven = with_unused_plan(_output(SolveStatus.FEASIBLE, 10.0, 8.95), feed, 0.01)
+    assert proven.status == SolveStatus.OPTIMAL and proven.gap < 0.01
+    no_plan = with_unused_plan(_output(SolveStatus.TIME_LIMIT, math.nan, 5.0), feed, 0.01)
+    assert no_plan.status == SolveStatus.FEASIBLE and no_plan.objective == 9.0
+    better = _output(SolveStatus.FEASIBLE, 8.5, 5.0)
+    assert with_unused_plan(better, feed, 0.01) is better
+    infeasible = _output(SolveStatus.INFEASIBLE, math.nan, math.nan)
+    assert with_unused_plan(infeasible, feed, 0.01) is infeasible
+    assert feed.take() is not None  # taken by the solver after all: nothing left unused
+    assert with_unused_plan(_output(SolveStatus.FEASIBLE, 10.0, 5.0), feed, 0.01).objective == 10.0

@@ -192,6 +192,16 @@ class SolutionFeed:
                 self.injected += 1
             return x
 
+    def unused(self) -> tuple[np.ndarray, float] | None:
+        """The offered plan the solver never took, with its cost (None if there is none).
+
+        HiGHS asks for user solutions only at set points (after setup, in the root node,
+        before dives); a plan offered after its last request would otherwise be lost."""
+        with self._lock:
+            if self._pending is None:
+                return None
+            return self._pending, self._best
+
     @property
     def best(self) -> float:
         """Cheapest plan cost reported or offered so far."""
