@@ -5,9 +5,12 @@ from __future__ import annotations
 import dataclasses
 import logging
 import os
+import threading
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TypeVar
 
 import numpy as np
 
@@ -36,7 +39,7 @@ from hubopt.solution import decode_solution
 from hubopt.solvers import HeuristicBackend, SolutionFeed, SolverOutput, SolveStatus, get_backend
 from hubopt.solvers.base import stdout_to_stderr
 from hubopt.solvers.highs import HighsBackend
-from hubopt.solvers.rootcuts import strengthen, with_loop
+from hubopt.solvers.rootcuts import bound_loop, strengthen, with_loop
 from hubopt.verify import verify_solution
 
 log = logging.getLogger(__name__)
@@ -152,6 +155,32 @@ LOCAL_SEARCH_MIN_BINARIES = 100
 binaries on (the Korea demo has 270; the hand-checkable tests a handful)."""
 
 
+T = TypeVar("T")
+
+
+def _beside(work: Callable[[], T]) -> Callable[[], T]:
+    """Start ``work`` on a thread; return the function that waits for its value."""
+    box: list[T] = []
+    failure: list[BaseException] = []
+
+    def target() -> None:
+        try:
+            box.append(work())
+        except BaseException as err:  # re-raised in the waiting thread
+            failure.append(err)
+
+    thread = threading.Thread(target=target, name="hubopt-bound", daemon=True)
+    thread.start()
+
+    def wait() -> T:
+        thread.join()
+        if failure:
+            raise failure[0]
+        return box[0]
+
+    return wait
+
+
 HEURISTIC_SHARE = 0.8
 """Share of the time limit the heuristic backend's search may use (LP relaxation included)."""
 
@@ -184,8 +213,13 @@ def _solve(
     # the heuristic backend keeps a fifth of the limit to re-solve and bound its plan
     share = HEURISTIC_SHARE if heuristic_only else settings.local_search_share
     searcher = Searcher(problem, model)
-    # before HiGHS: from the greedy start, no LP relaxation (HiGHS solves its own root LP;
-    # the LP-rounded starts are searched beside it). The heuristic backend needs the bound.
+    # the heuristic backend's bound: the root cut loop's LP on a thread beside the search
+    bounding = (
+        _beside(lambda: bound_loop(problem, model, settings, share * settings.time_limit_s))
+        if heuristic_only
+        else None
+    )
+    # from the greedy start, no LP relaxation (HiGHS, or the bound loop, solves it)
     search = local_search(
         problem,
         model,
@@ -193,8 +227,13 @@ def _solve(
         settings.local_search_moves,
         start_open,
         searcher,
-        relax=heuristic_only,
+        relax=False,
     )
+    if bounding is not None:
+        loop = bounding()
+        search = dataclasses.replace(
+            search, lp_bound=loop.bound, lp_status=loop.lp_status, bound_note=loop.text()
+        )
     floor = (1.0 - HEURISTIC_SHARE) * settings.time_limit_s if heuristic_only else 1.0
     left = max(settings.time_limit_s - (time.perf_counter() - start), floor)
     run = settings.model_copy(update={"time_limit_s": left})
@@ -219,6 +258,7 @@ def _solve(
             return output, model, None
         bounded = HeuristicBackend(search.lp_bound)
         output, model, cut_loop = solve_model(problem, model, bounded, run, search.x)
+        output = dataclasses.replace(output, log=f"{search.summary()}\n{output.log}")
     else:
         warm = search.x
         if warm is None and settings.warm_start:

@@ -416,6 +416,7 @@ class LocalSearchResult:
     improvements: int
     seconds: float
     reached: tuple[np.ndarray, LpPoint] | None = None  # where the search stopped (to go on)
+    bound_note: str = ""  # how ``lp_bound`` was found when not by the search's own LP
 
     def summary(self) -> str:
         """One line for the run's log."""
@@ -428,6 +429,7 @@ class LocalSearchResult:
             f"local search: start {self.start_objective:.6g} -> {self.objective:.6g} "
             f"({self.improvements} improving of {self.evaluations} LP-scored moves, "
             f"{self.seconds:.1f} s); LP relaxation bound {self.lp_bound:.6g}"
+            + (f" ({self.bound_note})" if self.bound_note else "")
         )
 
 

@@ -12,6 +12,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
 from helpers import FIXTURES, assert_objective, lanes, scenarios, solve_verified, write_scenario
 from hypothesis import HealthCheck, given, settings
@@ -19,7 +20,7 @@ from hypothesis import HealthCheck, given, settings
 from hubopt.api import solve
 from hubopt.data.problem import build_problem
 from hubopt.model.build import build_model
-from hubopt.model.strong import strong_rows
+from hubopt.model.strong import region_rows, strong_rows
 from hubopt.orlib import read_optima, read_orlib_cap, write_facility_scenario
 from hubopt.scenario.scenario import Scenario, load_scenario
 from hubopt.scenario.schema import SolverSettings
@@ -139,3 +140,50 @@ def test_bound_after_loop_never_exceeds_the_optimum(case: Any) -> None:
     strong = backend.solve(cut, EXACT)
     assert strong.status == SolveStatus.OPTIMAL
     assert math.isclose(strong.objective, plain.objective, rel_tol=1e-6, abs_tol=1e-6)
+
+
+def test_heuristic_backend_bound_is_the_loop_bound(tmp_path: Path) -> None:
+    """The heuristic backend bounds its plan by the root cut loop's LP, run beside its
+    search: on the crossed case the plain LP relaxation gives 100, the loop (per hub,
+    region and period rows) 200, which proves the search's plan (200) optimal."""
+    result = solve(aggregated(load_scenario(crossed(tmp_path))), backend="heuristic")
+    assert result.status == SolveStatus.OPTIMAL and result.verification.ok
+    assert_objective(result, 200.0)
+    assert result.bound == pytest.approx(200.0)
+    assert "root cut loop: LP bound 100 -> 200" in result.solver_log
+
+
+def test_region_rows_sum_the_stream_rows_per_hub_region_and_period(tmp_path: Path) -> None:
+    """Crossed lanes, two products with 10 units each per region: 2 hubs x 2 regions x 2
+    products = 8 per-stream rows (open coefficient -10 each), summed into 4 per-(hub,
+    region) rows with open coefficient -20 and both products' ship columns."""
+    path = write_scenario(
+        tmp_path,
+        {
+            "hubs": [
+                {"hub_id": h, "lat": 37.5, "lon": 127.0, "fixed_cost": 100} for h in ("A", "B")
+            ],
+            "regions": [{"region_id": r, "lat": 37.6, "lon": 127.1} for r in ("R1", "R2")],
+            "products": [{"product_id": p} for p in ("P", "Q")],
+            "demand": [
+                {"region_id": r, "product_id": p, "period": 1, "quantity": 10}
+                for r in ("R1", "R2")
+                for p in ("P", "Q")
+            ],
+        },
+    )
+    problem = build_problem(load_scenario(path))
+    model = build_model(problem)
+    per_stream, per_region = strong_rows(problem, model), region_rows(problem, model)
+    assert per_stream.n_rows == 8 and per_region.n_rows == 4
+    assert list(per_region.kind) == ["hub_region"] * 4
+    opens = model.var_blocks["open"]
+    ships = model.var_blocks["ship"]
+    dense = per_region.A.toarray()
+    assert (dense[:, opens] == -20.0).sum() == 4  # one open column per row, -(10 + 10)
+    arcs = problem.out_arcs
+    region = problem.streams["region_idx"].to_numpy()[arcs["stream_idx"].to_numpy()]
+    per_pair = np.bincount(arcs["hub_idx"].to_numpy() * 2 + region, minlength=4)
+    assert (dense[:, ships] == 1.0).sum(axis=1).tolist() == per_pair.tolist()  # both products
+    assert (per_pair >= 2).all()
+    assert per_region.A.sum() == pytest.approx(per_stream.A.sum())  # same terms, regrouped

@@ -171,6 +171,49 @@ class StrongRows:
         return int(self.A.shape[0])
 
 
+def hub_stream_pairs(problem: ProblemData) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The distinct (hub, stream) pairs with arcs, sorted: their hubs, their streams, and
+    per outbound arc the position of its pair."""
+    arcs = problem.out_arcs
+    n_streams = max(len(problem.streams), 1)
+    k = arcs["stream_idx"].to_numpy().astype(np.int64)
+    hub = arcs["hub_idx"].to_numpy().astype(np.int64)
+    keys, pair = np.unique(hub * n_streams + k, return_inverse=True)
+    return keys // n_streams, keys % n_streams, pair.ravel()
+
+
+def region_rows(problem: ProblemData, model: MatrixModel) -> StrongRows:
+    """The per-(hub, stream) rows of :func:`strong_rows` summed per (hub, region, period)
+    (``sum ship[h, streams of r in t] - sum_k u_hk open[h,t] <= 0``, valid as a sum of
+    valid rows, weaker than its parts); pickup rows as they are.
+
+    Measured on the Korea demo (quiet machine): 14 862 candidates instead of 103 178; the
+    root cut loop on them raises the LP bound by 1.0 % in 90 s, where the per-stream rows
+    need 212 s for their 1.5 % and reach only 0.3 % in the first 30 s (docs/solvers.md).
+    """
+    rows = strong_rows(problem, model)
+    per_stream = np.flatnonzero(rows.kind == "hub_stream")
+    ph, pk, _ = hub_stream_pairs(problem)
+    streams = problem.streams
+    region = streams["region_idx"].to_numpy().astype(np.int64)[pk]
+    period = streams["period"].to_numpy().astype(np.int64)[pk]
+    group = (ph * max(len(problem.regions), 1) + region) * (problem.periods + 1) + period
+    _, which = np.unique(group, return_inverse=True)
+    which = which.ravel()
+    n = int(which.max()) + 1 if len(which) else 0
+    sums = sp.csr_matrix(
+        (np.ones(len(which)), (which, np.arange(len(which)))), shape=(n, len(per_stream))
+    )
+    rest = np.flatnonzero(rows.kind != "hub_stream")
+    A = sp.vstack([sums @ rows.A[per_stream], rows.A[rest]], format="csr")
+    return StrongRows(
+        A,
+        np.full(A.shape[0], -np.inf),
+        np.zeros(A.shape[0]),
+        np.concatenate([np.full(n, "hub_region"), rows.kind[rest]]),
+    )
+
+
 def strong_rows(problem: ProblemData, model: MatrixModel) -> StrongRows:
     """The strong linking rows of ``model`` (columns as in ``model``).
 
@@ -186,16 +229,13 @@ def strong_rows(problem: ProblemData, model: MatrixModel) -> StrongRows:
     layout = layout_of(problem)
     n_streams = max(len(streams), 1)
     k = arcs["stream_idx"].to_numpy().astype(np.int64)
-    hub = arcs["hub_idx"].to_numpy().astype(np.int64)
     quantity = streams["quantity"].to_numpy(float)
     period = streams["period"].to_numpy().astype(np.int64)
-    keys, pair = np.unique(hub * n_streams + k, return_inverse=True)
-    pair = pair.ravel()
-    ph, pk = keys // n_streams, keys % n_streams
-    cap = np.full(len(keys), np.inf)
+    ph, pk, pair = hub_stream_pairs(problem)
+    cap = np.full(len(ph), np.inf)
     np.minimum.at(cap, pair, arc_unit_cap(problem))
     u = np.minimum(quantity[pk], cap)
-    n = len(keys)
+    n = len(ph)
     rows = [pair, np.arange(n)]
     cols = [
         model.var_blocks["ship"].start + np.arange(len(arcs)),

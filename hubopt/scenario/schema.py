@@ -328,7 +328,10 @@ class SolverSettings(Block):
         "(the heuristic backend uses all of it).",
     )
     local_search_moves: int = Field(
-        default=400, ge=1, description="Most LP-scored moves the local search evaluates."
+        default=2000,
+        ge=1,
+        description="Most LP-scored moves one local search evaluates (the time limit "
+        "usually ends it first: a warm LP takes ~0.1 s on the Korea demo).",
     )
     options: dict[str, str | int | float | bool] = Field(
         default_factory=dict,

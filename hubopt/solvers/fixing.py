@@ -259,7 +259,7 @@ class HeuristicSession:
             bound=bound,
             backend=self.name,
             solve_seconds=seconds,
-            message="local search plan; bound = LP relaxation",
+            message="local search plan; bound = LP relaxation with the root cut loop's rows",
         )
 
     def close(self) -> None:

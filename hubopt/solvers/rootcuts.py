@@ -30,7 +30,7 @@ import numpy as np
 
 from hubopt.data.problem import ProblemData
 from hubopt.model.matrix import MatrixModel
-from hubopt.model.strong import StrongRows, strong_rows
+from hubopt.model.strong import StrongRows, region_rows, strong_rows
 from hubopt.scenario.schema import RootCutSettings, SolverSettings
 from hubopt.solvers.base import SolverOutput, in_fresh_thread
 from hubopt.solvers.highs import HighsBackend, add_rows, pass_matrix
@@ -61,6 +61,23 @@ class RootCutReport:
         if not (math.isfinite(self.lp_bound_before) and math.isfinite(self.lp_bound_after)):
             return math.nan
         return (self.lp_bound_after - self.lp_bound_before) / max(abs(self.lp_bound_before), 1e-9)
+
+    @property
+    def bound(self) -> float:
+        """The best LP bound the loop proved (after its rounds, else the plain LP
+        relaxation); -inf when not even that LP was solved in time."""
+        for value in (self.lp_bound_after, self.lp_bound_before):
+            if math.isfinite(value):
+                return value
+        return -math.inf
+
+    @property
+    def lp_status(self) -> str:
+        """``Infeasible`` when the LP relaxation is (then so is the model), else ``solved``
+        or ``not solved``."""
+        if self.stop.startswith("LP: "):
+            return self.stop.removeprefix("LP: ")
+        return "solved" if math.isfinite(self.bound) else "not solved"
 
     def as_dict(self) -> dict[str, Any]:
         """For manifests and JSON (unknown numbers are None)."""
@@ -109,6 +126,23 @@ def strengthen(
     model, loop = root_cut_loop(model, strong_rows(problem, model), settings)
     left = max(settings.time_limit_s - loop.seconds, 1.0)
     return model, settings.model_copy(update={"time_limit_s": left}), loop
+
+
+def bound_loop(
+    problem: ProblemData, model: MatrixModel, settings: SolverSettings, seconds: float
+) -> RootCutReport:
+    """The root cut loop as a bound only (the heuristic backend's, beside its search): the
+    per-(hub, region, period) linking rows (:func:`hubopt.model.strong.region_rows`) on
+    one thread for up to ``seconds``; the report's LP bound is a valid lower bound.
+
+    The region rows, not the per-stream ones: on the Korea demo they reach +1.0 % in 90 s
+    where the per-stream rows reach +0.3 % in 30 s and +1.5 % only after 212 s."""
+    config = settings.root_cuts.model_copy(update={"time_share": 1.0})
+    alone = settings.model_copy(
+        update={"time_limit_s": max(seconds, 0.01), "threads": 1, "root_cuts": config}
+    )
+    _, loop = root_cut_loop(model, region_rows(problem, model), alone)
+    return loop
 
 
 def with_loop(output: SolverOutput, loop: RootCutReport | None) -> SolverOutput:
