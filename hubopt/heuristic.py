@@ -35,6 +35,7 @@ import numpy as np
 import pandas as pd
 
 from hubopt.data.problem import ProblemData
+from hubopt.geo import distance_matrix_km
 from hubopt.model.index import layout_of
 from hubopt.model.matrix import MatrixModel
 from hubopt.solvers.base import SolutionFeed, SolverOutput, SolveStatus
@@ -42,7 +43,6 @@ from hubopt.solvers.fixing import FixedLp, LpPoint
 
 log = logging.getLogger(__name__)
 
-SWAP_WIDTH = 6  # swaps try every open hub x the 6 most promising closed ones
 START_SHARES = (0.0, 0.3, 0.6)  # LP-rounded starts: open once y reaches this share of its peak
 IMPROVEMENT = 1e-7  # relative cost decrease a move must bring to be taken
 
@@ -191,10 +191,18 @@ class HubSpace:
         return y
 
 
+def hub_distances(problem: ProblemData) -> np.ndarray:
+    """Great-circle km between every two hubs."""
+    lat = problem.hubs["lat"].to_numpy(float)
+    lon = problem.hubs["lon"].to_numpy(float)
+    return distance_matrix_km(lat, lon, lat, lon)
+
+
 @dataclass(frozen=True)
 class ArcCosts:
     """Per outbound arc: hub, stream, unit cost and volume per unit; per stream: quantity
-    and lost-sale penalty (for ranking moves by the current plan's costs)."""
+    and lost-sale penalty (for ranking moves by the current plan's costs); per hub, the
+    hubs nearest it (for ranking swaps)."""
 
     hub: np.ndarray
     stream: np.ndarray
@@ -204,6 +212,7 @@ class ArcCosts:
     quantity: np.ndarray
     unmet_cost: np.ndarray
     unmet_streams: np.ndarray
+    nearest: np.ndarray  # per hub: every hub by distance from it, itself first
 
     @classmethod
     def of(cls, problem: ProblemData, model: MatrixModel) -> ArcCosts:
@@ -222,6 +231,7 @@ class ArcCosts:
             quantity=streams["quantity"].to_numpy(float),
             unmet_cost=penalty[unmet],
             unmet_streams=unmet,
+            nearest=np.argsort(hub_distances(problem), axis=1, kind="stable"),
         )
 
     def usage(self, model: MatrixModel, x: np.ndarray, n_hubs: int) -> np.ndarray:
@@ -310,13 +320,25 @@ def closings(y: np.ndarray, space: HubSpace, by_use: np.ndarray) -> Iterator[np.
 
 
 def swaps(
-    y: np.ndarray, space: HubSpace, by_use: np.ndarray, by_gain: np.ndarray, pays: np.ndarray
+    y: np.ndarray,
+    space: HubSpace,
+    by_use: np.ndarray,
+    closed: np.ndarray,
+    nearest: np.ndarray,
+    pays: np.ndarray,
 ) -> Iterator[np.ndarray]:
-    """One hub for another: the new one where it pays, or open as the old one was."""
-    for out in by_use:
-        for into in by_gain[:SWAP_WIDTH]:
-            if out == into:
+    """One hub for another: every open hub (least-used first) for its nearest closed hub,
+    then for its second nearest, and so on (a hub's neighbours cover much the same
+    regions, so they are the likeliest replacements); the new one open where it pays, or
+    as the old one was. ``nearest[h]`` lists the hubs by distance from ``h``."""
+    room = np.zeros(len(y), dtype=bool)
+    room[closed] = True
+    candidates = {out: [h for h in nearest[out] if room[h] and h != out] for out in by_use}
+    for rank in range(len(y)):
+        for out in by_use:
+            if rank >= len(candidates[out]):
                 continue
+            into = candidates[out][rank]
             rows = [*opening(into, y, space, pays)[:1], np.maximum(y[into], y[out])]
             for row in rows:
                 z = y.copy()
@@ -326,12 +348,17 @@ def swaps(
 
 
 def neighbourhoods(
-    y: np.ndarray, space: HubSpace, usage: np.ndarray, saving: np.ndarray, fixed: np.ndarray
+    y: np.ndarray,
+    space: HubSpace,
+    usage: np.ndarray,
+    saving: np.ndarray,
+    fixed: np.ndarray,
+    nearest: np.ndarray,
 ) -> list[Iterator[np.ndarray]]:
     """The neighbourhoods of ``y`` in the order :func:`improve` descends them: shifts of
     opening periods (cheap LPs, measured the most productive on the 10-period Korea
     demo), then opening, closing and swapping hubs. ``saving`` and ``fixed`` are per hub
-    and period."""
+    and period; ``nearest[h]`` the hubs by distance from ``h``."""
     movable_open = np.flatnonzero((y > space.lb).any(axis=1))
     closed_room = np.flatnonzero((y < space.ub).any(axis=1))
     by_use = movable_open[np.argsort(usage[movable_open], kind="stable")]
@@ -342,7 +369,7 @@ def neighbourhoods(
         shifts(y),
         openings(y, space, by_gain, pays),
         closings(y, space, by_use),
-        swaps(y, space, by_use, by_gain, pays),
+        swaps(y, space, by_use, closed_room, nearest, pays),
     ]
 
 
@@ -378,7 +405,7 @@ def improve(
         assert best.x is not None
         usage = costs.usage(lp.model, best.x, len(best_y))
         saving = costs.saving(lp.model, best.x, best_y)
-        for moves in neighbourhoods(best_y, space, usage, saving, fixed):
+        for moves in neighbourhoods(best_y, space, usage, saving, fixed, costs.nearest):
             for z in moves:
                 key = z.tobytes()
                 if key in seen or not space.allows(z):

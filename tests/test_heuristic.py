@@ -32,6 +32,7 @@ from hubopt.heuristic import (
     greedy_open,
     local_search,
     shifts,
+    swaps,
     with_unused_plan,
 )
 from hubopt.model.build import build_model
@@ -257,3 +258,17 @@ def test_a_plan_offered_but_never_taken_is_kept_when_cheaper() -> None:
     assert with_unused_plan(infeasible, feed, 0.01) is infeasible
     assert feed.take() is not None  # taken by the solver after all: nothing left unused
     assert with_unused_plan(_output(SolveStatus.FEASIBLE, 10.0, 5.0), feed, 0.01).objective == 10.0
+
+
+def test_swaps_try_the_nearest_closed_hub_first() -> None:
+    """Hub 0 is open, 1 and 2 closed, and 2 lies nearer 0 than 1 does: the first swap
+    replaces 0 by 2 (open as 0 was), the next ones by 1."""
+    y = np.array([[1.0, 1.0], [0.0, 0.0], [0.0, 0.0]])
+    space = HubSpace(
+        lb=np.zeros((3, 2)), ub=np.ones((3, 2)), allow_closing=False, min_open=0, max_open=None
+    )
+    nearest = np.array([[0, 2, 1], [1, 0, 2], [2, 0, 1]])
+    pays = np.zeros((3, 2), dtype=bool)
+    moves = list(swaps(y, space, np.array([0]), np.array([1, 2]), nearest, pays))
+    assert moves[0].tolist() == [[0, 0], [0, 0], [1, 1]]
+    assert moves[-1].tolist() == [[0, 0], [1, 1], [0, 0]]
