@@ -141,7 +141,7 @@ def bound_loop(
     alone = settings.model_copy(
         update={"time_limit_s": max(seconds, 0.01), "threads": 1, "root_cuts": config}
     )
-    _, loop = root_cut_loop(model, region_rows(problem, model), alone)
+    _, loop = root_cut_loop(model, region_rows(problem, model), alone, to_the_end=True)
     return loop
 
 
@@ -180,9 +180,13 @@ def append_rows(model: MatrixModel, rows: StrongRows, keep: np.ndarray) -> Matri
 
 
 def root_cut_loop(
-    model: MatrixModel, rows: StrongRows, settings: SolverSettings
+    model: MatrixModel, rows: StrongRows, settings: SolverSettings, to_the_end: bool = False
 ) -> tuple[MatrixModel, RootCutReport]:
-    """Run the loop of this module; return the model with the kept rows and the report."""
+    """Run the loop of this module; return the model with the kept rows and the report.
+
+    ``to_the_end`` starts a round whenever time is left, even one the longest LP so far
+    says will not finish (a bound-only loop on its own thread loses nothing by trying;
+    a round cut short is dropped and the bound stays the last solved one)."""
     import highspy
 
     config: RootCutSettings = settings.root_cuts
@@ -195,6 +199,13 @@ def root_cut_loop(
     relaxed = dataclasses.replace(model, integer=np.zeros(model.n_vars, dtype=bool))
     pass_matrix(h, relaxed)
     optimal = highspy.HighsModelStatus.kOptimal
+
+    def interrupt(event: Any) -> None:
+        # HiGHS was seen to overrun time_limit on warm re-solves (hubopt.solvers.fixing)
+        event.interrupt(time.perf_counter() - start > budget)
+
+    h.cbSimplexInterrupt.subscribe(interrupt)
+    h.cbIpmInterrupt.subscribe(interrupt)
 
     longest = [0.0]  # the longest LP solve so far (s): the estimate of the next one
 
@@ -247,7 +258,7 @@ def root_cut_loop(
         if rounds >= config.max_rounds:
             stop = "round limit"
             break
-        if time.perf_counter() - start + longest[0] > budget:
+        if time.perf_counter() - start + (0.0 if to_the_end else longest[0]) > budget:
             # a re-solve cut short by the time share would be wasted: do not start it
             stop = "time share too short for another round"
             break
