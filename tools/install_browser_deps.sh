@@ -29,12 +29,12 @@ apt_install() {
     command -v apt-get >/dev/null || die "apt-get not found; install $* by hand"
     if [ "$apt_updated" -eq 0 ]; then
         say "apt-get update"
-        as_root env DEBIAN_FRONTEND=noninteractive apt-get update -qq \
+        as_root env DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 update -qq \
             || die "apt-get update failed"
         apt_updated=1
     fi
     say "apt-get install -y $*"
-    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$@" \
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 install -y -qq --no-install-recommends "$@" \
         >/dev/null || die "apt-get install $* failed"
 }
 
