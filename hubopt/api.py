@@ -5,12 +5,9 @@ from __future__ import annotations
 import dataclasses
 import logging
 import os
-import threading
 import time
-from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TypeVar
 
 import numpy as np
 
@@ -37,7 +34,7 @@ from hubopt.scenario.scenario import Scenario, load_scenario
 from hubopt.scenario.schema import SolverSettings
 from hubopt.solution import decode_solution
 from hubopt.solvers import HeuristicBackend, SolutionFeed, SolverOutput, SolveStatus, get_backend
-from hubopt.solvers.base import stdout_to_stderr
+from hubopt.solvers.base import on_thread, stdout_to_stderr
 from hubopt.solvers.highs import HighsBackend
 from hubopt.solvers.rootcuts import bound_loop, strengthen, with_loop
 from hubopt.verify import verify_solution
@@ -155,32 +152,6 @@ LOCAL_SEARCH_MIN_BINARIES = 100
 binaries on (the Korea demo has 270; the hand-checkable tests a handful)."""
 
 
-T = TypeVar("T")
-
-
-def _beside(work: Callable[[], T]) -> Callable[[], T]:
-    """Start ``work`` on a thread; return the function that waits for its value."""
-    box: list[T] = []
-    failure: list[BaseException] = []
-
-    def target() -> None:
-        try:
-            box.append(work())
-        except BaseException as err:  # re-raised in the waiting thread
-            failure.append(err)
-
-    thread = threading.Thread(target=target, name="hubopt-bound", daemon=True)
-    thread.start()
-
-    def wait() -> T:
-        thread.join()
-        if failure:
-            raise failure[0]
-        return box[0]
-
-    return wait
-
-
 HEURISTIC_SHARE = 0.8
 """Share of the time limit the heuristic backend's search may use (LP relaxation included)."""
 
@@ -215,7 +186,10 @@ def _solve(
     searcher = Searcher(problem, model)
     # the heuristic backend's bound: the root cut loop's LP on a thread beside the search
     bounding = (
-        _beside(lambda: bound_loop(problem, model, settings, share * settings.time_limit_s))
+        on_thread(
+            lambda: bound_loop(problem, model, settings, share * settings.time_limit_s),
+            "hubopt-bound",
+        )
         if heuristic_only
         else None
     )

@@ -83,6 +83,30 @@ class SolverBackend(Protocol):
 T = TypeVar("T")
 
 
+def on_thread(work: Callable[[], T], name: str = "hubopt-solve") -> Callable[[], T]:
+    """Start ``work()`` on a new thread; return the function that waits for its value
+    (an exception in ``work`` is re-raised there)."""
+    outcome: list[T] = []
+    failure: list[BaseException] = []
+
+    def target() -> None:
+        try:
+            outcome.append(work())
+        except BaseException as err:  # re-raised in the waiting thread
+            failure.append(err)
+
+    thread = threading.Thread(target=target, name=name, daemon=True)
+    thread.start()
+
+    def wait() -> T:
+        thread.join()
+        if failure:
+            raise failure[0]
+        return outcome[0]
+
+    return wait
+
+
 def in_fresh_thread(run: Callable[[], T]) -> T:
     """Call ``run()`` in a new thread that ends with it, and return its value.
 
@@ -94,21 +118,7 @@ def in_fresh_thread(run: Callable[[], T]) -> T:
     solve inherits an earlier solve's threads. Unlike ``Highs.resetGlobalScheduler``
     this is safe while other threads of the process are solving.
     """
-    outcome: list[T] = []
-    failure: list[BaseException] = []
-
-    def target() -> None:
-        try:
-            outcome.append(run())
-        except BaseException as err:  # re-raised in the caller's thread
-            failure.append(err)
-
-    thread = threading.Thread(target=target, name="hubopt-solve", daemon=True)
-    thread.start()
-    thread.join()
-    if failure:
-        raise failure[0]
-    return outcome[0]
+    return on_thread(run)()
 
 
 @contextlib.contextmanager

@@ -24,7 +24,7 @@ from hubopt.errors import SolverError
 from hubopt.model.matrix import MatrixModel
 from hubopt.scenario.schema import SolverSettings
 from hubopt.solvers.base import SolverOutput, SolveStatus, in_fresh_thread
-from hubopt.solvers.highs import HighsSession, pass_matrix
+from hubopt.solvers.highs import HighsSession, interrupt_when, pass_matrix
 
 
 @dataclass(frozen=True)
@@ -57,14 +57,7 @@ class FixedLp:
         self._stop_at = math.inf
         self.cancelled: Callable[[], bool] = lambda: False
 
-        def interrupt(event: Any) -> None:
-            # set either way: HiGHS keeps the flag from one run to the next
-            event.interrupt(time.perf_counter() > self._stop_at or self.cancelled())
-
-        # HiGHS's time_limit was seen ignored for 150 s on one warm re-solve: the
-        # simplex's interrupt callback enforces the deadline as well
-        self.h.cbSimplexInterrupt.subscribe(interrupt)
-        self.h.cbIpmInterrupt.subscribe(interrupt)
+        interrupt_when(self.h, lambda: time.perf_counter() > self._stop_at or self.cancelled())
 
     def _run(self, time_limit_s: float, basis: Any = None) -> LpPoint:
         import highspy

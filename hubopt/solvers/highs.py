@@ -8,6 +8,7 @@ import math
 import os
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -55,6 +56,20 @@ def highs_version() -> str:
     import highspy
 
     return f"HiGHS {highspy.Highs().version()}"
+
+
+def interrupt_when(h: Any, stop: Callable[[], bool]) -> None:
+    """Stop ``h``'s simplex and interior-point runs as soon as ``stop()`` is true.
+
+    HiGHS's ``time_limit`` was seen ignored for 150 s on one warm re-solve; the interrupt
+    callbacks enforce a deadline as well (the flag is set either way: HiGHS keeps it from
+    one run to the next)."""
+
+    def interrupt(event: Any) -> None:
+        event.interrupt(stop())
+
+    h.cbSimplexInterrupt.subscribe(interrupt)
+    h.cbIpmInterrupt.subscribe(interrupt)
 
 
 def add_rows(h: Any, rows: sp.spmatrix, lo: np.ndarray, hi: np.ndarray) -> None:

@@ -33,7 +33,7 @@ from hubopt.model.matrix import MatrixModel
 from hubopt.model.strong import StrongRows, region_rows, strong_rows
 from hubopt.scenario.schema import RootCutSettings, SolverSettings
 from hubopt.solvers.base import SolverOutput, in_fresh_thread
-from hubopt.solvers.highs import HighsBackend, add_rows, pass_matrix
+from hubopt.solvers.highs import HighsBackend, add_rows, interrupt_when, pass_matrix
 
 log = logging.getLogger(__name__)
 
@@ -200,12 +200,7 @@ def root_cut_loop(
     pass_matrix(h, relaxed)
     optimal = highspy.HighsModelStatus.kOptimal
 
-    def interrupt(event: Any) -> None:
-        # HiGHS was seen to overrun time_limit on warm re-solves (hubopt.solvers.fixing)
-        event.interrupt(time.perf_counter() - start > budget)
-
-    h.cbSimplexInterrupt.subscribe(interrupt)
-    h.cbIpmInterrupt.subscribe(interrupt)
+    interrupt_when(h, lambda: time.perf_counter() - start > budget)
 
     longest = [0.0]  # the longest LP solve so far (s): the estimate of the next one
 
