@@ -25,6 +25,7 @@ from hubopt.orlib import read_optima, read_orlib_cap, write_facility_scenario
 from hubopt.scenario.scenario import Scenario, load_scenario
 from hubopt.scenario.schema import SolverSettings
 from hubopt.solvers import SolveStatus, get_backend
+from hubopt.solvers import rootcuts
 from hubopt.solvers.rootcuts import ROW_BLOCK, root_cut_loop
 
 CAP_OPTIMA = read_optima(FIXTURES / "orlib" / "capopt.txt")
@@ -143,14 +144,42 @@ def test_bound_after_loop_never_exceeds_the_optimum(case: Any) -> None:
 
 
 def test_heuristic_backend_bound_is_the_loop_bound(tmp_path: Path) -> None:
-    """The heuristic backend bounds its plan by the root cut loop's LP, run beside its
-    search: on the crossed case the plain LP relaxation gives 100, the loop (per hub,
-    region and period rows) 200, which proves the search's plan (200) optimal."""
-    result = solve(aggregated(load_scenario(crossed(tmp_path))), backend="heuristic")
+    """The heuristic backend bounds its plan by the bound loop's LP, run beside its search:
+    on the crossed case the plain LP relaxation gives 100, the LP with every per-(hub,
+    region, period) row (the loop's first stage) 200, which proves the search's plan
+    (200) optimal."""
+    scenario = aggregated(load_scenario(crossed(tmp_path)), {"mode": "off"})
+    result = solve(scenario, backend="heuristic")
     assert result.status == SolveStatus.OPTIMAL and result.verification.ok
     assert_objective(result, 200.0)
     assert result.bound == pytest.approx(200.0)
-    assert "root cut loop: LP bound 100 -> 200" in result.solver_log
+    assert "LP relaxation bound 200 (root cut loop: LP bound 200 -> 200" in result.solver_log
+    assert "(first LP: every region row)" in result.solver_log
+
+
+def test_bound_loop_adds_region_rows_in_rounds_when_its_first_lp_runs_out_of_time(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """When the LP with every region row is not solved in its share of the time, the loop
+    starts again from the plain LP relaxation (100) and adds the region rows in rounds
+    (200): the bound is the same, reached another way."""
+    problem = build_problem(aggregated(load_scenario(crossed(tmp_path))))
+    model = build_model(problem)
+    runs: list[int] = []
+    run_until = rootcuts.run_until
+
+    def first_runs_out(h: Any, stop: Any) -> None:
+        runs.append(h.getNumRow())
+        if len(runs) > 1:  # the first run "runs out of time": HiGHS never solves it
+            run_until(h, stop)
+
+    monkeypatch.setattr(rootcuts, "run_until", first_runs_out)
+    loop = rootcuts.bound_loop(problem, model, SolverSettings(), 10.0)
+    assert loop.bound == pytest.approx(200.0)
+    assert loop.lp_bound_before == pytest.approx(100.0)  # the plain LP relaxation
+    assert "region rows in rounds" in loop.stop
+    assert runs[0] == model.n_rows + region_rows(problem, model).n_rows
+    assert runs[1] == model.n_rows  # the fallback starts from the plain LP
 
 
 def test_region_rows_sum_the_stream_rows_per_hub_region_and_period(tmp_path: Path) -> None:

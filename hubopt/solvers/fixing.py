@@ -24,7 +24,7 @@ from hubopt.errors import SolverError
 from hubopt.model.matrix import MatrixModel
 from hubopt.scenario.schema import SolverSettings
 from hubopt.solvers.base import SolverOutput, SolveStatus, in_fresh_thread
-from hubopt.solvers.highs import HighsSession, interrupt_when, pass_matrix
+from hubopt.solvers.highs import HighsSession, pass_matrix, run_until
 
 
 @dataclass(frozen=True)
@@ -54,10 +54,7 @@ class FixedLp:
         pass_matrix(self.h, relaxed)
         self.evaluations = 0
         self.seconds = 0.0
-        self._stop_at = math.inf
         self.cancelled: Callable[[], bool] = lambda: False
-
-        interrupt_when(self.h, lambda: time.perf_counter() > self._stop_at or self.cancelled())
 
     def _run(self, time_limit_s: float, basis: Any = None) -> LpPoint:
         import highspy
@@ -69,8 +66,8 @@ class FixedLp:
         limit = h.getRunTime() + max(time_limit_s, 0.01)
         h.setOptionValue("time_limit", float(limit))
         start = time.perf_counter()
-        self._stop_at = start + max(time_limit_s, 0.01)
-        in_fresh_thread(h.run)
+        stop_at = start + max(time_limit_s, 0.01)
+        run_until(h, lambda: time.perf_counter() > stop_at or self.cancelled())
         self.seconds += time.perf_counter() - start
         status = h.getModelStatus()
         info = h.getInfo()
