@@ -382,14 +382,15 @@ def improve(
     fixed: np.ndarray,
     deadline: float,
     max_moves: int,
-    stop: Callable[[], bool] = lambda: False,
+    stop: Callable[[float], bool] = lambda best: False,
 ) -> SearchOutcome:
     """Variable-neighbourhood descent from ``y`` (LP point ``point``); never worse.
 
     The first improving move of the first neighbourhood (:func:`neighbourhoods`) that has
     one is taken, and the descent starts again from the first neighbourhood; it ends when
     none improves (a local optimum over all of them), after ``max_moves`` LPs, at
-    ``deadline`` or when ``stop`` says so (checked before each LP)."""
+    ``deadline`` or when ``stop`` says so (asked with the best LP cost so far before each
+    LP)."""
     assert point.optimal and point.x is not None
     seen: set[bytes] = {y.tobytes()}
     ranked: list[tuple[float, bytes]] = [(point.objective, y.tobytes())]
@@ -397,7 +398,7 @@ def improve(
     best_y, best = y, point
 
     def out_of_moves() -> bool:
-        return evaluations >= max_moves or time.perf_counter() >= deadline or stop()
+        return evaluations >= max_moves or time.perf_counter() >= deadline or stop(best.objective)
 
     improved = True
     while improved and not out_of_moves():
@@ -520,7 +521,7 @@ class Searcher:
         point: LpPoint,
         deadline: float,
         max_moves: int,
-        stop: Callable[[], bool] = lambda: False,
+        stop: Callable[[float], bool] = lambda best: False,
     ) -> SearchOutcome:
         """:func:`improve` from ``y`` with this model's LP."""
         with self.lock:
@@ -557,11 +558,12 @@ def local_search(
     start: np.ndarray | None = None,
     searcher: Searcher | None = None,
     relax: bool = True,
-    stop: Callable[[], bool] = lambda: False,
+    stop: Callable[[float], bool] = lambda best: False,
 ) -> LocalSearchResult:
     """The LP relaxation (unless ``relax`` is false), then a local search from the best
     start (or from ``start``, an ``open`` matrix of hubs x periods), within
-    ``time_budget_s`` and ``max_moves`` LPs; ``stop`` ends the search early.
+    ``time_budget_s`` and ``max_moves`` LPs; ``stop`` (asked with the best LP cost so far)
+    ends the search early.
 
     Its plan is complete (every integer integral) and verified-feasible for the model
     as far as the LP solver's tolerances go; its cost is never above the start's.
@@ -656,7 +658,7 @@ def improve_beside(
     the thread (call it after closing the feed; a running LP is cancelled)."""
     block = searcher.model.var_blocks["open"]
 
-    def stop() -> bool:
+    def stop(best: float = math.nan) -> bool:
         return feed.closed
 
     def offer(outcome: SearchOutcome, than: float, source: str) -> None:

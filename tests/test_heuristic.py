@@ -24,7 +24,7 @@ from helpers import (
 )
 from hypothesis import HealthCheck, assume, given, settings
 
-from hubopt.api import solve
+from hubopt.api import auto_backend, solve
 from hubopt.data.problem import build_problem
 from hubopt.heuristic import (
     HubSpace,
@@ -100,6 +100,26 @@ def test_local_search_reaches_the_hand_worked_optimum(tmp_path: Path) -> None:
     assert solve_verified(path, "highs").objective == pytest.approx(45.0)
     heuristic = check_heuristic(path, 45.0)
     assert heuristic.objective == pytest.approx(45.0)
+
+
+def test_local_search_stops_when_its_stop_says_the_plan_is_good_enough(tmp_path: Path) -> None:
+    """``stop`` is asked with the best LP cost so far before each LP: stopping once the
+    cost is at most 50 (the heuristic backend stops once its bound proves the plan within
+    the MIP gap) ends the descent at the first plan that cheap, short of the optimum 45."""
+    problem = build_problem(load_scenario(three_hubs(tmp_path)))
+    model = build_model(problem)
+    start = np.array([[1.0, 1.0], [0.0, 0.0], [0.0, 0.0]])  # A alone, 200
+    asked: list[float] = []
+
+    def good_enough(best: float) -> bool:
+        asked.append(best)
+        return best <= 50.0
+
+    result = local_search(problem, model, 30.0, 100, start=start, stop=good_enough)
+    assert asked[0] == pytest.approx(200.0)
+    assert 45.0 < result.objective <= 50.0
+    assert asked[-1] == pytest.approx(result.objective)
+    assert sorted(asked, reverse=True) == asked  # the best so far never rises
 
 
 @given(case=scenarios())
@@ -272,3 +292,52 @@ def test_swaps_try_the_nearest_closed_hub_first() -> None:
     moves = list(swaps(y, space, np.array([0]), np.array([1, 2]), nearest, pays))
     assert moves[0].tolist() == [[0, 0], [0, 0], [1, 1]]
     assert moves[-1].tolist() == [[0, 0], [1, 1], [0, 0]]
+
+
+def many_hubs(tmp_path: Path, periods: int, **blocks: Any) -> Path:
+    """26 hubs (fixed cost 10 + 5 h per period), two regions, 10 units per region and
+    period: 26 x ``periods`` hub-period binaries."""
+    hubs = [
+        {"hub_id": f"H{h:02d}", "lat": 37.5 + 0.01 * h, "lon": 127.0, "fixed_cost": 10.0 + 5 * h}
+        for h in range(26)
+    ]
+    regions = [{"region_id": r, "lat": 37.6, "lon": 127.1} for r in ("R1", "R2")]
+    demand = [
+        {"region_id": r, "product_id": "P", "period": t, "quantity": 10}
+        for r in ("R1", "R2")
+        for t in range(1, periods + 1)
+    ]
+    return write_scenario(
+        tmp_path,
+        {"hubs": hubs, "regions": regions, "products": [{"product_id": "P"}], "demand": demand},
+        **blocks,
+    )
+
+
+def test_auto_picks_the_heuristic_backend_for_large_multi_period_aggregated_models(
+    tmp_path: Path,
+) -> None:
+    """``auto`` = heuristic with >= 100 hub-period binaries, several periods, aggregated
+    (per hub and period) linking rows and no pooling; HiGHS otherwise. The plan is still
+    verified and bounded: the cheapest hub H00 (10 per period) serves both regions."""
+    aggregated = {"policy": {"linking": "hub"}, "solver": {"backend": "auto"}}
+
+    def picked(path: Path, **update: Any) -> str:
+        scenario = load_scenario(path)
+        problem = build_problem(scenario)
+        settings = scenario.config.solver.model_copy(update=update)
+        return auto_backend(problem, build_model(problem), settings)
+
+    four = many_hubs(tmp_path / "four", 4, **aggregated)  # 104 binaries
+    assert picked(four) == "heuristic"
+    assert picked(four, backend="highs") == "highs"  # only auto is resolved
+    assert picked(four, local_search="off") == "auto"
+    assert picked(many_hubs(tmp_path / "one", 1, **aggregated)) == "auto"  # one period
+    assert picked(many_hubs(tmp_path / "three", 3, **aggregated)) == "auto"  # 78 binaries
+    strong = many_hubs(tmp_path / "strong", 4, solver={"backend": "auto"})
+    assert picked(strong) == "auto"  # 26 x 8 pairs: the strong per-stream rows
+    result = solve(four)
+    assert result.backend == "heuristic" and result.verification is not None
+    assert result.verification.ok
+    assert result.objective == pytest.approx(40.0)
+    assert result.bound <= result.objective + 1e-6

@@ -24,8 +24,7 @@ from hubopt.model.strong import region_rows, strong_rows
 from hubopt.orlib import read_optima, read_orlib_cap, write_facility_scenario
 from hubopt.scenario.scenario import Scenario, load_scenario
 from hubopt.scenario.schema import SolverSettings
-from hubopt.solvers import SolveStatus, get_backend
-from hubopt.solvers import rootcuts
+from hubopt.solvers import SolveStatus, get_backend, rootcuts
 from hubopt.solvers.rootcuts import ROW_BLOCK, root_cut_loop
 
 CAP_OPTIMA = read_optima(FIXTURES / "orlib" / "capopt.txt")

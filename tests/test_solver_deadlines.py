@@ -25,9 +25,7 @@ def transport_lp(n: int = 300) -> object:
     ships = sp.kron(sp.eye(n), np.ones((1, n))).tocsr()
     receives = sp.kron(np.ones((1, n)), sp.eye(n)).tocsr()
     for rows, lo, hi in ((ships, np.full(n, -inf), supply), (receives, demand, np.full(n, inf))):
-        h.addRows(
-            n, lo, hi, rows.nnz, rows.indptr[:-1].astype(np.int32), rows.indices, rows.data
-        )
+        h.addRows(n, lo, hi, rows.nnz, rows.indptr[:-1].astype(np.int32), rows.indices, rows.data)
     return h
 
 

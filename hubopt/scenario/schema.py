@@ -300,7 +300,12 @@ class Method(StrEnum):
 class SolverSettings(Block):
     """Solver settings."""
 
-    backend: Backend = Field(default=Backend.AUTO, description="Which solver to use.")
+    backend: Backend = Field(
+        default=Backend.AUTO,
+        description="Which solver to use. auto: HiGHS, or the heuristic backend (local "
+        "search plus an LP bound) for multi-period models with at least 100 hub-period "
+        "binaries, aggregated linking rows and no pooled safety stock (docs/solvers.md).",
+    )
     method: Method = Field(
         default=Method.AUTO,
         description="compact: the whole MILP in one solve; benders: Benders decomposition "
