@@ -169,21 +169,23 @@ def auto_backend(problem: ProblemData, model: MatrixModel, settings: SolverSetti
     Korea demo at 100 s 0.84 % (HiGHS with the search beside it: 1.50-1.89 %); the
     250x25x6x8 ladder rung 0.98 % in 23 s (HiGHS 0.94 % in 32 s); the 1000x60x10x12 rung
     at 300 s 6.6 % with 4.4 GB peak (HiGHS 6.3 %, 8.1 GB)."""
-    if (
-        settings.backend != "auto"
-        or problem.periods < 2
-        or settings.local_search == "off"
-        or not model.integer.any()
-        or pooling_active(problem)
-        or not HeuristicBackend().available()
-    ):
-        return str(settings.backend)
+    large_multi_period = (
+        settings.backend == "auto"
+        and problem.periods >= 2
+        and settings.local_search != "off"
+        and model.integer.any()
+        and open_binaries(model) >= LOCAL_SEARCH_MIN_BINARIES
+        and not pooling_active(problem)
+        and HeuristicBackend().available()
+        and linking_groups(problem)[1] == "hub"
+    )
+    return "heuristic" if large_multi_period else str(settings.backend)
+
+
+def open_binaries(model: MatrixModel) -> int:
+    """Number of ``open[h, t]`` columns (hub-period binaries) of ``model``."""
     opens = model.var_blocks["open"]
-    if opens.stop - opens.start < LOCAL_SEARCH_MIN_BINARIES:
-        return str(settings.backend)
-    if linking_groups(problem)[1] != "hub":
-        return str(settings.backend)
-    return "heuristic"
+    return opens.stop - opens.start
 
 
 HEURISTIC_SHARE = 0.8
@@ -201,7 +203,7 @@ def _solve(
     (:mod:`hubopt.heuristic`); the heuristic backend returns the search's plan.
     ``start_open`` (hubs x periods) replaces the greedy proposal as the start."""
     solver = get_backend(str(settings.backend))
-    n_open = model.var_blocks["open"].stop - model.var_blocks["open"].start
+    n_open = open_binaries(model)
     searching = isinstance(solver, HeuristicBackend) or (
         isinstance(solver, HighsBackend)
         and model.integer.any()
