@@ -177,6 +177,8 @@ def test_korea_small_pages(open_page, korea_run: tuple[Result, Path]) -> None:
     assert (run / "map.html").stat().st_size < 2_000_000
     check = open_page(run / "map.html")
     assert check.errors == []
+    # under the parallel suite's load the layers were once not drawn yet at network idle
+    check.page.locator(".leaflet-overlay-pane path").first.wait_for()
     counts = count_leaflet_layers(check.page)
     assert counts["polygons"] == n_regions + n_outlines
     assert counts["circle_markers"] == n_hubs + n_sources
