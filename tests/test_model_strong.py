@@ -225,3 +225,45 @@ def test_cover_row_leaves_out_footprint_units(tmp_path: Path) -> None:
     result = solve(path, backend="highs")
     assert result.status == SolveStatus.OPTIMAL and result.solution is not None
     assert result.solution.footprint["included"].tolist() == [0]
+
+
+def test_single_sourcing_rows_are_equalities_for_streams_served_in_full(tmp_path: Path) -> None:
+    """Single sourcing, two hubs, one region wanting 10 units of P (must be served) and 10
+    of L (lost sales allowed at 1 per unit). The (hub, P) rows become ``ship = 10 assign``;
+    the (hub, L) rows stay ``ship <= 10 assign`` (L may go unserved); without strengthening
+    (the elastic model) every row stays an inequality. Both models give the same optimum:
+    HA (fixed 5, 10 m3) cannot carry both products, so the region goes to HB (fixed 8)
+    and is served in full: 8 + 20 units x 1 per unit."""
+    path = write_scenario(
+        tmp_path,
+        {
+            "hubs": [hub("HA", 5, throughput_capacity=10), hub("HB", 8, throughput_capacity=40)],
+            "regions": [region("R")],
+            "products": [
+                {"product_id": "P", "unit_volume": 1.0},
+                {"product_id": "L", "unit_volume": 1.0, "lost_sale_penalty": 30.0},
+            ],
+            "demand": [
+                {"region_id": "R", "product_id": p, "period": 1, "quantity": 10} for p in "PL"
+            ],
+            "lanes": [{"from_id": h, "to_id": "R", "cost_per_unit": 1.0} for h in ("HA", "HB")],
+        },
+        policy={"single_sourcing": True},
+    )
+    problem = problem_of(path)
+    model = build_model(problem)
+    rows = model.row_blocks["single_sourcing"]
+    arcs = problem.out_arcs
+    product = problem.streams["product_id"].to_numpy()[arcs["stream_idx"].to_numpy()]
+    ship = model.var_blocks["ship"]
+    lo = {}
+    for r in range(rows.start, rows.stop):
+        cols = model.A[r].indices
+        arc = cols[(cols >= ship.start) & (cols < ship.stop)] - ship.start
+        lo[str(product[arc[0]])] = lo.get(str(product[arc[0]]), set()) | {model.row_lo[r]}
+    assert lo == {"P": {0.0}, "L": {-np.inf}}
+    plain = build_model(problem, strengthen=False)
+    assert (plain.row_lo[plain.row_blocks["single_sourcing"]] == -np.inf).all()
+    strong, weak = solve_exact(model), solve_exact(plain)
+    assert strong.status == weak.status == SolveStatus.OPTIMAL
+    assert math.isclose(strong.objective, 28.0) and math.isclose(weak.objective, 28.0)

@@ -40,15 +40,20 @@ CONSTRAINT_FAMILIES = (
     network.define_pickup,
     footprint.define_region_count,
 )
-STRENGTHENING_FAMILIES = (strong.define_flow_bounds, strong.define_cover)
+STRENGTHENING_FAMILIES = (
+    strong.define_flow_bounds,
+    strong.define_assigned_streams,
+    strong.define_cover,
+)
 
 
 def build_model(problem: ProblemData, strengthen: bool = True) -> MatrixModel:
     """Assemble every variable and constraint family into one matrix model.
 
     ``strengthen`` adds the valid inequalities of :mod:`hubopt.model.strong` (finite flow
-    bounds, cover rows); they are implied by the other families, so the plans are the
-    same. Models that relax those families (the elastic model) are built without.
+    bounds, single-sourcing equalities, cover rows); they are implied by the other
+    families, so the plans are the same. Models that relax those families (the elastic
+    model) are built without.
     """
     start = time.perf_counter()
     m = ModelAssembler()

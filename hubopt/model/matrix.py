@@ -96,6 +96,11 @@ class ModelAssembler:
         index = list(self.var_blocks).index(name)
         self._ub[index] = np.minimum(self._ub[index], np.asarray(ub, dtype=float))
 
+    def raise_lower(self, name: str, local: np.ndarray, lo: float) -> None:
+        """Raise the lower bounds of rows ``local`` of row block ``name`` to ``lo``."""
+        index = list(self.row_blocks).index(name)
+        self._lo[index][local] = np.maximum(self._lo[index][local], lo)
+
     def column(self, name: str, local: np.ndarray | int) -> np.ndarray:
         """Global column index of position(s) ``local`` in block ``name``."""
         return self.var_blocks[name].start + np.asarray(local)

@@ -292,19 +292,24 @@ def define_single_sourcing(m: ModelAssembler, problem: ProblemData) -> None:
     )
     arcs = problem.out_arcs
     streams = problem.streams
-    k = arcs["stream_idx"].to_numpy()
-    h = arcs["hub_idx"].to_numpy()
-    pair_key = h.astype(np.int64) * len(streams) + k
-    unique_keys, pair_row = np.unique(pair_key, return_inverse=True)
-    ph, pk = unique_keys // len(streams), unique_keys % len(streams)
+    ph, pk, pair_row = single_sourcing_pairs(problem)
     assign_index = np.searchsorted(
         hubs * n_regions + regions, ph * n_regions + streams["region_idx"].to_numpy()[pk]
     )
-    n = len(unique_keys)
+    n = len(pk)
     row = np.concatenate([pair_row, np.arange(n)])
     col = np.concatenate([m.column("ship", np.arange(len(arcs))), m.column("assign", assign_index)])
     val = np.concatenate([np.ones(len(arcs)), -streams["quantity"].to_numpy(float)[pk]])
     m.add_rows("single_sourcing", n, row, col, val, -np.inf, 0.0)
+
+
+def single_sourcing_pairs(problem: ProblemData) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The (hub, stream) pairs of the single-sourcing rows, in row order, and each outbound
+    arc's row."""
+    arcs, n = problem.out_arcs, len(problem.streams)
+    pair_key = arcs["hub_idx"].to_numpy().astype(np.int64) * n + arcs["stream_idx"].to_numpy()
+    unique_keys, pair_row = np.unique(pair_key, return_inverse=True)
+    return unique_keys // n, unique_keys % n, pair_row
 
 
 def define_carbon_cap(m: ModelAssembler, problem: ProblemData) -> None:

@@ -97,7 +97,11 @@ class FixedLp:
         cols = self.columns
         fixed = np.asarray(values, dtype=np.float64)
         self.h.changeColsBounds(len(cols), cols, fixed, fixed)
-        return self._run(time_limit_s, basis)
+        point = self._run(time_limit_s, basis)
+        if point.x is not None:
+            # HiGHS may hand back a fixed column one ulp off its bound (0.9999999999999999)
+            point.x[cols] = fixed
+        return point
 
     def complete(self, values: np.ndarray, time_limit_s: float) -> LpPoint:
         """The cheapest plan with the columns fixed at ``values`` and every other integer
@@ -120,6 +124,7 @@ class FixedLp:
         if info.primal_solution_status != 2:
             return LpPoint(False, math.inf, None, h.modelStatusToString(h.getModelStatus()))
         x = np.asarray(h.getSolution().col_value, dtype=float)
+        x[self.columns] = values
         return LpPoint(True, float(self.model.c @ x + self.model.offset), x, "feasible")
 
 
