@@ -52,6 +52,7 @@ from hubopt.routing.kpis import compute_route_kpis, route_totals
 from hubopt.runs import load_run, route_run, write_error, write_routes, write_run
 from hubopt.scenario.scenario import load_scenario
 from hubopt.scenario.schema import ScenarioConfig
+from hubopt.solvers.base import status_text
 
 EXIT_OK, EXIT_INPUT, EXIT_INFEASIBLE, EXIT_NO_SOLUTION, EXIT_INTERNAL = 0, 2, 3, 4, 5
 STATUS_EXIT = {
@@ -129,9 +130,10 @@ def _gap_text(result: Any) -> str:
     money = gap_money(result.objective, result.bound)
     if money is None or not math.isfinite(result.gap):
         return "-"
-    if str(result.status) == "optimal":
-        return f"{result.gap:.2%}: proven optimal (within {fmt_num(money)} of the bound)"
-    return f"{result.gap:.2%}: at most {fmt_num(money)} above the optimum"
+    if status_text(result.status, result.gap) == "optimal":
+        return f"{result.gap:.2%}: proven optimal"
+    proven = "proven" if str(result.status) == "optimal" else "not proven optimal"
+    return f"{result.gap:.2%}: {proven}, at most {fmt_num(money)} above the optimum"
 
 
 def _print_warnings(warnings: list[InputWarning]) -> None:
@@ -142,7 +144,8 @@ def _print_warnings(warnings: list[InputWarning]) -> None:
 
 
 def _headline_table(result: Any, run_dir: Path | None) -> Table:
-    table = Table(title=f"{result.scenario.name}: {result.status}", show_header=False)
+    status = status_text(result.status, result.gap)
+    table = Table(title=f"{result.scenario.name}: {status}", show_header=False)
     footprint = result.solution is not None and len(result.solution.footprint)
     table.add_row(
         "objective (cost - incremental margin)" if footprint else "objective",

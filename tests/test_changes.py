@@ -9,6 +9,7 @@ from bs4 import BeautifulSoup
 
 from hubopt.changes import comparison_table, gap_money, within_solver_gap
 from hubopt.present.compare_page import render_compare_page
+from hubopt.solvers.base import status_text
 
 
 def _row(name: str, objective: float, bound: float, status: str = "feasible") -> dict:
@@ -68,3 +69,22 @@ def test_compare_page_says_within_solver_gap() -> None:
         for tr in dom.select("#comparison tbody tr")
     }
     assert notes == {"base": [], "close": ["within solver gap"], "far": []}
+
+
+def test_status_says_optimal_only_for_a_proven_optimum() -> None:
+    """A plan the solver calls optimal because it met a 1 % ``mip_gap`` (gap 0.84 %) reads
+    "proven within 0.84%"; an exact one (gap 0) reads "optimal"; other statuses unchanged.
+    The comparison page's badges say the same."""
+    assert status_text("optimal", 0.0084) == "proven within 0.84%"
+    assert status_text("optimal", 0.0) == "optimal"
+    assert status_text("optimal", float("nan")) == "optimal"
+    assert status_text("feasible", 0.0084) == "feasible"
+    table = comparison_table(
+        [_row("exact", 1000.0, 1000.0, "optimal"), _row("loose", 1010.0, 1000.0, "optimal")]
+    )
+    dom = BeautifulSoup(render_compare_page(table), "html.parser")
+    badges = {
+        tr.find("td").get_text(): tr.select_one("span.badge").get_text()
+        for tr in dom.select("#comparison tbody tr")
+    }
+    assert badges == {"exact": "optimal", "loose": "proven within 0.99%"}

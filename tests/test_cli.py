@@ -6,10 +6,12 @@ import json
 import subprocess
 import sys
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 from helpers import write_scenario
 
+from hubopt.cli import _gap_text
 from hubopt.orlib import read_orlib_cap, write_facility_scenario
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -260,3 +262,19 @@ def test_backend_heuristic_returns_the_search_plan_with_its_bound(tmp_path: Path
     assert payload["bound"] <= 1040444.375 * (1 + 1e-9) <= payload["objective"] * (1 + 2e-9)
     proven = payload["objective"] - payload["bound"] <= 1e-9 * payload["objective"]  # mip_gap 0
     assert payload["status"] == ("optimal" if proven else "feasible")
+
+
+def test_gap_line_says_proven_optimal_only_at_a_zero_gap() -> None:
+    """The summary's gap line: a plan within a 1 % ``mip_gap`` (status optimal, plan 100 000,
+    bound 99 160) is "proven" within 840 of the optimum, not "proven optimal"; a time-limited
+    plan is "not proven optimal"; an exact one is "proven optimal"."""
+
+    def line(status: str, objective: float, bound: float) -> str:
+        gap = (objective - bound) / objective
+        return _gap_text(SimpleNamespace(status=status, objective=objective, bound=bound, gap=gap))
+
+    assert line("optimal", 100_000.0, 99_160.0) == "0.84%: proven, at most 840 above the optimum"
+    assert line("feasible", 100_000.0, 99_160.0).startswith(
+        "0.84%: not proven optimal, at most 840"
+    )
+    assert line("optimal", 1000.0, 1000.0) == "0.00%: proven optimal"

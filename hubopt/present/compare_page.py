@@ -25,6 +25,7 @@ from hubopt.present.charts import trade_off_charts
 from hubopt.present.format import finite, fmt_value
 from hubopt.present.templating import render
 from hubopt.solvers import SOLVED_STATUSES as SOLVED
+from hubopt.solvers.base import status_text
 
 
 @dataclass(frozen=True)
@@ -195,7 +196,7 @@ def _row(
         )
     return {
         "name": str(row["name"]),
-        "status": status,
+        "status": status_text(status, finite(row.get("gap")) or 0.0),
         "status_kind": "ok" if status in SOLVED else ("warn" if status == "time_limit" else "bad"),
         "params": ["" if (v := row.get(p)) is None or v != v else v for p in params],
         "cells": cells,

@@ -41,6 +41,7 @@ from hubopt.present.maps.static import plan_svg, static_legend
 from hubopt.present.templating import render
 from hubopt.result import Result
 from hubopt.routing.kpis import compute_route_kpis
+from hubopt.solvers.base import status_text
 
 DEFINITIONS = (
     ("Fill rate", "delivered units / demand units (after campaign uplift)."),
@@ -123,7 +124,7 @@ def render_report(
         "report.html.j2",
         title=f"Campaign review — {config.name}",
         description=config.description or "",
-        status=status,
+        status=status_text(status, result.gap),
         status_kind="good"
         if status == "optimal"
         else "warn"

@@ -38,6 +38,21 @@ class SolveStatus(StrEnum):
         return self in {SolveStatus.OPTIMAL, SolveStatus.FEASIBLE}
 
 
+PROVEN_OPTIMAL_GAP = 1e-6
+"""Relative gap up to which a plan is called proven optimal (HiGHS's own tolerances are
+of this order); a plan proven only within a looser ``solver.mip_gap`` is not."""
+
+
+def status_text(status: str, gap: float) -> str:
+    """The status as a planner reads it: ``optimal`` only for a plan proven optimal; a plan
+    that met a looser ``solver.mip_gap`` reads ``proven within 0.84 %`` (the solver's
+    status ``optimal`` means "within the requested gap")."""
+    status = str(status)
+    if status == SolveStatus.OPTIMAL and math.isfinite(gap) and gap > PROVEN_OPTIMAL_GAP:
+        return f"proven within {gap:.2%}"
+    return status
+
+
 SOLVED_STATUSES = frozenset({str(SolveStatus.OPTIMAL), str(SolveStatus.FEASIBLE)})
 """Statuses (as text, as in manifests and comparison tables) that come with a plan."""
 
