@@ -12,10 +12,12 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+import highspy
 import numpy as np
 import pytest
 from helpers import FIXTURES, assert_objective, lanes, scenarios, solve_verified, write_scenario
 from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from hubopt.api import solve
 from hubopt.data.problem import build_problem
@@ -25,6 +27,7 @@ from hubopt.orlib import read_optima, read_orlib_cap, write_facility_scenario
 from hubopt.scenario.scenario import Scenario, load_scenario
 from hubopt.scenario.schema import SolverSettings
 from hubopt.solvers import SolveStatus, get_backend, rootcuts
+from hubopt.solvers.highs import pass_matrix
 from hubopt.solvers.rootcuts import ROW_BLOCK, root_cut_loop
 
 CAP_OPTIMA = read_optima(FIXTURES / "orlib" / "capopt.txt")
@@ -215,3 +218,57 @@ def test_region_rows_sum_the_stream_rows_per_hub_region_and_period(tmp_path: Pat
     assert (dense[:, ships] == 1.0).sum(axis=1).tolist() == per_pair.tolist()  # both products
     assert (per_pair >= 2).all()
     assert per_region.A.sum() == pytest.approx(per_stream.A.sum())  # same terms, regrouped
+
+
+def _cap41_lp(tmp_path: Path) -> tuple[Any, Any, float, np.ndarray]:
+    """cap41's problem and model, its LP relaxation's optimum and optimal row duals."""
+    path = write_facility_scenario(read_orlib_cap(FIXTURES / "orlib" / "cap41.txt"), tmp_path)
+    problem = build_problem(load_scenario(path))
+    model = build_model(problem)
+    h = highspy.Highs()
+    h.setOptionValue("output_flag", False)
+    pass_matrix(h, dataclasses.replace(model, integer=np.zeros(model.n_vars, dtype=bool)))
+    h.run()
+    assert h.getModelStatus() == highspy.HighsModelStatus.kOptimal
+    duals = np.asarray(h.getSolution().row_dual, dtype=float)
+    return problem, model, float(h.getInfo().objective_function_value), duals
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=list(HealthCheck))
+@given(seed=st.integers(0, 2**32 - 1), scale=st.floats(0.0, 2.0))
+def test_dual_bound_never_exceeds_the_lp_optimum(
+    tmp_path_factory: pytest.TempPathFactory, seed: int, scale: float
+) -> None:
+    """MatrixModel.dual_bound on cap41: at the LP's optimal row duals it is the LP optimum;
+    at those duals scaled and jittered at random (any multipliers) it is never above it."""
+    _, model, lp, duals = _cap41_lp(tmp_path_factory.mktemp("cap41"))
+    assert model.dual_bound(duals) == pytest.approx(lp, rel=1e-9)
+    rng = np.random.default_rng(seed)
+    noisy = duals * scale + rng.normal(0.0, 1.0 + abs(duals).mean(), len(duals))
+    assert model.dual_bound(noisy) <= lp * (1 + 1e-9)
+    assert model.dual_bound(np.zeros(len(duals))) <= lp
+
+
+def test_bound_loop_bounds_large_models_from_the_duals_of_an_lp_cut_short(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A model above FIRST_STAGE_MAX_COLUMNS (0 here) skips the interior-point stage; its
+    plain LP runs by dual simplex without presolve, and when it is cut short (here after
+    30 iterations) the bound is the Lagrangian bound of its duals so far: finite, at most
+    the LP optimum, and said so in the loop's stop text."""
+    problem, model, lp, _ = _cap41_lp(tmp_path)
+    monkeypatch.setattr(rootcuts, "FIRST_STAGE_MAX_COLUMNS", 0)
+    run_until = rootcuts.run_until
+    rows: list[int] = []
+
+    def cut_short(h: Any, stop: Any) -> None:
+        rows.append(h.getNumRow())
+        h.setOptionValue("simplex_iteration_limit", 30)
+        run_until(h, stop)
+
+    monkeypatch.setattr(rootcuts, "run_until", cut_short)
+    loop = rootcuts.bound_loop(problem, model, SolverSettings(), 10.0)
+    assert rows == [model.n_rows]  # no interior-point stage with every region row
+    assert "bound from its duals so far" in loop.stop and "above 0 columns" in loop.stop
+    assert math.isfinite(loop.bound) and loop.bound <= lp * (1 + 1e-9)
+    assert loop.bound < lp * (1 - 1e-6)  # cut short indeed: below the LP optimum

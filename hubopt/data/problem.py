@@ -475,18 +475,20 @@ def _build_out_arcs(
             pickup_pairs.assign(pickup=True),
         ],
         ignore_index=True,
-    )
+    )[ROUTE_COLUMNS]  # only what the arcs need: each column is copied to every arc
     arcs = _join_in_window(
         stream_rows, routes, late_allowed=policy.late_penalty_per_unit is not None
     )
     arcs = arcs.astype({"hub_idx": np.int64, "pickup_idx": np.int64, "mode_idx": np.int64})
     open_from = hubs["open_from_period"].to_numpy()[arcs["hub_idx"].to_numpy()]
-    arcs = arcs[open_from <= arcs["period"].to_numpy()]
+    opened = open_from <= arcs["period"].to_numpy()
+    if not opened.all():  # (each filter copies every arc)
+        arcs = arcs[opened]
     late = arcs["transit_hours"].to_numpy() > arcs["window_hours"].to_numpy() + 1e-9
-    if policy.late_penalty_per_unit is None:
+    if policy.late_penalty_per_unit is None and late.any():
         arcs, late = arcs[~late], late[~late]
-    arcs = arcs.assign(late=late)
     arcs = _with_unit_costs(arcs, products)
+    arcs["late"] = late
     arcs["handling_cost"] = hubs["handling_cost"].to_numpy(float)[arcs["hub_idx"].to_numpy()]
     # returned units go back by the same mode at the same cost per unit, then are processed;
     # the trip back emits like the trip out
@@ -521,6 +523,23 @@ def _build_out_arcs(
     return arcs
 
 
+ROUTE_COLUMNS = [
+    "region_idx",
+    "pickup",
+    "hub_idx",
+    "mode_idx",
+    "pickup_idx",
+    "customer_km",
+    "distance_km",
+    "transit_hours",
+    "cost_per_kg",
+    "cost_per_kg_km",
+    "lane_cost",
+    "co2_g_per_tkm",
+]
+"""Columns of a (hub, region or pickup point, mode) route that its delivery arcs use."""
+
+
 def _join_in_window(
     streams: pd.DataFrame, routes: pd.DataFrame, late_allowed: bool
 ) -> pd.DataFrame:
@@ -552,10 +571,10 @@ def _with_unit_costs(arcs: pd.DataFrame, products: pd.DataFrame) -> pd.DataFrame
         arcs["cost_per_kg"].to_numpy() * weight + arcs["cost_per_kg_km"].to_numpy() * weight * dist
     )
     lane_cost = arcs["lane_cost"].to_numpy(float)
-    return arcs.assign(
-        transport_cost=np.where(np.isnan(lane_cost), per_kg, lane_cost),
-        co2_t=weight / 1000.0 * dist * arcs["co2_g_per_tkm"].to_numpy() / 1e6,
-    )
+    arcs = arcs.copy(deep=False)  # new columns, not a copy of the others
+    arcs["transport_cost"] = np.where(np.isnan(lane_cost), per_kg, lane_cost)
+    arcs["co2_t"] = weight / 1000.0 * dist * arcs["co2_g_per_tkm"].to_numpy() / 1e6
+    return arcs
 
 
 def drop_dominated_modes(arcs: pd.DataFrame, policy: Policy) -> pd.DataFrame:

@@ -40,6 +40,32 @@ class MatrixModel:
         """The part of a solution vector that belongs to variable family ``name``."""
         return x[self.var_blocks[name]] if name in self.var_blocks else np.zeros(0)
 
+    def dual_bound(self, row_dual: np.ndarray) -> float:
+        """A lower bound on the LP relaxation (so on the MILP) from *any* row multipliers.
+
+        Lagrangian duality: for multipliers ``y`` (a row's ``y_i > 0`` priced at its lower
+        side, ``< 0`` at its upper side, 0 where that side is infinite),
+
+            L(y) = sum_i y_i b_i(y_i) + sum_j min over [lb_j, ub_j] of (c_j - A_j^T y) x_j
+                   + offset <= min c x + offset over the LP,
+
+        -inf when a column with an infinite bound has a reduced cost that would push it
+        there. At the LP's optimal duals it is the LP optimum; at the duals of a dual
+        simplex cut short by a time limit (dual feasible, rising) a valid bound below it,
+        computed here from the model, not taken from the solver's report.
+        """
+        y = np.asarray(row_dual, dtype=float)
+        y = np.where((y > 0) & np.isfinite(self.row_lo), y, np.where(y < 0, y, 0.0))
+        y = np.where((y < 0) & ~np.isfinite(self.row_hi), 0.0, y)
+        side = np.where(y > 0, self.row_lo, self.row_hi)
+        rows = float(y[y != 0] @ side[y != 0])
+        reduced = self.c - self.A.T @ y
+        at = np.where(reduced > 0, self.lb, self.ub)
+        move = reduced != 0
+        if not np.isfinite(at[move]).all():
+            return -np.inf
+        return rows + float(reduced[move] @ at[move]) + float(self.offset)
+
     def stats(self) -> dict[str, int]:
         """Sizes for logs and manifests."""
         return {

@@ -132,6 +132,11 @@ FIRST_LP_SHARE = 0.6
 """Share of the bound loop's time its first stage (every region row at once, interior
 point) may take before the loop falls back to adding region rows in rounds."""
 
+FIRST_STAGE_MAX_COLUMNS = 500_000
+"""Largest model (columns) whose bound loop starts with every region row at once by
+interior point: the Korea demo (125 k columns) solves it in 31 s; on the 1000x60x10x12
+ladder rung (1.19 M) it did not finish in 144 s and left the fallback 96 s."""
+
 
 def bound_loop(
     problem: ProblemData, model: MatrixModel, settings: SolverSettings, seconds: float
@@ -149,9 +154,12 @@ def bound_loop(
     search); then one per-stream round, 40 s more, 18.688 bn; the per-stream rows'
     fixed point is 18.730 bn (every one at once by interior point: 90 s).
 
-    If the first stage does not finish in its share (a loaded machine), the loop adds the
-    region rows in rounds to the plain LP relaxation instead (the dual simplex gives a bound
-    after its first LP, ~8 s on Korea, where the interior point gives none until it ends).
+    If the first stage does not finish in its share (a loaded machine), or the model has
+    more than ``FIRST_STAGE_MAX_COLUMNS`` columns, the loop adds the region rows in rounds
+    to the plain LP relaxation instead (the dual simplex gives a bound after its first LP,
+    ~8 s on Korea, where the interior point gives none until it ends). That first LP runs
+    without presolve, so even if it does not finish, its duals so far give a valid bound
+    (``anytime``): a plan always comes with a gap.
     """
     start = time.perf_counter()
     config = settings.root_cuts.model_copy(update={"time_share": 1.0})
@@ -162,24 +170,27 @@ def bound_loop(
         )
 
     regions = region_rows(problem, model)
-    with_regions = append_rows(model, regions, np.arange(regions.n_rows))
-    _, loop = root_cut_loop(
-        with_regions,
-        strong_rows(problem, model),
-        alone(seconds),
-        to_the_end=True,
-        first=("ipm", FIRST_LP_SHARE * seconds),
-    )
-    if loop.lp_status == "Infeasible":
-        return loop
-    if math.isfinite(loop.lp_bound_before):
-        return dataclasses.replace(loop, stop=f"{loop.stop} (first LP: every region row)")
+    why = f"a model above {FIRST_STAGE_MAX_COLUMNS:,} columns"
+    if model.n_vars <= FIRST_STAGE_MAX_COLUMNS:
+        with_regions = append_rows(model, regions, np.arange(regions.n_rows))
+        _, loop = root_cut_loop(
+            with_regions,
+            strong_rows(problem, model),
+            alone(seconds),
+            to_the_end=True,
+            first=("ipm", FIRST_LP_SHARE * seconds),
+        )
+        if loop.lp_status == "Infeasible":
+            return loop
+        if math.isfinite(loop.lp_bound_before):
+            return dataclasses.replace(loop, stop=f"{loop.stop} (first LP: every region row)")
+        why = "every region row at once ran out of time"
     left = seconds - (time.perf_counter() - start)
-    _, loop = root_cut_loop(model, regions, alone(left), to_the_end=True)
+    _, loop = root_cut_loop(model, regions, alone(left), to_the_end=True, anytime=True)
     return dataclasses.replace(
         loop,
         seconds=time.perf_counter() - start,
-        stop=f"{loop.stop} (region rows in rounds: every region row at once ran out of time)",
+        stop=f"{loop.stop} (region rows in rounds: {why})",
     )
 
 
@@ -223,6 +234,7 @@ def root_cut_loop(
     settings: SolverSettings,
     to_the_end: bool = False,
     first: tuple[str, float] | None = None,
+    anytime: bool = False,
 ) -> tuple[MatrixModel, RootCutReport]:
     """Run the loop of this module; return the model with the kept rows and the report.
 
@@ -230,7 +242,9 @@ def root_cut_loop(
     says will not finish (a bound-only loop on its own thread loses nothing by trying;
     a round cut short is dropped and the bound stays the last solved one). ``first``
     = (HiGHS ``solver`` option, seconds) solves the first LP that way within that time;
-    the rounds re-solve by dual simplex."""
+    the rounds re-solve by dual simplex. ``anytime`` solves the first LP by dual simplex
+    without presolve, so that if time runs out during it, its row duals so far still give
+    a valid bound (:meth:`MatrixModel.dual_bound`) instead of none."""
     import highspy
 
     config: RootCutSettings = settings.root_cuts
@@ -277,6 +291,12 @@ def root_cut_loop(
     added = np.zeros(rows.n_rows, dtype=bool)
     tight = np.zeros(rows.n_rows, dtype=bool)
     scale = np.maximum(abs(rows.A).max(axis=1).toarray().ravel(), 1.0) if rows.n_rows else None
+    if anytime:
+        # presolved, an interrupted run has no duals of this model (measured on Korea: the
+        # dual simplex without presolve took 6.5 s, with it 10.4 s)
+        h.setOptionValue("presolve", "off")
+        h.setOptionValue("solver", "simplex")
+        h.setOptionValue("simplex_strategy", 1)
     if first is not None:
         h.setOptionValue("solver", first[0])
         before = solve(first[1])
@@ -285,7 +305,14 @@ def root_cut_loop(
         before = solve()
     if math.isnan(before):
         status = h.modelStatusToString(h.getModelStatus())
-        return model, report(0, added, np.zeros(0, dtype=np.int64), math.nan, f"LP: {status}")
+        none = np.zeros(0, dtype=np.int64)
+        if anytime and status != "Infeasible":
+            duals = np.asarray(h.getSolution().row_dual, dtype=float)
+            if len(duals) == model.n_rows:
+                before = model.dual_bound(duals)
+                text = f"LP: {status}; bound from its duals so far"
+                return model, report(0, added, none, before, text)
+        return model, report(0, added, none, math.nan, f"LP: {status}")
     bound, rounds, last = before, 0, np.zeros(0, dtype=np.int64)
     stop = "no violated row"
     while rows.n_rows:
