@@ -272,3 +272,33 @@ def test_bound_loop_bounds_large_models_from_the_duals_of_an_lp_cut_short(
     assert "bound from its duals so far" in loop.stop and "above 0 columns" in loop.stop
     assert math.isfinite(loop.bound) and loop.bound <= lp * (1 + 1e-9)
     assert loop.bound < lp * (1 - 1e-6)  # cut short indeed: below the LP optimum
+
+
+def test_a_round_cut_short_still_raises_the_bound_by_its_duals(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """cap41 with the aggregated linking rows: the first LP is solved, the first round's
+    re-solve (violated per-stream rows added) is cut short after 5 dual simplex
+    iterations. Its rows are not kept, but the Lagrangian bound of its duals so far is
+    above the plain LP and at most what the uncut round reaches (and the optimum)."""
+    path = write_facility_scenario(read_orlib_cap(FIXTURES / "orlib" / "cap41.txt"), tmp_path)
+    problem = build_problem(aggregated(load_scenario(path)))
+    model = build_model(problem)
+    one_round = SolverSettings(root_cuts={"mode": "on", "time_share": 1.0, "max_rounds": 1})
+    _, full = root_cut_loop(model, strong_rows(problem, model), one_round)
+    run_until = rootcuts.run_until
+    runs: list[int] = []
+
+    def second_cut_short(h: Any, stop: Any) -> None:
+        runs.append(h.getNumRow())
+        if len(runs) == 2:
+            h.setOptionValue("simplex_iteration_limit", h.getInfo().simplex_iteration_count + 5)
+        run_until(h, stop)
+
+    monkeypatch.setattr(rootcuts, "run_until", second_cut_short)
+    _, cut = root_cut_loop(model, strong_rows(problem, model), one_round)
+    assert len(runs) == 2 and "its duals so far" in cut.stop
+    assert cut.rows_kept == 0
+    assert full.lp_bound_before == pytest.approx(cut.lp_bound_before)
+    assert cut.lp_bound_before < cut.bound <= full.bound * (1 + 1e-9)
+    assert full.bound <= CAP_OPTIMA["cap41"] * (1 + 1e-9)

@@ -314,6 +314,7 @@ def root_cut_loop(
                 return model, report(0, added, none, before, text)
         return model, report(0, added, none, math.nan, f"LP: {status}")
     bound, rounds, last = before, 0, np.zeros(0, dtype=np.int64)
+    order: list[np.ndarray] = []  # the rows added to ``h``, round by round
     stop = "no violated row"
     while rows.n_rows:
         x = np.asarray(h.getSolution().col_value, dtype=float)
@@ -336,13 +337,22 @@ def root_cut_loop(
             : config.max_rows_per_round
         ]
         added[last] = True
+        order.append(last)
         add_rows(h, rows.A[last], rows.lo[last], rows.hi[last])
         rounds += 1
         value = solve()
         if math.isnan(value):
-            # out of time mid-solve: the last rows' effect is unknown. Keeping them made the
-            # Korea MIP's root LP slower without a better bound (docs/solvers.md): drop them.
+            # out of time mid-solve: the last rows are not kept (keeping them made the Korea
+            # MIP's root LP slower without a better bound, docs/solvers.md), but the warm
+            # dual simplex's duals so far bound the LP with them (valid for any duals)
             stop = "time share spent during an LP"
+            duals = np.asarray(h.getSolution().row_dual, dtype=float)
+            keep = np.concatenate(order)
+            if len(duals) == model.n_rows + len(keep):
+                so_far = append_rows(model, rows, keep).dual_bound(duals)
+                if so_far > bound:
+                    bound = so_far
+                    stop += f" (its duals so far: LP bound {so_far:.8g})"
             break
         log.info("root cut round %d: %d rows added, LP bound %.8g", rounds, len(last), value)
         rise = (value - bound) / max(abs(bound), 1e-9)
