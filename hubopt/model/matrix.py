@@ -55,8 +55,8 @@ class MatrixModel:
         computed here from the model, not taken from the solver's report.
         """
         y = np.asarray(row_dual, dtype=float)
-        y = np.where((y > 0) & np.isfinite(self.row_lo), y, np.where(y < 0, y, 0.0))
-        y = np.where((y < 0) & ~np.isfinite(self.row_hi), 0.0, y)
+        priced = ((y > 0) & np.isfinite(self.row_lo)) | ((y < 0) & np.isfinite(self.row_hi))
+        y = np.where(priced, y, 0.0)
         side = np.where(y > 0, self.row_lo, self.row_hi)
         rows = float(y[y != 0] @ side[y != 0])
         reduced = self.c - self.A.T @ y

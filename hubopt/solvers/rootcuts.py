@@ -194,6 +194,13 @@ def bound_loop(
     )
 
 
+def _duals_bound(h: Any, model: MatrixModel) -> float:
+    """The bound :meth:`MatrixModel.dual_bound` of the row duals ``h`` holds for ``model``
+    (the LP loaded in ``h``, solved or not); nan when ``h`` has none of that length."""
+    duals = np.asarray(h.getSolution().row_dual, dtype=float)
+    return model.dual_bound(duals) if len(duals) == model.n_rows else math.nan
+
+
 def with_loop(output: SolverOutput, loop: RootCutReport | None) -> SolverOutput:
     """``output`` with the loop's seconds in its solve time, the loop's line at the top of
     its log, and the LP bound after the loop as its bound when that is higher (it is a valid lower bound on the optimum; the
@@ -307,11 +314,10 @@ def root_cut_loop(
         status = h.modelStatusToString(h.getModelStatus())
         none = np.zeros(0, dtype=np.int64)
         if anytime and status != "Infeasible":
-            duals = np.asarray(h.getSolution().row_dual, dtype=float)
-            if len(duals) == model.n_rows:
-                before = model.dual_bound(duals)
-                text = f"LP: {status}; bound from its duals so far"
-                return model, report(0, added, none, before, text)
+            before = _duals_bound(h, model)
+        if not math.isnan(before):
+            text = f"LP: {status}; bound from its duals so far"
+            return model, report(0, added, none, before, text)
         return model, report(0, added, none, math.nan, f"LP: {status}")
     bound, rounds, last = before, 0, np.zeros(0, dtype=np.int64)
     order: list[np.ndarray] = []  # the rows added to ``h``, round by round
@@ -346,13 +352,10 @@ def root_cut_loop(
             # MIP's root LP slower without a better bound, docs/solvers.md), but the warm
             # dual simplex's duals so far bound the LP with them (valid for any duals)
             stop = "time share spent during an LP"
-            duals = np.asarray(h.getSolution().row_dual, dtype=float)
-            keep = np.concatenate(order)
-            if len(duals) == model.n_rows + len(keep):
-                so_far = append_rows(model, rows, keep).dual_bound(duals)
-                if so_far > bound:
-                    bound = so_far
-                    stop += f" (its duals so far: LP bound {so_far:.8g})"
+            so_far = _duals_bound(h, append_rows(model, rows, np.concatenate(order)))
+            if so_far > bound:
+                bound = so_far
+                stop += f" (its duals so far: LP bound {so_far:.8g})"
             break
         log.info("root cut round %d: %d rows added, LP bound %.8g", rounds, len(last), value)
         rise = (value - bound) / max(abs(bound), 1e-9)
