@@ -12,11 +12,11 @@ from pathlib import Path
 import numpy as np
 
 from hubopt.benders import method_for, solve_benders
-from hubopt.data.problem import ProblemData, build_problem
+from hubopt.data.problem import ProblemData, build_problem, cheapest_arcs, restrict_arcs
 from hubopt.diagnose import diagnose_infeasibility
 from hubopt.diagnose.structural import collect_warnings, refuse_warnings
 from hubopt.errors import VerificationError
-from hubopt.guard import check_model_size
+from hubopt.guard import arcs_to_keep
 from hubopt.heuristic import (
     Searcher,
     improve_beside,
@@ -37,6 +37,7 @@ from hubopt.solution import decode_solution
 from hubopt.solvers import HeuristicBackend, SolutionFeed, SolverOutput, SolveStatus, get_backend
 from hubopt.solvers.base import on_thread, stdout_to_stderr
 from hubopt.solvers.highs import HighsBackend
+from hubopt.solvers.pricing import PricedLp, price_columns
 from hubopt.solvers.rootcuts import RootCutReport, bound_loop, strengthen, with_loop
 from hubopt.verify import verify_solution
 
@@ -90,13 +91,23 @@ def solve(
     problem = build_problem(scenario)
     warnings = collect_warnings(scenario, problem)
     refuse_warnings(warnings, scenario.config.policy.strict if strict is None else strict)
-    check_model_size(problem)
+    per_stream = arcs_to_keep(problem, settings.arcs_per_stream, str(settings.backend))
     model = build_model(problem)
+    priced: PricedLp | None = None  # the column generation of a restricted solve
+    if per_stream is not None:
+        budget = RESTRICTED_PRICING_SHARE * HEURISTIC_SHARE * settings.time_limit_s
+        problem, model, priced = restrict(problem, model, per_stream, budget)
+    if priced is not None:
+        left = max(settings.time_limit_s - priced.seconds, 1.0)
+        settings = settings.model_copy(update={"backend": "heuristic", "time_limit_s": left})
     build_seconds = time.perf_counter() - start
     method, _ = method_for(problem, model, settings)
     root_cuts = None
     with stdout_to_stderr():
-        if method == "benders":
+        if priced is not None:
+            output, model, cut_loop = _solve(problem, model, settings, start_open, priced.bound)
+            output = restricted_output(output, priced, per_stream)
+        elif method == "benders":
             # single-period facility location: Benders decomposition (hubopt.benders)
             warm = warm_start_vector(problem, model, start_open) if settings.warm_start else None
             output, _ = solve_benders(problem, model, settings, warm)
@@ -137,7 +148,8 @@ def solve(
         solver_version=output.solver_version,
         build_seconds=build_seconds,
         solve_seconds=output.solve_seconds,
-        model_stats=model.stats(),
+        model_stats=model.stats()
+        | ({} if priced is None else {"arcs_per_stream": int(per_stream or 0)}),
         solver_log=output.log,
         message=output.message,
         started_at=started,
@@ -148,6 +160,60 @@ def solve(
         root_cuts=root_cuts,
         routes=routes,
         route_verification=route_verification,
+    )
+
+
+def restrict(
+    problem: ProblemData, model: MatrixModel, per_stream: int, seconds: float
+) -> tuple[ProblemData, MatrixModel, PricedLp | None]:
+    """The problem and model with each stream's ``per_stream`` cheapest arcs and the arcs
+    column generation on the whole model's LP adds within ``seconds``
+    (:func:`hubopt.solvers.pricing.price_columns`, whose bound holds for the whole
+    model); the inputs and None when that keeps every arc."""
+    keep = cheapest_arcs(problem, per_stream)
+    if len(keep) == len(problem.out_arcs):
+        return problem, model, None
+    arcs, columns = len(problem.out_arcs), model.n_vars
+    per_round = max(len(problem.streams) // 4, 1000)
+    priced = price_columns(model, "ship", keep, seconds, per_round)
+    part = model.keep_columns("ship", priced.kept)
+    log.info(
+        "searching the %d cheapest arcs per stream and %d priced in: %d of %d arcs, "
+        "%d of %d columns; %s",
+        per_stream,
+        priced.added,
+        len(priced.kept),
+        arcs,
+        part.n_vars,
+        columns,
+        priced.text(),
+    )
+    return restrict_arcs(problem, priced.kept), part, priced
+
+
+def restricted_output(
+    output: SolverOutput, priced: PricedLp, per_stream: int | None
+) -> SolverOutput:
+    """``output`` of a restricted solve, saying so, with the pricing's seconds; infeasible
+    becomes an error (the restriction may be what is infeasible, not the scenario)."""
+    note = (
+        f"searched each stream's {per_stream} cheapest arcs and {priced.added:,} priced in "
+        f"({len(priced.kept):,} arcs); bound: the whole model's Lagrangian bound from the "
+        f"restricted LP's duals ({priced.text()})"
+    )
+    seconds = output.solve_seconds + priced.seconds
+    if output.status == SolveStatus.INFEASIBLE:
+        return dataclasses.replace(
+            output,
+            status=SolveStatus.ERROR,
+            message=f"the {per_stream} cheapest arcs per stream admit no plan; raise "
+            "solver.arcs_per_stream (or all) to search more of them",
+            log=f"{note}\n{output.log}",
+            solve_seconds=seconds,
+        )
+    message = f"{output.message}; {note}" if output.message else note
+    return dataclasses.replace(
+        output, message=message, log=f"{note}\n{output.log}", solve_seconds=seconds
     )
 
 
@@ -191,17 +257,27 @@ def open_binaries(model: MatrixModel) -> int:
 HEURISTIC_SHARE = 0.8
 """Share of the time limit the heuristic backend's search may use (LP relaxation included)."""
 
+RESTRICTED_PRICING_SHARE = 0.5
+"""Share of a restricted heuristic solve's search time its column generation (the LP
+relaxation that gives the bound) may take."""
+
 
 def _solve(
     problem: ProblemData,
     model: MatrixModel,
     settings: SolverSettings,
     start_open: np.ndarray | None = None,
+    bound: float | None = None,
 ) -> tuple[SolverOutput, MatrixModel, CutLoop | None]:
     """Run the backend (pooled safety stock: its cut loop, :mod:`hubopt.pooling`), with the
     local search's plan as the start and, for HiGHS, the search beside it
     (:mod:`hubopt.heuristic`); the heuristic backend returns the search's plan.
-    ``start_open`` (hubs x periods) replaces the greedy proposal as the start."""
+    ``start_open`` (hubs x periods) replaces the greedy proposal as the start.
+
+    ``bound``: ``model`` is restricted to some arcs and this is the whole model's bound
+    (:func:`restrict`); the heuristic backend then runs no bound loop beside its search
+    (the restricted LP's bound would not hold for the whole model, and memory is what the
+    restriction is for)."""
     solver = get_backend(str(settings.backend))
     n_open = open_binaries(model)
     searching = isinstance(solver, HeuristicBackend) or (
@@ -223,7 +299,7 @@ def _solve(
     # the heuristic backend's bound: the root cut loop's LP on a thread beside the search
     final_bound: list[float] = []
 
-    def bound() -> RootCutReport:
+    def bound_thread() -> RootCutReport:
         loop = bound_loop(problem, model, settings, share * settings.time_limit_s)
         final_bound.append(loop.bound)
         return loop
@@ -235,7 +311,7 @@ def _solve(
             abs(best), 1e-9
         )
 
-    bounding = on_thread(bound, "hubopt-bound") if heuristic_only else None
+    bounding = on_thread(bound_thread, "hubopt-bound") if heuristic_only and bound is None else None
     # from the greedy start, no LP relaxation (HiGHS, or the bound loop, solves it)
     search = local_search(
         problem,
@@ -247,6 +323,11 @@ def _solve(
         relax=False,
         stop=proven,
     )
+    if bound is not None:
+        search = dataclasses.replace(
+            search, lp_bound=bound, lp_status="column generation", bound_note="whole model"
+        )
+        searcher.lp.close()  # the final LP below gets its own copy
     if bounding is not None:
         loop = bounding()
         search = dataclasses.replace(

@@ -5,6 +5,8 @@ from __future__ import annotations
 import logging
 import os
 
+import numpy as np
+
 from hubopt.data.problem import ProblemData
 from hubopt.errors import ModelTooLargeError, Problem
 
@@ -15,11 +17,39 @@ BYTES_PER_NONZERO = 350
 NONZEROS_PER_ARC = 5  # demand, balance, linking, throughput, safety stock
 
 
-def estimate_model_bytes(problem: ProblemData) -> int:
-    """Rough peak memory of building and solving the model."""
-    arcs = len(problem.out_arcs) + len(problem.in_arcs)
+def estimate_model_bytes(problem: ProblemData, out_arcs: int | None = None) -> int:
+    """Rough peak memory of building and solving the model (with ``out_arcs`` outbound
+    arcs instead of the problem's, for a model restricted to some of them)."""
+    arcs = (len(problem.out_arcs) if out_arcs is None else out_arcs) + len(problem.in_arcs)
     grid = problem.n_hubs * problem.n_products * problem.periods
     return BYTES_PER_NONZERO * (NONZEROS_PER_ARC * arcs + 6 * grid + 2 * len(problem.streams))
+
+
+BYTES_PER_HELD_NONZERO = 40
+"""Memory per nonzero of a model held in scipy only (CSR matrix, costs, bounds): the
+full model a restricted solve keeps to bound the full problem."""
+
+
+def estimate_restricted_bytes(problem: ProblemData, per_stream: int) -> int:
+    """Rough peak memory of solving with each stream's ``per_stream`` cheapest arcs while
+    holding the full model for the bound."""
+    counts = np.bincount(problem.out_arcs["stream_idx"].to_numpy(), minlength=len(problem.streams))
+    kept = int(np.minimum(counts, per_stream).sum())
+    held = estimate_model_bytes(problem) // BYTES_PER_NONZERO * BYTES_PER_HELD_NONZERO
+    return estimate_model_bytes(problem, kept) + held
+
+
+def arcs_per_stream_that_fit(problem: ProblemData) -> int | None:
+    """The most arcs per stream (cheapest first) whose restricted solve fits in the memory
+    available, None when the whole model fits, 0 when not even one arc per stream does."""
+    have = available_bytes()
+    if estimate_model_bytes(problem) <= have:
+        return None
+    counts = np.bincount(problem.out_arcs["stream_idx"].to_numpy(), minlength=len(problem.streams))
+    for per_stream in range(int(counts.max(initial=0)), 0, -1):
+        if estimate_restricted_bytes(problem, per_stream) <= have:
+            return per_stream
+    return 0
 
 
 def available_bytes() -> int:
@@ -36,18 +66,57 @@ def _size(n_bytes: float) -> str:
     return f"{n_bytes / 1e9:.1f} GB" if n_bytes >= 1e9 else f"{n_bytes / 1e6:.1f} MB"
 
 
-def check_model_size(problem: ProblemData) -> None:
-    """Raise :class:`ModelTooLargeError` when the estimate exceeds available memory."""
-    need, have = estimate_model_bytes(problem), available_bytes()
+def check_model_size(problem: ProblemData, need: int | None = None, what: str = "") -> None:
+    """Raise :class:`ModelTooLargeError` when the estimate (``need``, else the whole
+    model's) exceeds available memory."""
+    need = estimate_model_bytes(problem) if need is None else need
+    have = available_bytes()
     log.info("model estimate %.0f MB, available %.0f MB", need / 1e6, have / 1e6)
     if need > have:
         raise ModelTooLargeError(
             Problem(
                 f"scenario {problem.name!r}",
                 f"a model that fits in the {_size(have)} of memory available",
-                f"an estimated {_size(need)} ({len(problem.out_arcs):,} delivery arcs, {len(problem.streams):,} demand streams)",
-                "Prune arcs with policy.nearest_hubs or modes' max_distance_km, tighten delivery windows, "
-                "or aggregate regions/periods.",
+                f"an estimated {_size(need)} ({len(problem.out_arcs):,} delivery arcs, "
+                f"{len(problem.streams):,} demand streams{what})",
+                "Prune arcs with policy.nearest_hubs or modes' max_distance_km, tighten delivery "
+                "windows, or aggregate regions/periods; with backend auto or heuristic, "
+                "solver.arcs_per_stream: auto (or a number) searches each stream's cheapest "
+                "arcs and still bounds the whole model.",
             ),
             "Model too large",
         )
+
+
+def arcs_to_keep(problem: ProblemData, setting: str | int, backend: str) -> int | None:
+    """Arcs per stream the solve keeps (None: every arc) for ``solver.arcs_per_stream``
+    = ``setting`` and the backend asked for; raise :class:`ModelTooLargeError` when that
+    does not fit in memory."""
+    restrictable = backend in ("auto", "heuristic")
+    if setting == "all" or (setting == "auto" and not restrictable):
+        check_model_size(problem)
+        return None
+    if isinstance(setting, int):
+        if not restrictable:
+            raise ModelTooLargeError(
+                Problem(
+                    f"scenario {problem.name!r}, solver.arcs_per_stream",
+                    "backend auto or heuristic with a number of arcs per stream",
+                    f"backend {backend}",
+                    "Only their bound stays valid for the arcs left out: use backend "
+                    "heuristic, or arcs_per_stream: all.",
+                ),
+                "Restriction needs the heuristic backend",
+            )
+        per_stream = setting
+    else:
+        fits = arcs_per_stream_that_fit(problem)
+        if fits is None:
+            return None
+        per_stream = max(fits, 1)
+    check_model_size(
+        problem,
+        estimate_restricted_bytes(problem, per_stream),
+        f"; searching the {per_stream} cheapest arcs per stream",
+    )
+    return per_stream

@@ -6,6 +6,7 @@ internal and never leak into outputs, which use the user's ids.
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 
 import numpy as np
@@ -163,6 +164,34 @@ def build_problem(scenario: Scenario) -> ProblemData:
         throughput_ht=throughput_ht,
         peak_ht=peak_ht,
     )
+
+
+def cheapest_arcs(problem: ProblemData, per_stream: int) -> np.ndarray:
+    """Positions (ascending) of each stream's ``per_stream`` cheapest outbound arcs.
+
+    The unit cost ranked is the ship column's (transport, handling, returns, late penalty,
+    carbon price), so a stream keeps the arcs a plan would use first when hubs have room.
+    """
+    arcs = problem.out_arcs
+    unit = (
+        arcs["transport_cost"].to_numpy(float)
+        + arcs["handling_cost"].to_numpy(float)
+        + arcs["return_cost"].to_numpy(float)
+        + arcs["late_cost"].to_numpy(float)
+        + problem.policy.carbon.price_per_t * arcs["co2_t"].to_numpy(float)
+    )
+    stream = arcs["stream_idx"].to_numpy()
+    order = np.lexsort((np.arange(len(arcs)), unit, stream))
+    first = np.r_[0, np.flatnonzero(np.diff(stream[order])) + 1]
+    rank = np.arange(len(order)) - np.repeat(first, np.diff(np.r_[first, len(order)]))
+    return np.sort(order[rank < per_stream])
+
+
+def restrict_arcs(problem: ProblemData, keep: np.ndarray) -> ProblemData:
+    """``problem`` with only the outbound arcs at positions ``keep`` (ascending): a
+    restriction, so every plan of it is a plan of ``problem`` with the other arcs unused."""
+    arcs = problem.out_arcs.iloc[np.asarray(keep)].reset_index(drop=True)
+    return dataclasses.replace(problem, out_arcs=arcs)
 
 
 def hub_period_capacities(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -65,6 +66,34 @@ class MatrixModel:
         if not np.isfinite(at[move]).all():
             return -np.inf
         return rows + float(reduced[move] @ at[move]) + float(self.offset)
+
+    def keep_columns(self, name: str, kept: np.ndarray) -> MatrixModel:
+        """This model with only the columns ``kept`` (ascending positions) of block
+        ``name``: the same rows and sides, so its row duals are this model's too
+        (:meth:`dual_bound`), and every solution of it, padded with zeros, is one of this."""
+        block = self.var_blocks[name]
+        kept = np.asarray(kept, dtype=np.int64)
+        columns = np.concatenate(
+            [np.arange(block.start), block.start + kept, np.arange(block.stop, self.n_vars)]
+        )
+        dropped = (block.stop - block.start) - len(kept)
+        blocks = {}
+        for other, part in self.var_blocks.items():
+            if other == name:
+                blocks[other] = slice(part.start, part.start + len(kept))
+            elif part.start >= block.stop:
+                blocks[other] = slice(part.start - dropped, part.stop - dropped)
+            else:
+                blocks[other] = part
+        return dataclasses.replace(
+            self,
+            c=self.c[columns],
+            lb=self.lb[columns],
+            ub=self.ub[columns],
+            integer=self.integer[columns],
+            A=self.A[:, columns].tocsr(),
+            var_blocks=blocks,
+        )
 
     def stats(self) -> dict[str, int]:
         """Sizes for logs and manifests."""

@@ -345,6 +345,28 @@ class SolverSettings(Block):
     root_cuts: RootCutSettings = Field(
         default_factory=RootCutSettings, description="The root cut loop before the MIP."
     )
+    arcs_per_stream: Literal["auto", "all"] | Annotated[int, Field(ge=1)] = Field(
+        default="auto",
+        description="Delivery arcs per demand stream the solve searches over (its cheapest "
+        "ones). all: every arc; a number: that many (heuristic backend); auto: every arc, "
+        "or, when the whole model would not fit in memory, the most per stream that fit "
+        "(backend auto or heuristic). The plan is verified against every arc and its bound "
+        "is the whole model's (Lagrangian bound of the restricted LP's duals), so the gap "
+        "covers what the dropped arcs could have saved.",
+    )
+
+    @model_validator(mode="after")
+    def _restriction_needs_heuristic(self) -> SolverSettings:
+        if isinstance(self.arcs_per_stream, int) and self.backend not in (
+            Backend.AUTO,
+            Backend.HEURISTIC,
+        ):
+            raise ValueError(
+                f"solver.arcs_per_stream: {self.arcs_per_stream} needs backend auto or "
+                f"heuristic (only their bound stays valid for the arcs left out), got "
+                f"backend {self.backend.value}"
+            )
+        return self
 
 
 class OutputSettings(Block):

@@ -89,6 +89,11 @@ class FixedLp:
         self.h.changeColsBounds(len(cols), cols, self.model.lb[cols], self.model.ub[cols])
         return self._run(time_limit_s)
 
+    def close(self) -> None:
+        """Free HiGHS's copy of the model (this object cannot solve afterwards)."""
+        self.h.clearModel()
+        self.h.clearSolver()
+
     def evaluate(self, values: np.ndarray, time_limit_s: float, basis: Any = None) -> LpPoint:
         """The cheapest completion with the columns fixed at ``values`` (other integer
         columns relaxed); not optimal when that is infeasible or runs out of time.
