@@ -557,11 +557,12 @@ def local_search(
     max_moves: int,
     start: np.ndarray | None = None,
     searcher: Searcher | None = None,
-    relax: bool = True,
+    relax: bool | LpPoint = True,
     stop: Callable[[float], bool] = lambda best: False,
 ) -> LocalSearchResult:
-    """The LP relaxation (unless ``relax`` is false), then a local search from the best
-    start (or from ``start``, an ``open`` matrix of hubs x periods), within
+    """The LP relaxation (unless ``relax`` is false, or is that relaxation already
+    solved), then a local search from the best start (or from ``start``, an ``open``
+    matrix of hubs x periods), within
     ``time_budget_s`` and ``max_moves`` LPs; ``stop`` (asked with the best LP cost so far)
     ends the search early.
 
@@ -571,7 +572,9 @@ def local_search(
     begin = time.perf_counter()
     deadline = begin + time_budget_s
     searcher = searcher or Searcher(problem, model)
-    if relax:
+    if isinstance(relax, LpPoint):
+        relaxed = relax
+    elif relax:
         relaxed = searcher.lp.relaxation(time_budget_s)
     else:
         relaxed = LpPoint(False, -math.inf, None, "not solved")

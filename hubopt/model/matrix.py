@@ -67,15 +67,19 @@ class MatrixModel:
             return -np.inf
         return rows + float(reduced[move] @ at[move]) + float(self.offset)
 
+    def kept_columns(self, name: str, kept: np.ndarray) -> np.ndarray:
+        """The columns of :meth:`keep_columns` ``(name, kept)``, in this model's numbering."""
+        block = self.var_blocks[name]
+        inside = block.start + np.asarray(kept, dtype=np.int64)
+        return np.concatenate([np.arange(block.start), inside, np.arange(block.stop, self.n_vars)])
+
     def keep_columns(self, name: str, kept: np.ndarray) -> MatrixModel:
         """This model with only the columns ``kept`` (ascending positions) of block
         ``name``: the same rows and sides, so its row duals are this model's too
         (:meth:`dual_bound`), and every solution of it, padded with zeros, is one of this."""
         block = self.var_blocks[name]
         kept = np.asarray(kept, dtype=np.int64)
-        columns = np.concatenate(
-            [np.arange(block.start), block.start + kept, np.arange(block.stop, self.n_vars)]
-        )
+        columns = self.kept_columns(name, kept)
         dropped = (block.stop - block.start) - len(kept)
         blocks = {}
         for other, part in self.var_blocks.items():

@@ -347,12 +347,13 @@ class SolverSettings(Block):
     )
     arcs_per_stream: Literal["auto", "all"] | Annotated[int, Field(ge=1)] = Field(
         default="auto",
-        description="Delivery arcs per demand stream the solve searches over (its cheapest "
-        "ones). all: every arc; a number: that many (heuristic backend); auto: every arc, "
-        "or, when the whole model would not fit in memory, the most per stream that fit "
-        "(backend auto or heuristic). The plan is verified against every arc and its bound "
-        "is the whole model's (Lagrangian bound of the restricted LP's duals), so the gap "
-        "covers what the dropped arcs could have saved.",
+        description="Delivery arcs per demand stream the solve starts from (its cheapest "
+        "ones); column generation on the whole LP adds the arcs that would lower it. all: "
+        "every arc; a number: that many (heuristic backend); auto: every arc, or, when the "
+        "whole model would not fit in memory, the most per stream that fit (backend auto or "
+        "heuristic). The plan is verified against every arc and its bound is the whole "
+        "model's (Lagrangian bound of the restricted LP's duals), so the gap covers what "
+        "the arcs left out could have saved.",
     )
 
     @model_validator(mode="after")

@@ -38,6 +38,8 @@ class PricedLp:
     priced_out: bool  # no left-out column had a negative reduced cost: bound = whole LP
     status: str  # the last LP's HiGHS model status
     seconds: float
+    x: np.ndarray | None = None  # the last LP's values, whole-model columns (if optimal)
+    objective: float = math.nan  # the last LP's optimum (of the restricted LP)
 
     def text(self) -> str:
         """One line for the run's log."""
@@ -73,6 +75,8 @@ def price_columns(
     h.setOptionValue("presolve", "off")
     pass_matrix(h, dataclasses.replace(part, integer=np.zeros(part.n_vars, dtype=bool)))
     bound, rounds, added, priced_out, status = -math.inf, 0, 0, False, "not solved"
+    order = whole.kept_columns(name, kept)  # the whole model's columns in HiGHS's order
+    del part
     deadline = start + time_limit_s
     while time.perf_counter() < deadline:
         h.setOptionValue("time_limit", h.getRunTime() + deadline - time.perf_counter())
@@ -105,7 +109,14 @@ def price_columns(
             new.data.astype(np.float64),
         )
         inside[enter] = True
+        order = np.concatenate([order, columns])
         added += len(enter)
+    x, objective = None, math.nan
+    if h.getModelStatus() == highspy.HighsModelStatus.kOptimal:
+        x = np.zeros(whole.n_vars)
+        x[order] = np.asarray(h.getSolution().col_value, dtype=float)
+        objective = float(h.getInfo().objective_function_value)
     h.clearModel()
     seconds = time.perf_counter() - start
-    return PricedLp(np.flatnonzero(inside), bound, rounds, added, priced_out, status, seconds)
+    kept = np.flatnonzero(inside)
+    return PricedLp(kept, bound, rounds, added, priced_out, status, seconds, x, objective)

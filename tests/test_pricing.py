@@ -1,0 +1,177 @@
+"""Restricted solves (``solver.arcs_per_stream``): each stream's cheapest arcs, column
+generation on the whole LP (:mod:`hubopt.solvers.pricing`), and a bound that holds for
+the whole model, so the gap covers what the arcs left out could have saved."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import numpy as np
+import pytest
+import yaml
+
+from benchmarks.ladder import write_ladder_scenario
+from hubopt import guard
+from hubopt.api import solve
+from hubopt.data.problem import ProblemData, build_problem, cheapest_arcs
+from hubopt.errors import ModelTooLargeError, ScenarioError
+from hubopt.model.build import build_model
+from hubopt.model.matrix import MatrixModel
+from hubopt.scenario.scenario import load_scenario
+from hubopt.solvers import SolveStatus
+from hubopt.solvers.fixing import lp_bound
+from hubopt.solvers.pricing import price_columns
+
+RUNG = "40x6x2x3"  # 40 regions, 6 hubs, 2 products, 3 periods: ~4 arcs per stream
+
+
+@pytest.fixture(scope="module")
+def rung(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    folder = tmp_path_factory.mktemp("rung")
+    return write_ladder_scenario(RUNG, folder, seed=1, time_limit_s=60, mip_gap=0.0)
+
+
+@pytest.fixture(scope="module")
+def whole(rung: Path) -> tuple[ProblemData, MatrixModel]:
+    problem = build_problem(load_scenario(rung))
+    return problem, build_model(problem)
+
+
+@pytest.fixture(scope="module")
+def optimum(rung: Path) -> float:
+    result = solve(rung, backend="highs")
+    assert result.status == SolveStatus.OPTIMAL
+    return result.objective
+
+
+def _with_solver(path: Path, **solver: object) -> Path:
+    doc = yaml.safe_load(path.read_text())
+    doc["solver"] = {**doc["solver"], **solver}
+    out = path.with_name(f"restricted-{len(list(path.parent.glob('*.yaml')))}.yaml")
+    out.write_text(yaml.safe_dump(doc, sort_keys=False))
+    return out
+
+
+@pytest.mark.parametrize("per_stream", [1, 2, 3])
+def test_cheapest_arcs_keep_each_streams_cheapest(
+    whole: tuple[ProblemData, MatrixModel], per_stream: int
+) -> None:
+    problem, model = whole
+    keep = cheapest_arcs(problem, per_stream)
+    cost = model.c[model.var_blocks["ship"]]  # the model's own unit cost of each arc
+    stream = problem.out_arcs["stream_idx"].to_numpy()
+    kept = np.zeros(len(stream), dtype=bool)
+    kept[keep] = True
+    assert np.all(np.diff(keep) > 0)
+    counts = np.bincount(stream, minlength=len(problem.streams))
+    got = np.bincount(stream[keep], minlength=len(problem.streams))
+    assert np.array_equal(got, np.minimum(counts, per_stream))
+    assert (counts > per_stream).any()  # some stream really loses arcs
+    for k in np.flatnonzero(counts > per_stream):
+        mine = stream == k
+        assert cost[mine & kept].max() <= cost[mine & ~kept].min()
+
+
+def test_keep_columns_is_the_whole_model_with_fewer_columns(
+    whole: tuple[ProblemData, MatrixModel],
+) -> None:
+    problem, model = whole
+    keep = cheapest_arcs(problem, 1)
+    part = model.keep_columns("ship", keep)
+    ship = model.var_blocks["ship"]
+    columns = np.concatenate(
+        [np.arange(ship.start), ship.start + keep, np.arange(ship.stop, model.n_vars)]
+    )
+    assert abs(part.A - model.A[:, columns]).max() == 0
+    assert np.array_equal(part.c, model.c[columns])
+    assert np.array_equal(part.ub, model.ub[columns])
+    assert np.array_equal(part.row_lo, model.row_lo) and np.array_equal(part.row_hi, model.row_hi)
+    shorter = len(problem.out_arcs) - len(keep)
+    for name, block in model.var_blocks.items():
+        got = part.var_blocks[name]
+        if name == "ship":
+            assert (got.start, got.stop) == (block.start, block.start + len(keep))
+        elif block.start >= ship.stop:
+            assert (got.start, got.stop) == (block.start - shorter, block.stop - shorter)
+        else:
+            assert got == block
+
+
+@pytest.mark.parametrize("per_stream", [1, 2])
+def test_column_generation_reaches_the_whole_lp(
+    whole: tuple[ProblemData, MatrixModel], per_stream: int
+) -> None:
+    problem, model = whole
+    lp = lp_bound(model, 60.0)
+    priced = price_columns(model, "ship", cheapest_arcs(problem, per_stream), 60.0, 10)
+    assert priced.priced_out, priced.text()
+    assert priced.added > 0 and priced.rounds > 1  # pricing really added arcs
+    assert math.isclose(priced.bound, lp, rel_tol=1e-7), (priced.bound, lp)
+
+
+def test_column_generation_cut_short_still_bounds_the_whole_lp(
+    whole: tuple[ProblemData, MatrixModel],
+) -> None:
+    problem, model = whole
+    lp = lp_bound(model, 60.0)
+    # one LP solve, no time for a second: the bound of the restricted LP's duals
+    priced = price_columns(model, "ship", cheapest_arcs(problem, 1), 1e-9, 10)
+    assert not priced.priced_out
+    assert priced.bound <= lp * (1 + 1e-9) or priced.bound == -math.inf
+
+
+def test_restricted_solve_is_verified_and_bounded_by_the_whole_optimum(
+    rung: Path, optimum: float
+) -> None:
+    result = solve(_with_solver(rung, backend="heuristic", arcs_per_stream=1))
+    assert result.status in {SolveStatus.OPTIMAL, SolveStatus.FEASIBLE}, result.message
+    assert result.verification is not None and result.verification.ok
+    tol = 1e-6 * abs(optimum)
+    assert result.objective >= optimum - tol
+    assert result.bound <= optimum + tol
+    assert result.model_stats["arcs_per_stream"] == 1
+    assert "cheapest arcs" in result.message and "priced in" in result.message
+    if result.status == SolveStatus.OPTIMAL:
+        assert result.gap <= 1e-9 + 1e-6
+
+
+def test_auto_restricts_only_a_model_that_does_not_fit(
+    rung: Path,
+    whole: tuple[ProblemData, MatrixModel],
+    optimum: float,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    problem, _ = whole
+    need = guard.estimate_model_bytes(problem)
+    assert guard.estimate_restricted_bytes(problem, 1) < need
+    monkeypatch.setattr(guard, "available_bytes", lambda: need - 1)
+    assert guard.arcs_to_keep(problem, "auto", "auto") is not None
+    result = solve(rung, backend="heuristic")
+    assert "arcs_per_stream" in result.model_stats
+    assert result.verification is not None and result.verification.ok
+    assert result.bound <= optimum * (1 + 1e-6)
+    with pytest.raises(ModelTooLargeError, match="arcs_per_stream"):
+        solve(rung, backend="highs")  # HiGHS's MIP bound would not hold for the whole
+    monkeypatch.setattr(guard, "available_bytes", lambda: need)
+    assert guard.arcs_to_keep(problem, "auto", "auto") is None
+
+
+def test_a_number_of_arcs_per_stream_needs_the_heuristic_backend(rung: Path) -> None:
+    with pytest.raises(ScenarioError, match="arcs_per_stream"):
+        load_scenario(_with_solver(rung, backend="highs", arcs_per_stream=2))
+
+
+def test_auto_restricts_a_large_heuristic_solve(
+    rung: Path, optimum: float, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Above the bound loop's first-stage size the heuristic backend starts from each
+    stream's 3 cheapest arcs (the size lowered here to this small rung's)."""
+    monkeypatch.setattr("hubopt.api.FIRST_STAGE_MAX_COLUMNS", 10)
+    result = solve(rung, backend="heuristic")
+    assert result.model_stats["arcs_per_stream"] == 3
+    assert result.verification is not None and result.verification.ok
+    assert result.bound <= optimum * (1 + 1e-6) <= result.objective * (1 + 2e-6)
+    exact = solve(rung, backend="highs")  # not restricted: its bound is HiGHS's own
+    assert "arcs_per_stream" not in exact.model_stats
+    assert math.isclose(exact.objective, optimum, rel_tol=1e-9)
