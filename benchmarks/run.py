@@ -21,7 +21,7 @@ holmberg  Holmberg single-source p1..p71 (../shared/benchmarks/holmberg_sscflp, 
 korea     the Korea demo (korea-small, korea; time limit and gap from the YAML; the
           launch-day van routing is left out so all three solve the same MILP).
 ladder    seeded synthetic scenarios 250x25x6x8 .. 5000x300x20x12 (benchmarks/ladder.py),
-          written to a temporary folder; 120 / 300 / 600 / 1800 s.
+          written to a temporary folder; 120 / 300 / 600 / 1500 s.
 
 ``--quick`` runs cap41, cap71, cap101, cap131, Holmberg p13, korea-small and the
 250x25x6x8 rung, all from files in the repo, 60 s per run. A set whose data is not

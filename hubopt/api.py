@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import math
 import os
 import time
 from datetime import UTC, datetime
@@ -16,7 +17,7 @@ from hubopt.data.problem import ProblemData, build_problem, cheapest_arcs, restr
 from hubopt.diagnose import diagnose_infeasibility
 from hubopt.diagnose.structural import collect_warnings, refuse_warnings
 from hubopt.errors import VerificationError
-from hubopt.guard import arcs_to_keep
+from hubopt.guard import arcs_to_keep, release_freed_memory
 from hubopt.heuristic import (
     Searcher,
     improve_beside,
@@ -36,8 +37,8 @@ from hubopt.scenario.schema import SolverSettings
 from hubopt.solution import decode_solution
 from hubopt.solvers import HeuristicBackend, SolutionFeed, SolverOutput, SolveStatus, get_backend
 from hubopt.solvers.base import on_thread, stdout_to_stderr
-from hubopt.solvers.fixing import LpPoint
-from hubopt.solvers.highs import HighsBackend
+from hubopt.solvers.fixing import LpPoint, plan_output
+from hubopt.solvers.highs import HighsBackend, highs_version
 from hubopt.solvers.pricing import PricedLp, price_columns
 from hubopt.solvers.rootcuts import (
     FIRST_STAGE_MAX_COLUMNS,
@@ -100,16 +101,20 @@ def solve(
     refuse_warnings(warnings, scenario.config.policy.strict if strict is None else strict)
     per_stream = arcs_to_keep(problem, settings.arcs_per_stream, str(settings.backend))
     model = build_model(problem)
+    release_freed_memory()
     if per_stream is None and restricts_by_default(problem, model, settings):
         per_stream = LARGE_MODEL_ARCS_PER_STREAM
+    build_seconds = time.perf_counter() - start
     priced: PricedLp | None = None  # the column generation of a restricted solve
     if per_stream is not None:
         budget = RESTRICTED_PRICING_SHARE * HEURISTIC_SHARE * settings.time_limit_s
+        began = time.perf_counter()
         problem, model, priced = restrict(problem, model, per_stream, budget)
-    if priced is not None:
+        release_freed_memory()  # the whole problem and model
+    if priced is not None:  # the restriction's seconds (pricing, restricted model) are solve time
+        priced = dataclasses.replace(priced, seconds=time.perf_counter() - began)
         left = max(settings.time_limit_s - priced.seconds, 1.0)
         settings = settings.model_copy(update={"backend": "heuristic", "time_limit_s": left})
-    build_seconds = time.perf_counter() - start
     method, _ = method_for(problem, model, settings)
     root_cuts = None
     with stdout_to_stderr():
@@ -400,9 +405,20 @@ def _solve(
                 search.summary(),
             )
             return output, model, None
-        bounded = HeuristicBackend(search.lp_bound)
-        output, model, cut_loop = solve_model(problem, model, bounded, run, search.x)
-        output = dataclasses.replace(output, log=f"{search.summary()}\n{output.log}")
+        if priced is not None and not pooling_active(problem):
+            # the search's LP point is the plan (integers fixed, the rest optimal for them):
+            # no second HiGHS copy and no cold re-solve of a very large LP
+            found = SolverOutput(
+                SolveStatus.FEASIBLE, None, math.nan, math.nan, 0.0, "heuristic",
+                highs_version(), search.summary(), "",
+            )  # fmt: skip
+            note = "local search plan (its LP point); bound: the whole model's LP"
+            output = plan_output(found, model, search.x, search.lp_bound, settings.mip_gap, note)
+            cut_loop = None
+        else:
+            bounded = HeuristicBackend(search.lp_bound)
+            output, model, cut_loop = solve_model(problem, model, bounded, run, search.x)
+            output = dataclasses.replace(output, log=f"{search.summary()}\n{output.log}")
     else:
         warm = search.x
         if warm is None and settings.warm_start:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
+import gc
 import logging
 import os
 
@@ -120,3 +123,12 @@ def arcs_to_keep(problem: ProblemData, setting: str | int, backend: str) -> int 
         f"; searching the {per_stream} cheapest arcs per stream",
     )
     return per_stream
+
+
+def release_freed_memory() -> None:
+    """Collect garbage and hand the heap pages it frees back to the OS (glibc keeps freed
+    small blocks; measured on the 5000x300x20x12 ladder rung: 5.1 GB resident after the
+    model build for 3.8 GB of problem and model). Nothing on other C libraries."""
+    gc.collect()
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL("libc.so.6").malloc_trim(0)

@@ -115,10 +115,10 @@ def test_column_generation_cut_short_still_bounds_the_whole_lp(
 ) -> None:
     problem, model = whole
     lp = lp_bound(model, 60.0)
-    # one LP solve, no time for a second: the bound of the restricted LP's duals
-    priced = price_columns(model, "ship", cheapest_arcs(problem, 1), 1e-9, 10)
-    assert not priced.priced_out
-    assert priced.bound <= lp * (1 + 1e-9) or priced.bound == -math.inf
+    for rounds in (1, 2):  # stopped before pricing out: the bound of the last duals
+        priced = price_columns(model, "ship", cheapest_arcs(problem, 1), 60.0, 10, rounds)
+        assert not priced.priced_out and priced.rounds == rounds
+        assert math.isfinite(priced.bound) and priced.bound <= lp * (1 + 1e-9)
 
 
 def test_restricted_solve_is_verified_and_bounded_by_the_whole_optimum(
@@ -175,3 +175,33 @@ def test_auto_restricts_a_large_heuristic_solve(
     exact = solve(rung, backend="highs")  # not restricted: its bound is HiGHS's own
     assert "arcs_per_stream" not in exact.model_stats
     assert math.isclose(exact.objective, optimum, rel_tol=1e-9)
+
+
+def test_keeping_the_demand_rows_bounds_the_lp_for_any_multipliers(
+    whole: tuple[ProblemData, MatrixModel],
+) -> None:
+    """Property: the bound with the demand rows kept never exceeds the LP optimum, for
+    random multipliers; and from an LP over each stream's cheapest arc only, it is
+    positive."""
+    problem, model = whole
+    lp = lp_bound(model, 60.0)
+    rng = np.random.default_rng(5)
+    scale = np.abs(model.c).max()
+    for _ in range(20):
+        y = rng.normal(0.0, scale * rng.uniform(0.001, 1.0), model.n_rows)
+        assert model.dual_bound_keeping(y, "demand") <= lp * (1 + 1e-9) + 1e-6
+    priced = price_columns(model, "ship", cheapest_arcs(problem, 1), 60.0, 10, max_rounds=1)
+    assert priced.bound <= lp * (1 + 1e-9)
+    # pricing the demand rows too, those duals bound the LP far below zero (every
+    # left-out arc at its stream's whole quantity); kept, 15 % of the LP here
+    assert priced.bound > 0.1 * lp
+
+
+def test_keeping_the_demand_rows_is_exact_at_the_lp_duals(
+    whole: tuple[ProblemData, MatrixModel],
+) -> None:
+    problem, model = whole
+    keep_all = np.arange(len(problem.out_arcs))
+    duals = price_columns(model, "ship", keep_all, 60.0, 10)
+    assert duals.priced_out
+    assert math.isclose(duals.bound, lp_bound(model, 60.0), rel_tol=1e-7)

@@ -67,6 +67,56 @@ class MatrixModel:
             return -np.inf
         return rows + float(reduced[move] @ at[move]) + float(self.offset)
 
+    def dual_bound_keeping(self, row_dual: np.ndarray, rows: str) -> float:
+        """Like :meth:`dual_bound`, with the rows of block ``rows`` kept as constraints
+        rather than priced, where each is ``sum x_j = d`` (d >= 0, coefficients 1, columns
+        with lower bound 0, in no other such row): their columns then share ``d`` units,
+        filled by increasing reduced cost up to each column's upper bound, instead of
+        each going to its bound on its own. Valid for any multipliers of the other rows;
+        far tighter than :meth:`dual_bound` at the duals of an LP over a few of the
+        columns (their demand duals price every left-out column as if it were free).
+        The other rows of the block are priced as in :meth:`dual_bound`."""
+        y = np.asarray(row_dual, dtype=float).copy()
+        block = self.row_blocks.get(rows)
+        if block is None:
+            return self.dual_bound(y)
+        sub = self.A[block]
+        lo, hi = self.row_lo[block], self.row_hi[block]
+        entry_row = np.repeat(np.arange(sub.shape[0]), np.diff(sub.indptr))
+        col = sub.indices
+        bad_entry = (sub.data != 1.0) | (self.lb[col] != 0.0)
+        ok = (lo == hi) & np.isfinite(lo) & (lo >= 0)
+        ok &= np.bincount(entry_row, weights=bad_entry, minlength=len(ok)) == 0
+        shared = np.bincount(col[ok[entry_row]], minlength=self.n_vars) > 1
+        ok &= np.bincount(entry_row, weights=shared[col], minlength=len(ok)) == 0
+        room = np.bincount(entry_row, weights=self.ub[col], minlength=len(ok))
+        ok &= room >= lo  # a row its columns cannot fill is priced instead
+        kept_rows = np.flatnonzero(ok) + block.start
+        y[kept_rows] = 0.0
+        inside = np.zeros(self.n_vars, dtype=bool)
+        inside[col[ok[entry_row]]] = True
+        priced = ((y > 0) & np.isfinite(self.row_lo)) | ((y < 0) & np.isfinite(self.row_hi))
+        y = np.where(priced, y, 0.0)
+        side = np.where(y > 0, self.row_lo, self.row_hi)
+        total = float(y[y != 0] @ side[y != 0]) + float(self.offset)
+        reduced = self.c - self.A.T @ y
+        free = ~inside & (reduced != 0)
+        at = np.where(reduced > 0, self.lb, self.ub)
+        if not np.isfinite(at[free]).all():
+            return -np.inf
+        total += float(reduced[free] @ at[free])
+        # each kept row: d units over its columns, cheapest reduced cost first
+        keep = ok[entry_row]
+        r, j = entry_row[keep], col[keep]
+        order = np.lexsort((reduced[j], r))
+        r, j = r[order], j[order]
+        ub = np.minimum(self.ub[j], lo[r])  # no column takes more than its row's d
+        filled = np.cumsum(ub) - ub  # units before each column, restarted per row below
+        starts = np.r_[0, np.flatnonzero(np.diff(r)) + 1]
+        filled -= np.repeat(filled[starts], np.diff(np.r_[starts, len(r)]))
+        take = np.clip(lo[r] - filled, 0.0, ub)
+        return total + float(reduced[j] @ take)
+
     def kept_columns(self, name: str, kept: np.ndarray) -> np.ndarray:
         """The columns of :meth:`keep_columns` ``(name, kept)``, in this model's numbering."""
         block = self.var_blocks[name]

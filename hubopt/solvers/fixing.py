@@ -90,9 +90,11 @@ class FixedLp:
         return self._run(time_limit_s)
 
     def close(self) -> None:
-        """Free HiGHS's copy of the model (this object cannot solve afterwards)."""
-        self.h.clearModel()
-        self.h.clearSolver()
+        """Free HiGHS's copy of the model (this object solves nothing afterwards)."""
+        import highspy
+
+        self.h = highspy.Highs()  # the old one is freed with its last reference
+        self.h.setOptionValue("output_flag", False)
 
     def evaluate(self, values: np.ndarray, time_limit_s: float, basis: Any = None) -> LpPoint:
         """The cheapest completion with the columns fixed at ``values`` (other integer
@@ -149,6 +151,32 @@ def lp_bound(model: MatrixModel, time_limit_s: float) -> float:
     lp = FixedLp(model, np.zeros(0, dtype=np.int32))
     point = lp.relaxation(time_limit_s)
     return point.objective if point.optimal else -math.inf
+
+
+def plan_output(
+    output: SolverOutput,
+    model: MatrixModel,
+    x: np.ndarray,
+    bound: float,
+    mip_gap: float,
+    message: str,
+) -> SolverOutput:
+    """``output`` as the heuristic backend's answer: plan ``x`` at its cost in ``model``,
+    ``bound`` (capped at that cost), ``optimal`` only when the bound proves it within
+    ``mip_gap``, else ``feasible``."""
+    objective = float(model.c @ x + model.offset)
+    bound = min(bound, objective)
+    gap = (objective - bound) / max(abs(objective), 1e-9)
+    optimal = math.isfinite(bound) and gap <= mip_gap + 1e-9
+    return dataclasses.replace(
+        output,
+        status=SolveStatus.OPTIMAL if optimal else SolveStatus.FEASIBLE,
+        x=x,
+        objective=objective,
+        bound=bound,
+        backend="heuristic",
+        message=message,
+    )
 
 
 class HeuristicBackend:
@@ -248,18 +276,13 @@ class HeuristicSession:
                 solve_seconds=seconds,
                 message=f"the heuristic plan could not be completed: {output.message}",
             )
-        objective = float(self.model.c @ output.x + self.model.offset)
-        bound = min(self.bound, objective)
-        gap = (objective - bound) / max(abs(objective), 1e-9)
-        optimal = math.isfinite(bound) and gap <= self.settings.mip_gap + 1e-9
-        return dataclasses.replace(
-            output,
-            status=SolveStatus.OPTIMAL if optimal else SolveStatus.FEASIBLE,
-            objective=objective,
-            bound=bound,
-            backend=self.name,
-            solve_seconds=seconds,
-            message="local search plan; bound = LP relaxation with the root cut loop's rows",
+        return plan_output(
+            dataclasses.replace(output, solve_seconds=seconds),
+            self.model,
+            output.x,
+            self.bound,
+            self.settings.mip_gap,
+            "local search plan; bound = LP relaxation with the root cut loop's rows",
         )
 
     def close(self) -> None:

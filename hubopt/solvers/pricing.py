@@ -23,6 +23,11 @@ import numpy as np
 from hubopt.model.matrix import MatrixModel
 from hubopt.solvers.highs import pass_matrix, run_until
 
+KEPT_ROWS = "demand"
+"""The rows the bound keeps as constraints (:meth:`MatrixModel.dual_bound_keeping`): a
+stream's arcs and lost sales share its quantity, so an LP over a few arcs, whose demand
+duals price every left-out arc as if it served the stream alone, still bounds well."""
+
 PRICE_TOLERANCE = 1e-7
 """A left-out column enters when its reduced cost is below ``-PRICE_TOLERANCE * (1 + |c_j|)``."""
 
@@ -57,10 +62,12 @@ def price_columns(
     kept: np.ndarray,
     time_limit_s: float,
     max_per_round: int,
+    max_rounds: int | None = None,
 ) -> PricedLp:
     """Solve the LP relaxation of ``whole`` restricted to the columns ``kept`` (ascending
-    positions) of block ``name``, adding left-out columns of that block by pricing; one
-    thread, dual simplex without presolve (so a run cut short still has the LP's duals)."""
+    positions) of block ``name``, adding left-out columns of that block by pricing (at
+    most ``max_per_round`` per round, at most ``max_rounds`` LP solves); one thread, dual
+    simplex without presolve (so a run cut short still has the LP's duals)."""
     import highspy
 
     start = time.perf_counter()
@@ -86,8 +93,10 @@ def price_columns(
         duals = np.asarray(h.getSolution().row_dual, dtype=float)
         if len(duals) != whole.n_rows:
             break
-        bound = max(bound, whole.dual_bound(duals))
+        bound = max(bound, whole.dual_bound(duals), whole.dual_bound_keeping(duals, KEPT_ROWS))
         if h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
+            break
+        if max_rounds is not None and rounds >= max_rounds:
             break
         c = whole.c[block]
         reduced = c - (whole.A.T @ duals)[block]
