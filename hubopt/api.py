@@ -244,7 +244,9 @@ def restricted_output(
         f"restricted LP's duals ({priced.text()})"
     )
     seconds = output.solve_seconds + priced.seconds
-    if output.status == SolveStatus.INFEASIBLE:
+    if output.status == SolveStatus.INFEASIBLE or (
+        output.x is None and priced.status == "Infeasible"
+    ):
         return dataclasses.replace(
             output,
             status=SolveStatus.ERROR,
@@ -358,8 +360,10 @@ def _solve(
     # from the greedy start, no LP relaxation (HiGHS, or the bound loop, solves it), or
     # from the column generation's LP point as well
     relax: bool | LpPoint = False
-    if priced is not None and priced.x is not None:
-        relax = LpPoint(True, priced.objective, priced.x, "optimal")
+    if priced is not None:
+        final_bound.append(priced.bound)  # the search stops once it proves a plan
+        if priced.x is not None:
+            relax = LpPoint(True, priced.objective, priced.x, "optimal")
     search = local_search(
         problem,
         model,
@@ -377,7 +381,7 @@ def _solve(
             lp_status="column generation",
             bound_note="the whole model's, by column generation",
         )
-        searcher.lp.close()  # the final LP below gets its own copy
+        searcher.lp.close()  # its HiGHS copy is not needed any more
     if bounding is not None:
         loop = bounding()
         search = dataclasses.replace(
