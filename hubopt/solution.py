@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from hubopt.data.problem import ProblemData
+from hubopt.data.problem import ProblemData, arc_unit_cost
 from hubopt.model.index import inflow_keys, layout_of
 from hubopt.model.matrix import MatrixModel
 from hubopt.model.variables import assign_pairs, peak_hub_periods, unmet_streams
@@ -336,13 +336,7 @@ def _footprint(
         return pd.DataFrame(columns=FOOTPRINT_COLUMNS)
     arcs = problem.out_arcs
     streams = problem.streams
-    unit = (
-        arcs["transport_cost"].to_numpy(float)
-        + arcs["handling_cost"].to_numpy(float)
-        + arcs["return_cost"].to_numpy(float)
-        + arcs["late_cost"].to_numpy(float)
-        + problem.policy.carbon.price_per_t * arcs["co2_t"].to_numpy(float)
-    )
+    unit = arc_unit_cost(problem)
     k = arcs["stream_idx"].to_numpy()
     f = streams["footprint_idx"].to_numpy()[k]
     mine = f >= 0

@@ -166,20 +166,24 @@ def build_problem(scenario: Scenario) -> ProblemData:
     )
 
 
-def cheapest_arcs(problem: ProblemData, per_stream: int) -> np.ndarray:
-    """Positions (ascending) of each stream's ``per_stream`` cheapest outbound arcs.
-
-    The unit cost ranked is the ship column's (transport, handling, returns, late penalty,
-    carbon price), so a stream keeps the arcs a plan would use first when hubs have room.
-    """
+def arc_unit_cost(problem: ProblemData) -> np.ndarray:
+    """Per outbound arc, the cost of one unit shipped on it: transport, handling, the
+    returned share's trip back, late penalty and carbon price (the ship column's cost)."""
     arcs = problem.out_arcs
-    unit = (
+    return (
         arcs["transport_cost"].to_numpy(float)
         + arcs["handling_cost"].to_numpy(float)
         + arcs["return_cost"].to_numpy(float)
         + arcs["late_cost"].to_numpy(float)
         + problem.policy.carbon.price_per_t * arcs["co2_t"].to_numpy(float)
     )
+
+
+def cheapest_arcs(problem: ProblemData, per_stream: int) -> np.ndarray:
+    """Positions (ascending) of each stream's ``per_stream`` cheapest outbound arcs
+    (:func:`arc_unit_cost`: the arcs a plan uses first where hubs have room)."""
+    arcs = problem.out_arcs
+    unit = arc_unit_cost(problem)
     stream = arcs["stream_idx"].to_numpy()
     order = np.lexsort((np.arange(len(arcs)), unit, stream))
     first = np.r_[0, np.flatnonzero(np.diff(stream[order])) + 1]

@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from hubopt.data.problem import ProblemData
+from hubopt.data.problem import ProblemData, arc_unit_cost
 from hubopt.model.index import layout_of
 from hubopt.model.matrix import ModelAssembler
 
@@ -69,16 +69,8 @@ def define_events(m: ModelAssembler, problem: ProblemData) -> None:
 def define_ship(m: ModelAssembler, problem: ProblemData) -> None:
     """``ship[a]`` >= 0 on every outbound arc, at most the stream's quantity."""
     arcs = problem.out_arcs
-    carbon = problem.policy.carbon.price_per_t
-    cost = (
-        arcs["transport_cost"].to_numpy(float)
-        + arcs["handling_cost"].to_numpy(float)
-        + arcs["return_cost"].to_numpy(float)
-        + arcs["late_cost"].to_numpy(float)
-        + carbon * arcs["co2_t"].to_numpy(float)
-    )
     ub = problem.streams["quantity"].to_numpy(float)[arcs["stream_idx"].to_numpy()]
-    m.add_variables("ship", cost, 0.0, ub)
+    m.add_variables("ship", arc_unit_cost(problem), 0.0, ub)
 
 
 def define_inflow(m: ModelAssembler, problem: ProblemData) -> None:

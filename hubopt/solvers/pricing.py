@@ -43,8 +43,8 @@ class PricedLp:
     priced_out: bool  # no left-out column had a negative reduced cost: bound = whole LP
     status: str  # the last LP's HiGHS model status
     seconds: float
-    x: np.ndarray | None = None  # the last LP's values, whole-model columns (if optimal)
-    objective: float = math.nan  # the last LP's optimum (of the restricted LP)
+    x: np.ndarray | None = None  # the last optimal LP's values, whole-model columns
+    objective: float = math.nan  # that LP's optimum (of the restricted LP)
 
     def text(self) -> str:
         """One line for the run's log."""
@@ -85,6 +85,8 @@ def price_columns(
     order = whole.kept_columns(name, kept)  # the whole model's columns in HiGHS's order
     del part
     deadline = start + time_limit_s
+    x: np.ndarray | None = None
+    objective = math.nan
     while time.perf_counter() < deadline:
         h.setOptionValue("time_limit", h.getRunTime() + deadline - time.perf_counter())
         run_until(h, lambda: time.perf_counter() > deadline)
@@ -96,6 +98,9 @@ def price_columns(
         bound = max(bound, whole.dual_bound(duals), whole.dual_bound_keeping(duals, KEPT_ROWS))
         if h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
             break
+        x = np.zeros(whole.n_vars)  # this LP's point, kept if time runs out later
+        x[order] = np.asarray(h.getSolution().col_value, dtype=float)
+        objective = float(h.getInfo().objective_function_value)
         if max_rounds is not None and rounds >= max_rounds:
             break
         c = whole.c[block]
@@ -120,11 +125,6 @@ def price_columns(
         inside[enter] = True
         order = np.concatenate([order, columns])
         added += len(enter)
-    x, objective = None, math.nan
-    if h.getModelStatus() == highspy.HighsModelStatus.kOptimal:
-        x = np.zeros(whole.n_vars)
-        x[order] = np.asarray(h.getSolution().col_value, dtype=float)
-        objective = float(h.getInfo().objective_function_value)
     h.clearModel()
     seconds = time.perf_counter() - start
     kept = np.flatnonzero(inside)
