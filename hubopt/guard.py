@@ -33,10 +33,16 @@ BYTES_PER_HELD_NONZERO = 40
 full model a restricted solve keeps to bound the full problem."""
 
 
-def estimate_restricted_bytes(problem: ProblemData, per_stream: int) -> int:
+def _arcs_of_each_stream(problem: ProblemData) -> np.ndarray:
+    return np.bincount(problem.out_arcs["stream_idx"].to_numpy(), minlength=len(problem.streams))
+
+
+def estimate_restricted_bytes(
+    problem: ProblemData, per_stream: int, counts: np.ndarray | None = None
+) -> int:
     """Rough peak memory of solving with each stream's ``per_stream`` cheapest arcs while
-    holding the full model for the bound."""
-    counts = np.bincount(problem.out_arcs["stream_idx"].to_numpy(), minlength=len(problem.streams))
+    holding the full model for the bound (``counts``: arcs of each stream, if known)."""
+    counts = _arcs_of_each_stream(problem) if counts is None else counts
     kept = int(np.minimum(counts, per_stream).sum())
     held = estimate_model_bytes(problem) // BYTES_PER_NONZERO * BYTES_PER_HELD_NONZERO
     return estimate_model_bytes(problem, kept) + held
@@ -48,9 +54,9 @@ def arcs_per_stream_that_fit(problem: ProblemData) -> int | None:
     have = available_bytes()
     if estimate_model_bytes(problem) <= have:
         return None
-    counts = np.bincount(problem.out_arcs["stream_idx"].to_numpy(), minlength=len(problem.streams))
+    counts = _arcs_of_each_stream(problem)
     for per_stream in range(int(counts.max(initial=0)), 0, -1):
-        if estimate_restricted_bytes(problem, per_stream) <= have:
+        if estimate_restricted_bytes(problem, per_stream, counts) <= have:
             return per_stream
     return 0
 
