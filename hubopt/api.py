@@ -106,6 +106,7 @@ def solve(
         per_stream = LARGE_MODEL_ARCS_PER_STREAM
     build_seconds = time.perf_counter() - start
     priced: PricedLp | None = None  # the column generation of a restricted solve
+    whole_stats = {f"whole_{key}": value for key, value in model.stats().items()}
     if per_stream is not None:
         budget = RESTRICTED_PRICING_SHARE * HEURISTIC_SHARE * settings.time_limit_s
         began = time.perf_counter()
@@ -163,7 +164,7 @@ def solve(
         build_seconds=build_seconds,
         solve_seconds=output.solve_seconds,
         model_stats=model.stats()
-        | ({} if priced is None else {"arcs_per_stream": int(per_stream or 0)}),
+        | ({} if priced is None else {"arcs_per_stream": int(per_stream or 0)} | whole_stats),
         solver_log=output.log,
         message=output.message,
         started_at=started,

@@ -131,6 +131,9 @@ def test_restricted_solve_is_verified_and_bounded_by_the_whole_optimum(
     assert result.objective >= optimum - tol
     assert result.bound <= optimum + tol
     assert result.model_stats["arcs_per_stream"] == 1
+    # the stats are the searched model's, with the whole model's beside them
+    assert result.model_stats["columns"] < result.model_stats["whole_columns"]
+    assert result.model_stats["rows"] == result.model_stats["whole_rows"]
     assert "cheapest arcs" in result.message and "priced in" in result.message
     if result.status == SolveStatus.OPTIMAL:
         assert result.gap <= 1e-9 + 1e-6

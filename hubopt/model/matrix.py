@@ -55,17 +55,23 @@ class MatrixModel:
         simplex cut short by a time limit (dual feasible, rising) a valid bound below it,
         computed here from the model, not taken from the solver's report.
         """
-        y = np.asarray(row_dual, dtype=float)
+        return self._lagrangian(np.asarray(row_dual, dtype=float), None)[0]
+
+    def _lagrangian(self, y: np.ndarray, boxed: np.ndarray | None) -> tuple[float, np.ndarray]:
+        """``sum_i y_i b_i(y_i) + offset`` plus, over the columns ``boxed`` (a mask; None:
+        all), each column's minimum over its box of ``(c_j - A_j^T y) x_j`` (-inf when a
+        box is open the way its reduced cost pushes); and the reduced costs. Multipliers
+        on an infinite side count as 0 (:meth:`dual_bound`)."""
         priced = ((y > 0) & np.isfinite(self.row_lo)) | ((y < 0) & np.isfinite(self.row_hi))
         y = np.where(priced, y, 0.0)
         side = np.where(y > 0, self.row_lo, self.row_hi)
-        rows = float(y[y != 0] @ side[y != 0])
+        total = float(y[y != 0] @ side[y != 0]) + float(self.offset)
         reduced = self.c - self.A.T @ y
+        move = reduced != 0 if boxed is None else boxed & (reduced != 0)
         at = np.where(reduced > 0, self.lb, self.ub)
-        move = reduced != 0
         if not np.isfinite(at[move]).all():
-            return -np.inf
-        return rows + float(reduced[move] @ at[move]) + float(self.offset)
+            return -np.inf, reduced
+        return total + float(reduced[move] @ at[move]), reduced
 
     def dual_bound_keeping(self, row_dual: np.ndarray, rows: str) -> float:
         """Like :meth:`dual_bound`, with the rows of block ``rows`` kept as constraints
@@ -95,16 +101,9 @@ class MatrixModel:
         y[kept_rows] = 0.0
         inside = np.zeros(self.n_vars, dtype=bool)
         inside[col[ok[entry_row]]] = True
-        priced = ((y > 0) & np.isfinite(self.row_lo)) | ((y < 0) & np.isfinite(self.row_hi))
-        y = np.where(priced, y, 0.0)
-        side = np.where(y > 0, self.row_lo, self.row_hi)
-        total = float(y[y != 0] @ side[y != 0]) + float(self.offset)
-        reduced = self.c - self.A.T @ y
-        free = ~inside & (reduced != 0)
-        at = np.where(reduced > 0, self.lb, self.ub)
-        if not np.isfinite(at[free]).all():
-            return -np.inf
-        total += float(reduced[free] @ at[free])
+        total, reduced = self._lagrangian(y, ~inside)
+        if not np.isfinite(total):
+            return total
         # each kept row: d units over its columns, cheapest reduced cost first
         keep = ok[entry_row]
         r, j = entry_row[keep], col[keep]

@@ -245,8 +245,14 @@ class HeuristicSession:
         self.model = model
         self.settings = settings
         start = time.perf_counter()
+        # where the bound comes from, for the plan's log line
+        self.note = (
+            "local search plan; bound = the LP bound found before it (the bound loop's "
+            "or the column generation's)"
+        )
         if lower_bound is None:
             lower_bound = lp_bound(model, settings.time_limit_s)
+            self.note = "local search plan; bound = this model's LP relaxation"
         self.bound_seconds = time.perf_counter() - start
         self.bound = lower_bound
         # the plan is a start too: HiGHS holds it even if the limit stops the re-solve
@@ -282,7 +288,7 @@ class HeuristicSession:
             output.x,
             self.bound,
             self.settings.mip_gap,
-            "local search plan; bound = LP relaxation with the root cut loop's rows",
+            self.note,
         )
 
     def close(self) -> None:
