@@ -13,7 +13,8 @@ from pathlib import Path
 import numpy as np
 
 from hubopt.benders import method_for, solve_benders
-from hubopt.data.problem import ProblemData, build_problem, cheapest_arcs, restrict_arcs
+from hubopt.data.problem import ProblemData, build_problem, cheapest_arcs
+from hubopt.data.spill import restore_arcs, spill_arcs
 from hubopt.diagnose import diagnose_infeasibility
 from hubopt.diagnose.structural import collect_warnings, refuse_warnings
 from hubopt.errors import VerificationError
@@ -108,10 +109,23 @@ def solve(
     priced: PricedLp | None = None  # the column generation of a restricted solve
     whole_stats = {f"whole_{key}": value for key, value in model.stats().items()}
     if per_stream is not None:
-        budget = RESTRICTED_PRICING_SHARE * HEURISTIC_SHARE * settings.time_limit_s
-        began = time.perf_counter()
-        problem, model, priced = restrict(problem, model, per_stream, budget)
-        release_freed_memory()  # the whole problem and model
+        keep = cheapest_arcs(problem, per_stream)
+        if len(keep) < len(problem.out_arcs):
+            # inline, not in a helper: this frame holds the whole problem's and model's
+            # only references, dropped here (the arcs table waits on disk while the column
+            # generation needs only the model; the whole model goes once restricted)
+            budget = RESTRICTED_PRICING_SHARE * HEURISTIC_SHARE * settings.time_limit_s
+            began = time.perf_counter()
+            problem, spilled = spill_arcs(problem)
+            release_freed_memory()
+            try:
+                model, priced = restrict(model, keep, per_stream, budget, len(problem.streams))
+            except BaseException:
+                spilled.discard()
+                raise
+            release_freed_memory()
+            problem = restore_arcs(problem, spilled, priced.kept)
+        del keep
     if priced is not None:  # the restriction's seconds (pricing, restricted model) are solve time
         priced = dataclasses.replace(priced, seconds=time.perf_counter() - began)
         left = max(settings.time_limit_s - priced.seconds, 1.0)
@@ -204,18 +218,16 @@ def restricts_by_default(
 
 
 def restrict(
-    problem: ProblemData, model: MatrixModel, per_stream: int, seconds: float
-) -> tuple[ProblemData, MatrixModel, PricedLp | None]:
-    """The problem and model with each stream's ``per_stream`` cheapest arcs and the arcs
-    column generation on the whole model's LP adds within ``seconds``
-    (:func:`hubopt.solvers.pricing.price_columns`, whose bound holds for the whole
-    model); the inputs and None when that keeps every arc."""
-    keep = cheapest_arcs(problem, per_stream)
-    if len(keep) == len(problem.out_arcs):
-        return problem, model, None
-    arcs, columns = len(problem.out_arcs), model.n_vars
-    per_round = max(len(problem.streams) // 4, 1000)
-    priced = price_columns(model, "ship", keep, seconds, per_round)
+    model: MatrixModel, keep: np.ndarray, per_stream: int, seconds: float, streams: int
+) -> tuple[MatrixModel, PricedLp]:
+    """The model with the arcs ``keep`` (each stream's ``per_stream`` cheapest,
+    :func:`hubopt.data.problem.cheapest_arcs`) and the arcs column generation on the
+    whole model's LP adds within ``seconds`` (:func:`hubopt.solvers.pricing.price_columns`,
+    whose bound holds for the whole model), and that column generation; ``priced.kept``
+    are the arcs to keep in the problem (:func:`hubopt.data.problem.restrict_arcs`)."""
+    block = model.var_blocks["ship"]
+    arcs, columns = block.stop - block.start, model.n_vars
+    priced = price_columns(model, "ship", keep, seconds, max(streams // 4, 1000))
     part = model.keep_columns("ship", priced.kept)
     if priced.x is not None:  # the LP's point in the restricted model: the search's starts
         x = priced.x[model.kept_columns("ship", priced.kept)]
@@ -231,7 +243,7 @@ def restrict(
         columns,
         priced.text(),
     )
-    return restrict_arcs(problem, priced.kept), part, priced
+    return part, priced
 
 
 def restricted_output(

@@ -14,7 +14,8 @@ import yaml
 from benchmarks.ladder import write_ladder_scenario
 from hubopt import guard
 from hubopt.api import solve
-from hubopt.data.problem import ProblemData, build_problem, cheapest_arcs
+from hubopt.data.problem import ProblemData, build_problem, cheapest_arcs, restrict_arcs
+from hubopt.data.spill import SpilledArcs, restore_arcs, spill_arcs
 from hubopt.errors import ModelTooLargeError, ScenarioError
 from hubopt.model.build import build_model
 from hubopt.model.matrix import MatrixModel
@@ -121,10 +122,35 @@ def test_column_generation_cut_short_still_bounds_the_whole_lp(
         assert math.isfinite(priced.bound) and priced.bound <= lp * (1 + 1e-9)
 
 
-def test_restricted_solve_is_verified_and_bounded_by_the_whole_optimum(
-    rung: Path, optimum: float
+def test_spilled_arcs_come_back_restricted_and_leave_no_file(
+    whole: tuple[ProblemData, MatrixModel],
 ) -> None:
+    problem, _ = whole
+    light, spilled = spill_arcs(problem)
+    assert spilled.path.exists() and spilled.rows == len(problem.out_arcs)
+    assert light.out_arcs.empty and list(light.out_arcs.columns) == list(problem.out_arcs.columns)
+    keep = cheapest_arcs(problem, 2)
+    back = restore_arcs(light, spilled, keep)
+    assert not spilled.path.exists()
+    expected = restrict_arcs(problem, keep).out_arcs
+    assert back.out_arcs.equals(expected) and back.streams is problem.streams
+
+
+def test_restricted_solve_is_verified_and_bounded_by_the_whole_optimum(
+    rung: Path, optimum: float, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("tempfile.tempdir", str(tmp_path))  # where the arcs wait
+    spills: list[Path] = []
+
+    def spill(problem: ProblemData) -> tuple[ProblemData, SpilledArcs]:
+        light, spilled = spill_arcs(problem)
+        spills.append(spilled.path)
+        return light, spilled
+
+    monkeypatch.setattr("hubopt.api.spill_arcs", spill)
     result = solve(_with_solver(rung, backend="heuristic", arcs_per_stream=1))
+    # the arcs waited on disk during the column generation, and the file is gone
+    assert len(spills) == 1 and spills[0].parent == tmp_path and not spills[0].exists()
     assert result.status in {SolveStatus.OPTIMAL, SolveStatus.FEASIBLE}, result.message
     assert result.verification is not None and result.verification.ok
     tol = 1e-6 * abs(optimum)

@@ -95,7 +95,9 @@ def price_columns(
         duals = np.asarray(h.getSolution().row_dual, dtype=float)
         if len(duals) != whole.n_rows:
             break
-        bound = max(bound, whole.dual_bound(duals), whole.dual_bound_keeping(duals, KEPT_ROWS))
+        # never below whole.dual_bound(duals): keeping rows as constraints only narrows
+        # the inner minimum (and spares that bound's vectors of every column)
+        bound = max(bound, whole.dual_bound_keeping(duals, KEPT_ROWS))
         if h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
             break
         x = np.zeros(whole.n_vars)  # this LP's point, kept if time runs out later
