@@ -640,6 +640,16 @@ def replan_changes(run: Result, replanned: Result, from_period: int) -> pd.DataF
     return out[CHANGE_COLUMNS]
 
 
+def hub_periods(rows: pd.DataFrame, order: dict[str, int]) -> list[str]:
+    """``hub@period`` for each (``hub_id``, ``period``) row, once each: by period, then by
+    the hubs' ``order`` (their rows in the scenario; so H2 before H10, period 2 before 10)."""
+    keys = {
+        (int(period), order.get(str(hub), len(order)), str(hub))
+        for hub, period in zip(rows["hub_id"], rows["period"], strict=True)
+    }
+    return [f"{hub}@{period}" for period, _, hub in sorted(keys)]
+
+
 def _summary(
     run: Result, replanned: Result, changes: pd.DataFrame, from_period: int
 ) -> dict[str, Any]:
@@ -649,31 +659,14 @@ def _summary(
     remaining_before = float(before.loc[before["period"] >= from_period, "cost"].sum())
     remaining_after = float(after.loc[after["period"] >= from_period, "cost"].sum())
     hubs = changes[changes["kind"] == "hub_open"]
+    order = {str(h): i for i, h in enumerate(run.problem.hubs["hub_id"])}
     return {
         "from_period": from_period,
         "remaining_cost_original": remaining_before,
         "remaining_cost_replanned": remaining_after,
         "remaining_cost_change": remaining_after - remaining_before,
-        "hubs_opened": sorted(
-            {
-                f"{h}@{p}"
-                for h, p in zip(
-                    hubs.loc[hubs["change"] > 0, "hub_id"],
-                    hubs.loc[hubs["change"] > 0, "period"],
-                    strict=True,
-                )
-            }
-        ),
-        "hubs_closed": sorted(
-            {
-                f"{h}@{p}"
-                for h, p in zip(
-                    hubs.loc[hubs["change"] < 0, "hub_id"],
-                    hubs.loc[hubs["change"] < 0, "period"],
-                    strict=True,
-                )
-            }
-        ),
+        "hubs_opened": hub_periods(hubs[hubs["change"] > 0], order),
+        "hubs_closed": hub_periods(hubs[hubs["change"] < 0], order),
         "late_units_change": float(changes.loc[changes["kind"] == "late", "change"].sum()),
         "lost_units_change": float(changes.loc[changes["kind"] == "lost", "change"].sum()),
         "delivered_units_change": float(

@@ -11,7 +11,7 @@ from helpers import lanes, solve_verified, write_omni_scenario, write_scenario
 
 from hubopt.errors import DataValidationError
 from hubopt.present.report import render_report
-from hubopt.replan import replan
+from hubopt.replan import hub_periods, replan
 from hubopt.result import Result
 from hubopt.verify import check_replan
 
@@ -305,3 +305,10 @@ def test_out_of_reach_service_level_is_relaxed_and_reported(tmp_path: Path) -> N
     assert relaxed["held_solve_status"] == "infeasible"
     page = render_report(out.result, map_file=None)
     assert "Service level of sale dropped" in page and "75.0 %" in page
+
+
+def test_summary_lists_hub_changes_by_period_then_hub_order() -> None:
+    rows = pd.DataFrame({"hub_id": ["H10", "H2", "H10", "H2", "H2"], "period": [2, 10, 10, 2, 2]})
+    order = {"H2": 0, "H10": 1}
+    # text order would give H10@10, H10@2, H2@10, H2@2
+    assert hub_periods(rows, order) == ["H2@2", "H10@2", "H2@10", "H10@10"]
