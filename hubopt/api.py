@@ -107,7 +107,7 @@ def solve(
         per_stream = LARGE_MODEL_ARCS_PER_STREAM
     build_seconds = time.perf_counter() - start
     priced: PricedLp | None = None  # the column generation of a restricted solve
-    whole_stats = {f"whole_{key}": value for key, value in model.stats().items()}
+    whole_stats: dict[str, int] = {}  # a restricted solve's whole model's size
     if per_stream is not None:
         keep = cheapest_arcs(problem, per_stream)
         if len(keep) < len(problem.out_arcs):
@@ -116,6 +116,7 @@ def solve(
             # generation needs only the model; the whole model goes once restricted)
             budget = RESTRICTED_PRICING_SHARE * HEURISTIC_SHARE * settings.time_limit_s
             began = time.perf_counter()
+            whole_stats = {f"whole_{key}": value for key, value in model.stats().items()}
             problem, spilled = spill_arcs(problem)
             release_freed_memory()
             try:
