@@ -33,7 +33,7 @@ demo: $(STAMP)
 
 test: $(STAMP)
 	bash tools/install_browser_deps.sh
-	$(BIN)/python -m pytest -n 2 --dist loadfile -q $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n 2 --dist loadfile -q --durations=20 $(PYTEST_ARGS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check hubopt tests benchmarks
