@@ -18,7 +18,7 @@ from hubopt.data.spill import restore_arcs, spill_arcs
 from hubopt.diagnose import diagnose_infeasibility
 from hubopt.diagnose.structural import collect_warnings, refuse_warnings
 from hubopt.errors import VerificationError
-from hubopt.guard import arcs_to_keep, release_freed_memory
+from hubopt.guard import arcs_to_keep, lp_copies_that_fit, release_freed_memory
 from hubopt.heuristic import (
     Searcher,
     improve_beside,
@@ -320,6 +320,16 @@ RESTRICTED_PRICING_SHARE = 0.5
 relaxation that gives the bound) may take."""
 
 
+def search_lps(model: MatrixModel, settings: SolverSettings) -> int:
+    """HiGHS copies of the LP a restricted solve's search scores its moves on: one per core
+    (nothing else runs beside that search: no bound loop, no MIP), as memory allows
+    (:func:`hubopt.guard.lp_copies_that_fit`); ``solver.threads`` caps it. Measured on the
+    1000x60x10x12 rung's restricted LP, 200 s from the column generation's LP point: one
+    copy 208 moves, plan 1.05722e12; two 370 moves, 1.05387e12 (docs/solvers.md)."""
+    cores = settings.threads or os.cpu_count() or 1
+    return lp_copies_that_fit(model.A.nnz, cores)
+
+
 def _solve(
     problem: ProblemData,
     model: MatrixModel,
@@ -354,7 +364,7 @@ def _solve(
     heuristic_only = isinstance(solver, HeuristicBackend)
     # the heuristic backend keeps a fifth of the limit to re-solve and bound its plan
     share = HEURISTIC_SHARE if heuristic_only else settings.local_search_share
-    searcher = Searcher(problem, model)
+    searcher = Searcher(problem, model, search_lps(model, settings) if priced else 1)
     # the heuristic backend's bound: the root cut loop's LP on a thread beside the search
     final_bound: list[float] = []
 
@@ -395,7 +405,7 @@ def _solve(
             lp_status="column generation",
             bound_note="the whole model's, by column generation",
         )
-        searcher.lp.close()  # its HiGHS copy is not needed any more
+        searcher.close()  # its HiGHS copies are not needed any more
     if bounding is not None:
         loop = bounding()
         search = dataclasses.replace(

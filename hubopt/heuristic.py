@@ -28,8 +28,11 @@ import logging
 import math
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
+from itertools import chain
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -377,7 +380,7 @@ def improve(
     y: np.ndarray,
     point: LpPoint,
     space: HubSpace,
-    lp: FixedLp,
+    lps: Sequence[FixedLp],
     costs: ArcCosts,
     fixed: np.ndarray,
     deadline: float,
@@ -390,43 +393,90 @@ def improve(
     one is taken, and the descent starts again from the first neighbourhood; it ends when
     none improves (a local optimum over all of them), after ``max_moves`` LPs, at
     ``deadline`` or when ``stop`` says so (asked with the best LP cost so far before each
-    LP)."""
+    LP).
+
+    With more than one LP in ``lps`` (copies of one model), the moves are scored on all
+    of them at once, in the same order, each LP (on a thread of its own: HiGHS runs
+    without Python's lock) taking the next move when it is free; the first improvement
+    ends the round once the moves already started are scored, and the cheapest plan among
+    them is taken.
+    """
     assert point.optimal and point.x is not None
     seen: set[bytes] = {y.tobytes()}
     ranked: list[tuple[float, bytes]] = [(point.objective, y.tobytes())]
     evaluations = improvements = 0
     best_y, best = y, point
+    pool = ThreadPoolExecutor(len(lps)) if len(lps) > 1 else None
 
     def out_of_moves() -> bool:
         return evaluations >= max_moves or time.perf_counter() >= deadline or stop(best.objective)
 
-    improved = True
-    while improved and not out_of_moves():
-        improved = False
-        assert best.x is not None
-        usage = costs.usage(lp.model, best.x, len(best_y))
-        saving = costs.saving(lp.model, best.x, best_y)
-        for moves in neighbourhoods(best_y, space, usage, saving, fixed, costs.nearest):
-            for z in moves:
-                key = z.tobytes()
-                if key in seen or not space.allows(z):
-                    continue
-                seen.add(key)
-                if out_of_moves():
+    def fresh(moves: Iterator[np.ndarray]) -> Iterator[np.ndarray]:
+        for z in moves:
+            key = z.tobytes()
+            if key in seen or not space.allows(z):
+                continue
+            seen.add(key)
+            yield z
+
+    def score(lp: FixedLp, z: np.ndarray, basis: Any) -> tuple[np.ndarray, LpPoint]:
+        # from the current plan's basis: a move changes a few columns of it
+        return z, lp.evaluate(z.ravel(), deadline - time.perf_counter(), basis)
+
+    def take(z: np.ndarray, trial: LpPoint) -> bool:
+        """Record a scored move; make it the best if it improves on the best."""
+        nonlocal best_y, best, improvements
+        if not trial.optimal:
+            return False
+        ranked.append((trial.objective, z.tobytes()))
+        if trial.objective < best.objective - IMPROVEMENT * max(abs(best.objective), 1.0):
+            best_y, best = z, trial
+            improvements += 1
+            return True
+        return False
+
+    try:
+        improved = True
+        while improved and not out_of_moves():
+            improved = False
+            assert best.x is not None
+            usage = costs.usage(lps[0].model, best.x, len(best_y))
+            saving = costs.saving(lps[0].model, best.x, best_y)
+            moves = fresh(
+                chain.from_iterable(
+                    neighbourhoods(best_y, space, usage, saving, fixed, costs.nearest)
+                )
+            )
+            if pool is None:
+                for z in moves:
+                    if out_of_moves():
+                        break
+                    evaluations += 1
+                    if take(*score(lps[0], z, best.basis)):
+                        improved = True
+                        break
+                continue
+            free = list(lps)
+            running: dict[Future[tuple[np.ndarray, LpPoint]], FixedLp] = {}
+            exhausted = False
+            while True:
+                while free and not improved and not exhausted and not out_of_moves():
+                    move = next(moves, None)
+                    if move is None:
+                        exhausted = True
+                        break
+                    evaluations += 1
+                    lp = free.pop()
+                    running[pool.submit(score, lp, move, best.basis)] = lp
+                if not running:
                     break
-                evaluations += 1
-                # from the current plan's basis: a move changes a few columns of it
-                trial = lp.evaluate(z.ravel(), deadline - time.perf_counter(), best.basis)
-                if not trial.optimal:
-                    continue
-                ranked.append((trial.objective, key))
-                if trial.objective < best.objective - IMPROVEMENT * max(abs(best.objective), 1.0):
-                    best_y, best = z, trial
-                    improvements += 1
-                    improved = True
-                    break
-            if improved or out_of_moves():
-                break
+                done, _ = wait(running, return_when=FIRST_COMPLETED)
+                for future in done:
+                    free.append(running.pop(future))
+                    improved = take(*future.result()) or improved
+    finally:
+        if pool is not None:
+            pool.shutdown(wait=True)
     ranked.sort(key=lambda item: item[0])
     return SearchOutcome(best_y, best, evaluations, improvements, ranked[:5])
 
@@ -462,15 +512,20 @@ class LocalSearchResult:
 
 
 class Searcher:
-    """The LP, move space and costs of one model, shared by the searches on it."""
+    """The LP, move space and costs of one model, shared by the searches on it.
 
-    def __init__(self, problem: ProblemData, model: MatrixModel) -> None:
+    ``lps`` HiGHS copies of the LP score the moves of a search at once (:func:`improve`);
+    the first, ``lp``, does everything else (starts, completion)."""
+
+    def __init__(self, problem: ProblemData, model: MatrixModel, lps: int = 1) -> None:
         self.problem = problem
         self.model = model
         self.space = HubSpace.of(problem, model)
         self.costs = ArcCosts.of(problem, model)
         block = model.var_blocks["open"]
-        self.lp = FixedLp(model, np.arange(block.start, block.stop))
+        columns = np.arange(block.start, block.stop)
+        self.lps = [FixedLp(model, columns) for _ in range(max(lps, 1))]
+        self.lp = self.lps[0]
         self.shape = (problem.n_hubs, problem.periods)
         self.fixed = np.repeat(
             problem.hubs["fixed_cost"].to_numpy(float)[:, None], problem.periods, axis=1
@@ -526,8 +581,23 @@ class Searcher:
         """:func:`improve` from ``y`` with this model's LP."""
         with self.lock:
             return improve(
-                y, point, self.space, self.lp, self.costs, self.fixed, deadline, max_moves, stop
+                y, point, self.space, self.lps, self.costs, self.fixed, deadline, max_moves, stop
             )
+
+    @property
+    def evaluations(self) -> int:
+        """LPs scored so far, on every copy."""
+        return sum(lp.evaluations for lp in self.lps)
+
+    def cancel_when(self, cancelled: Callable[[], bool]) -> None:
+        """End a running LP (on every copy) once ``cancelled()`` is true."""
+        for lp in self.lps:
+            lp.cancelled = cancelled
+
+    def close(self) -> None:
+        """Free HiGHS's copies of the LP (the searcher scores nothing afterwards)."""
+        for lp in self.lps:
+            lp.close()
 
     def complete(self, outcome: SearchOutcome, deadline: float) -> LpPoint | None:
         """The cheapest complete plan among the best matrices found; None if none
@@ -584,7 +654,7 @@ def local_search(
         return LocalSearchResult(None, math.nan, math.nan, math.inf, status, 0, 0, 0.0)
     candidates = [start.reshape(searcher.shape)] if start is not None else searcher.starts(relaxed)
     best: tuple[np.ndarray, LpPoint] | None = None
-    counted = searcher.lp.evaluations
+    counted = searcher.evaluations
     for y in candidates:
         if not searcher.space.allows(y) or time.perf_counter() >= deadline:
             continue
@@ -596,12 +666,12 @@ def local_search(
         best = searcher.drop_until_feasible(candidates[-1], relaxed, deadline)
     if best is None:
         seconds = time.perf_counter() - begin
-        evaluations = searcher.lp.evaluations - counted
+        evaluations = searcher.evaluations - counted
         return LocalSearchResult(None, math.nan, math.nan, bound, status, evaluations, 0, seconds)
     outcome = searcher.search(best[0], best[1], deadline, max_moves, stop)
     plan = searcher.complete(outcome, deadline + 0.2 * time_budget_s)
     seconds = time.perf_counter() - begin
-    evaluations = searcher.lp.evaluations - counted
+    evaluations = searcher.evaluations - counted
     if plan is None or plan.x is None:
         return LocalSearchResult(
             None, math.nan, best[1].objective, bound, status, evaluations, 0, seconds
@@ -672,7 +742,7 @@ def improve_beside(
             log.info("local search offers %.6g (%s %.6g)", plan.objective, source, than)
 
     def run() -> None:
-        searcher.lp.cancelled = stop  # a running LP ends when the solver has finished
+        searcher.cancel_when(stop)  # a running LP ends when the solver has finished
         if reached is not None:
             y, point = reached
             offer(searcher.search(y, point, deadline, max_moves, stop), point.objective, "from")

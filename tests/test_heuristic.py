@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import psutil
 import pytest
 from helpers import (
     FIXTURES,
@@ -24,8 +25,9 @@ from helpers import (
 )
 from hypothesis import HealthCheck, assume, given, settings
 
-from hubopt.api import auto_backend, solve
+from hubopt.api import auto_backend, search_lps, solve
 from hubopt.data.problem import build_problem
+from hubopt.guard import lp_copies_that_fit
 from hubopt.heuristic import (
     HubSpace,
     Searcher,
@@ -38,6 +40,7 @@ from hubopt.heuristic import (
 from hubopt.model.build import build_model
 from hubopt.orlib import read_optima, read_orlib_cap, write_facility_scenario
 from hubopt.scenario.scenario import load_scenario
+from hubopt.scenario.schema import SolverSettings
 from hubopt.solvers import SolutionFeed, SolveStatus
 from hubopt.solvers.base import SolverOutput
 from hubopt.solvers.highs import HighsBackend
@@ -100,6 +103,41 @@ def test_local_search_reaches_the_hand_worked_optimum(tmp_path: Path) -> None:
     assert solve_verified(path, "highs").objective == pytest.approx(45.0)
     heuristic = check_heuristic(path, 45.0)
     assert heuristic.objective == pytest.approx(45.0)
+
+
+def test_local_search_on_two_lp_copies_reaches_the_same_optimum(tmp_path: Path) -> None:
+    """Scoring moves on two HiGHS copies at once (a restricted solve's search, one copy per
+    core) takes the descent to the hand-worked optimum 45 too, and both copies score."""
+    problem = build_problem(load_scenario(three_hubs(tmp_path)))
+    model = build_model(problem)
+    searcher = Searcher(problem, model, lps=2)
+    start = np.array([[1.0, 1.0], [0.0, 0.0], [0.0, 0.0]])  # A alone, 200
+    result = local_search(problem, model, 30.0, 100, start=start, searcher=searcher)
+    assert result.objective == pytest.approx(45.0)
+    assert result.x is not None
+    opened = np.round(result.x[model.var_blocks["open"]]).reshape(3, 2)
+    assert opened.tolist() == [[0, 0], [1, 1], [0, 1]]
+    assert [lp.evaluations > 0 for lp in searcher.lps] == [True, True]
+    assert result.evaluations == searcher.evaluations
+    searcher.close()
+
+
+def test_extra_lp_copies_only_where_memory_allows(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A search holds a second HiGHS copy of a 1 M-nonzero LP (~250 MB) when the memory
+    limit leaves ten gigabytes, not when it leaves a hundred megabytes; never more copies
+    than asked, and one when ``solver.threads`` is 1."""
+    rss = psutil.Process().memory_info().rss
+    monkeypatch.setenv("HUBOPT_MEMORY_LIMIT_BYTES", str(rss + 10_000_000_000))
+    assert lp_copies_that_fit(1_000_000, 2) == 2
+    assert lp_copies_that_fit(1_000_000, 1) == 1
+    monkeypatch.setenv("HUBOPT_MEMORY_LIMIT_BYTES", str(rss + 100_000_000))
+    assert lp_copies_that_fit(1_000_000, 2) == 1
+    assert lp_copies_that_fit(1, 4) == 4
+    model = build_model(build_problem(load_scenario(three_hubs(tmp_path))))
+    assert search_lps(model, SolverSettings(threads=2)) == 2
+    assert search_lps(model, SolverSettings(threads=1)) == 1
 
 
 def test_local_search_stops_when_its_stop_says_the_plan_is_good_enough(tmp_path: Path) -> None:
