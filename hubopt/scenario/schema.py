@@ -315,7 +315,12 @@ class SolverSettings(Block):
     )
     time_limit_s: float = Field(default=120.0, gt=0, description="Wall-clock limit in seconds.")
     mip_gap: float = Field(default=0.005, ge=0, le=1, description="Relative MIP gap to stop at.")
-    threads: int = Field(default=0, ge=0, description="Solver threads; 0 = solver default.")
+    threads: int = Field(
+        default=0,
+        ge=0,
+        description="Solver threads; 0 = solver default. A restricted solve's search scores "
+        "its moves on this many HiGHS copies of the LP (0: one per core), as memory allows.",
+    )
     seed: int = Field(default=0, ge=0, description="Random seed passed to the solver.")
     warm_start: bool = Field(default=True, description="Give the solver a heuristic start.")
     local_search: Literal["auto", "on", "off"] = Field(
