@@ -584,6 +584,28 @@ class Searcher:
                 y, point, self.space, self.lps, self.costs, self.fixed, deadline, max_moves, stop
             )
 
+    def score_all(self, ys: list[np.ndarray], deadline: float, basis: Any) -> list[LpPoint]:
+        """The LP point of each matrix of ``ys`` from ``basis``, the matrices shared out
+        over the LP copies (one thread each); those left at ``deadline`` are not scored."""
+
+        def score(lp: FixedLp, share: list[np.ndarray]) -> list[LpPoint]:
+            points = []
+            for y in share:
+                left = deadline - time.perf_counter()
+                points.append(
+                    lp.evaluate(y.ravel(), left, basis)
+                    if left > 0
+                    else LpPoint(False, math.inf, None, "not scored: deadline")
+                )
+            return points
+
+        n = len(self.lps)
+        if n == 1:
+            return score(self.lp, ys)
+        with ThreadPoolExecutor(n) as pool:
+            shares = list(pool.map(score, self.lps, [ys[i::n] for i in range(n)]))
+        return [shares[i % n][i // n] for i in range(len(ys))]
+
     @property
     def evaluations(self) -> int:
         """LPs scored so far, on every copy."""
@@ -655,11 +677,10 @@ def local_search(
     candidates = [start.reshape(searcher.shape)] if start is not None else searcher.starts(relaxed)
     best: tuple[np.ndarray, LpPoint] | None = None
     counted = searcher.evaluations
-    for y in candidates:
-        if not searcher.space.allows(y) or time.perf_counter() >= deadline:
-            continue
-        # each start from the LP relaxation's basis (near all of them), when there is one
-        point = searcher.lp.evaluate(y.ravel(), deadline - time.perf_counter(), relaxed.basis)
+    allowed = [y for y in candidates if searcher.space.allows(y)]
+    # each start from the LP relaxation's basis (near all of them), when there is one
+    points = searcher.score_all(allowed, deadline, relaxed.basis)
+    for y, point in zip(allowed, points, strict=True):
         if point.optimal and (best is None or point.objective < best[1].objective):
             best = (y, point)
     if best is None and start is None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import copy
 import math
+import time
 from pathlib import Path
 from typing import Any
 
@@ -120,6 +121,27 @@ def test_local_search_on_two_lp_copies_reaches_the_same_optimum(tmp_path: Path) 
     assert [lp.evaluations > 0 for lp in searcher.lps] == [True, True]
     assert result.evaluations == searcher.evaluations
     searcher.close()
+
+
+@pytest.mark.parametrize("lps", [1, 2])
+def test_starts_are_scored_in_order_on_every_lp_copy(tmp_path: Path, lps: int) -> None:
+    """``score_all`` shares the matrices out over the copies and returns their LP costs in
+    the order given (the hand-worked costs: A alone 200, B alone 50, B and C from period 2
+    45); past the deadline nothing is scored."""
+    problem = build_problem(load_scenario(three_hubs(tmp_path)))
+    model = build_model(problem)
+    searcher = Searcher(problem, model, lps=lps)
+    ys = [
+        np.array([[1.0, 1.0], [0.0, 0.0], [0.0, 0.0]]),
+        np.array([[0.0, 0.0], [1.0, 1.0], [0.0, 0.0]]),
+        np.array([[0.0, 0.0], [1.0, 1.0], [0.0, 1.0]]),
+    ]
+    points = searcher.score_all(ys, time.perf_counter() + 30.0, None)
+    assert [p.objective for p in points] == pytest.approx([200.0, 50.0, 45.0])
+    assert searcher.evaluations == 3
+    late = searcher.score_all(ys, time.perf_counter() - 1.0, None)
+    assert [p.optimal for p in late] == [False, False, False]
+    assert searcher.evaluations == 3
 
 
 def test_extra_lp_copies_only_where_memory_allows(
