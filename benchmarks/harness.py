@@ -77,6 +77,9 @@ TIME_LIMITS = {  # seconds per solver run, per set (ladder: per rung, from issue
     "2000x150x10x12": 600.0,
     "5000x300x20x12": 1500.0,  # + ~150 s build and verification: a plan within 30 min
 }
+MEMORY_LIMITS = {  # bytes hubopt plans within (HUBOPT_MEMORY_LIMIT_BYTES), per ladder rung
+    "5000x300x20x12": 8_000_000_000,  # issue 8: within 8 GB peak RSS
+}
 
 # The results CSV, column by column (docs/solvers.md repeats this list).
 COLUMNS = [
@@ -138,6 +141,7 @@ class Case:
     single_source: bool = False  # Holmberg: binary assignment
     optimum: float | None = None
     drop_routing: bool = False  # Korea: the MIP only, not the launch-day van routing
+    memory_limit: int | None = None  # bytes hubopt plans within (HUBOPT_MEMORY_LIMIT_BYTES)
 
 
 @dataclass
@@ -340,6 +344,7 @@ def cases_for(
                     label,
                     limit(label, 600),
                     0.01,
+                    memory_limit=MEMORY_LIMITS.get(label),
                 )
             )
     return out, note
@@ -382,6 +387,8 @@ def _run_hubopt(case: Case, settings: Settings) -> dict[str, Any]:
     from hubopt.api import solve
     from hubopt.scenario.scenario import load_scenario
 
+    if case.memory_limit is not None:  # this child process only
+        os.environ["HUBOPT_MEMORY_LIMIT_BYTES"] = str(case.memory_limit)
     start = time.perf_counter()
     scenario = load_scenario(case.scenario)
     if case.drop_routing:
@@ -567,6 +574,8 @@ def make_row(case: Case, settings: Settings, runs: dict[str, dict[str, Any]]) ->
         for r in runs
         if runs[r].get("status") in {"error", "killed", "memory", "skipped"}
     ]
+    if case.memory_limit is not None and "hubopt" in runs:
+        notes.append(f"hubopt planned within {case.memory_limit / 1e9:g} GB")
     if case.kind != "cflp":
         form = "hubopt matrix (build_model), no hubopt extras"
     else:

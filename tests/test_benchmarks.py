@@ -4,8 +4,10 @@ the ladder generator, the results file. Nothing here measures speed."""
 from __future__ import annotations
 
 import csv
+import dataclasses
 import json
 import math
+import os
 import re
 from pathlib import Path
 
@@ -16,6 +18,7 @@ from helpers import FIXTURES
 
 from benchmarks.harness import (
     COLUMNS,
+    MEMORY_LIMITS,
     Case,
     Settings,
     apply_options,
@@ -202,6 +205,23 @@ def test_child_process_reports_result_and_peak_rss(tmp_path: Path) -> None:
     assert out["status"] == "optimal"
     assert math.isclose(out["objective"], CAP_OPTIMA["cap41"], rel_tol=REL)
     assert out["peak_rss_mb"] > 10
+
+
+def test_hubopt_child_plans_within_the_cases_memory_limit(tmp_path: Path) -> None:
+    """A ladder case's memory limit reaches hubopt in its child process (as
+    ``HUBOPT_MEMORY_LIMIT_BYTES``): with 1 kB the guard refuses the rung, naming the
+    memory; the results row says the limit. The 5000 rung plans within issue 8's 8 GB."""
+    assert MEMORY_LIMITS["5000x300x20x12"] == 8_000_000_000
+    [case] = cases_for("ladder", False, tmp_path, Settings(), only=["20x4x1x2"])[0]
+    assert case.memory_limit is None
+    tight = dataclasses.replace(case, memory_limit=1000)
+    out = run_child("hubopt", tight, Settings())
+    assert out["status"] == "error"
+    assert "memory" in out["message"] and "1000" not in os.environ.get(
+        "HUBOPT_MEMORY_LIMIT_BYTES", ""
+    )
+    row = make_row(tight, Settings(), {"hubopt": out})
+    assert "hubopt planned within 1e-06 GB" in row["note"]
 
 
 def test_option_values_are_parsed_as_yaml() -> None:
