@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import time
 from pathlib import Path
 
 import numpy as np
@@ -13,6 +14,8 @@ from helpers import FIXTURES, assert_objective, open_hubs, solve_verified, write
 from hubopt.api import solve
 from hubopt.benders import (
     AUTO_MIN_PAIRS,
+    IN_OUT_MIX,
+    Benders,
     TransportLp,
     benders_scope,
     facility_problem,
@@ -149,6 +152,37 @@ def test_knapsack_cuts_are_valid_for_any_duals_and_tight_at_their_point(
         for u in (duals, rng.uniform(0, 2 * fp.cost.max(), len(fp.demand))):
             const, coef = knapsack_cut(fp, u)
             assert const + coef @ plan <= cost + 1e-6 * max(cost, 1.0)
+
+
+def test_a_new_master_plan_gets_its_own_and_an_in_out_cut(tmp_path: Path) -> None:
+    """After the root, a plan new to the loop gets two cuts: its own (tight at the plan) and
+    one separated at 0.5 plan + 0.5 core (tight there, and never above the plan's transport
+    cost); the core moves a tenth of the way to the plan. A plan priced before adds none."""
+    path = write_facility_scenario(random_instance(1), tmp_path)
+    scenario = load_scenario(path)
+    problem = build_problem(scenario)
+    model = build_model(problem)
+    fp = facility_problem(problem, model)
+    run = Benders(fp, scenario.config.solver, time.perf_counter() + 60.0)
+    run.root()
+    core = run.core.copy()
+    assert ((core >= 0.0) & (core <= 1.0)).all() and not np.isin(core, (0.0, 1.0)).all()
+    plan = np.ones(len(fp.fixed))
+    plan[int(np.argmax(fp.fixed))] = 0.0  # the dearest hub closed; the cover row holds
+    assert fp.allows(plan) and plan.astype(np.int8).tobytes() not in run.priced
+    cuts = run.stats.cuts
+    total, added = run.separate_plan(plan)
+    assert added and run.stats.cuts == cuts + 2
+    transport, _ = TransportLp(fp).solve(plan)
+    assert total == pytest.approx(fp.fixed @ plan + transport, rel=1e-9)
+    (own_const, own_coef), (const, coef) = run.master.cuts[-2:]
+    assert own_const + own_coef @ plan == pytest.approx(transport, rel=1e-7)
+    mixed = IN_OUT_MIX * plan + (1 - IN_OUT_MIX) * core
+    at_mixed, _ = TransportLp(fp).solve(mixed)
+    assert const + coef @ mixed == pytest.approx(at_mixed, rel=1e-7)
+    assert const + coef @ plan <= transport * (1 + 1e-9)
+    np.testing.assert_allclose(run.core, 0.9 * core + 0.1 * plan)
+    assert run.separate_plan(plan) == (total, False) and run.stats.cuts == cuts + 2
 
 
 @pytest.mark.parametrize("seed", range(3))
