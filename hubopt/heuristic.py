@@ -395,18 +395,18 @@ def improve(
     ``deadline`` or when ``stop`` says so (asked with the best LP cost so far before each
     LP).
 
-    With more than one LP in ``lps`` (copies of one model), the moves are scored on all
-    of them at once, in the same order, each LP (on a thread of its own: HiGHS runs
-    without Python's lock) taking the next move when it is free; the first improvement
-    ends the round once the moves already started are scored, and the cheapest plan among
-    them is taken.
+    The moves are scored on every LP in ``lps`` (copies of one model) at once, in the
+    same order, each LP (on a thread of its own: HiGHS runs without Python's lock) taking
+    the next move when it is free; the first improvement ends the round once the moves
+    already started are scored, and the cheapest plan among them is taken. With one LP
+    that is a plain first-improvement descent.
     """
     assert point.optimal and point.x is not None
     seen: set[bytes] = {y.tobytes()}
     ranked: list[tuple[float, bytes]] = [(point.objective, y.tobytes())]
     evaluations = improvements = 0
     best_y, best = y, point
-    pool = ThreadPoolExecutor(len(lps)) if len(lps) > 1 else None
+    pool = ThreadPoolExecutor(len(lps))
 
     def out_of_moves() -> bool:
         return evaluations >= max_moves or time.perf_counter() >= deadline or stop(best.objective)
@@ -447,15 +447,6 @@ def improve(
                     neighbourhoods(best_y, space, usage, saving, fixed, costs.nearest)
                 )
             )
-            if pool is None:
-                for z in moves:
-                    if out_of_moves():
-                        break
-                    evaluations += 1
-                    if take(*score(lps[0], z, best.basis)):
-                        improved = True
-                        break
-                continue
             free = list(lps)
             running: dict[Future[tuple[np.ndarray, LpPoint]], FixedLp] = {}
             exhausted = False
@@ -475,8 +466,7 @@ def improve(
                     free.append(running.pop(future))
                     improved = take(*future.result()) or improved
     finally:
-        if pool is not None:
-            pool.shutdown(wait=True)
+        pool.shutdown(wait=True)
     ranked.sort(key=lambda item: item[0])
     return SearchOutcome(best_y, best, evaluations, improvements, ranked[:5])
 

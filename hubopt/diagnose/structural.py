@@ -110,14 +110,15 @@ def capacity_reach(problem: ProblemData, labels: dict[str, str]) -> list[InputWa
         allowed = usable & (open_from <= t)
         # base throughput plus any peak capacity (at a premium) of period t
         cap = problem.throughput_ht[:, t - 1] + problem.peak_ht[:, t - 1]
-        sel = arcs[in_t[arcs["stream_idx"].to_numpy()]]
-        sets = pd.crosstab(sel["stream_idx"], sel["hub_idx"]).reindex(
-            columns=range(len(hubs)), fill_value=0
-        )
-        member = sets.to_numpy() > 0
+        arc_stream = arcs["stream_idx"].to_numpy()
+        sel = in_t[arc_stream]
+        # which hubs reach each stream of the period (streams in ascending order)
+        stream_ids, row = np.unique(arc_stream[sel], return_inverse=True)
+        member = np.zeros((len(stream_ids), len(hubs)), dtype=bool)
+        member[row, arcs["hub_idx"].to_numpy()[sel]] = True
         signatures, group = np.unique(member, axis=0, return_inverse=True)
         group_volume = np.bincount(
-            group.ravel(), weights=volume[sets.index.to_numpy()], minlength=len(signatures)
+            group.ravel(), weights=volume[stream_ids], minlength=len(signatures)
         )
         # the whole network as one more set, with every must-meet stream of the period
         candidates = np.vstack([signatures, allowed[None, :]])
@@ -138,7 +139,7 @@ def capacity_reach(problem: ProblemData, labels: dict[str, str]) -> list[InputWa
                 need[worst],
                 capacity[worst],
                 whole=worst == len(candidates) - 1 or candidates[worst].sum() == allowed.sum(),
-                streams_in=sets.index.to_numpy()[inside[group.ravel(), worst]],
+                streams_in=stream_ids[inside[group.ravel(), worst]],
             )
         )
         if len(out) >= MAX_PER_CHECK:
