@@ -266,7 +266,11 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--mem-limit-mb", type=float, default=20_000.0)
     parser.add_argument(
-        "--kill-factor", type=float, default=2.0, help="kill a run at FACTOR x limit + 300 s"
+        "--kill-factor",
+        type=float,
+        default=2.0,
+        help="kill a run at FACTOR x limit + 300 s (its seconds so far are its time: a "
+        "ratio against a killed run is a lower bound)",
     )
     parser.add_argument("--seed", type=int, default=0, help="ladder seed")
     parser.add_argument("--out", type=Path, default=RESULTS)

@@ -207,6 +207,20 @@ def test_child_process_reports_result_and_peak_rss(tmp_path: Path) -> None:
     assert out["peak_rss_mb"] > 10
 
 
+def test_a_killed_run_reports_its_seconds_so_the_ratio_is_a_lower_bound(tmp_path: Path) -> None:
+    """A child still running past kill_factor x limit + kill_grace_s is killed; its
+    seconds until then are its time, and the table reads the ratio as ``>=``."""
+    [case] = cases_for("orlib", False, tmp_path, Settings(), only=["cap41"])[0]
+    quick = Settings(kill_factor=0.0, kill_grace_s=0.2)  # the child's imports take longer
+    out = run_child("pulp", case, quick)
+    assert out["status"] == "killed" and "0.2 s" in out["message"]
+    assert 0.2 <= out["total_s"] < 30
+    ours = {"status": "optimal", "total_s": out["total_s"] / 4}
+    row = make_row(case, quick, {"hubopt": ours, "pulp": out})
+    assert row["speedup_vs_pulp"] == pytest.approx(4.0) and row["pulp_failed"] is True
+    assert ">=4.00x (killed)" in table([{k: str(v) for k, v in row.items()}])
+
+
 def test_hubopt_child_plans_within_the_cases_memory_limit(tmp_path: Path) -> None:
     """A ladder case's memory limit reaches hubopt in its child process (as
     ``HUBOPT_MEMORY_LIMIT_BYTES``): with 1 kB the guard refuses the rung, naming the
