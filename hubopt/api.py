@@ -231,9 +231,8 @@ def restrict(
     priced = price_columns(model, "ship", keep, seconds, max(streams // 4, 1000))
     part = model.keep_columns("ship", priced.kept)
     if priced.x is not None:  # the LP's point in the restricted model: the search's starts
-        inside = model.kept_columns("ship", priced.kept)
-        basis = priced.basis_for(inside)  # the search's LPs start from it, not from scratch
-        priced = dataclasses.replace(priced, x=priced.x[inside], basis=basis, basis_columns=None)
+        x = priced.x[model.kept_columns("ship", priced.kept)]
+        priced = dataclasses.replace(priced, x=x)
     log.info(
         "searching the %d cheapest arcs per stream and %d priced in: %d of %d arcs, "
         "%d of %d columns; %s",
@@ -388,7 +387,7 @@ def _solve(
     if priced is not None:
         final_bound.append(priced.bound)  # the search stops once it proves a plan
         if priced.x is not None:
-            relax = LpPoint(True, priced.objective, priced.x, "optimal", basis=priced.basis)
+            relax = LpPoint(True, priced.objective, priced.x, "optimal")
     search = local_search(
         problem,
         model,

@@ -566,9 +566,7 @@ class Searcher:
             trial.flat[top] = 1.0
             if not self.space.allow_closing:  # open once, open from then on
                 trial = np.minimum(np.maximum.accumulate(trial, axis=1), ub)
-            # the first LP from the relaxation's basis (if any), the rest from the last
-            basis = relaxed.basis if lps == 0 else None
-            step = self.lp.bounded(trial.ravel(), ub.ravel(), deadline - time.perf_counter(), basis)
+            step = self.lp.bounded(trial.ravel(), ub.ravel(), deadline - time.perf_counter())
             lps += 1
             if not step.optimal:
                 break

@@ -4,7 +4,6 @@ the whole model, so the gap covers what the arcs left out could have saved."""
 
 from __future__ import annotations
 
-import dataclasses
 import math
 from pathlib import Path
 
@@ -22,7 +21,7 @@ from hubopt.model.build import build_model
 from hubopt.model.matrix import MatrixModel
 from hubopt.scenario.scenario import load_scenario
 from hubopt.solvers import SolveStatus
-from hubopt.solvers.fixing import FixedLp, lp_bound
+from hubopt.solvers.fixing import lp_bound
 from hubopt.solvers.pricing import price_columns
 
 RUNG = "40x6x2x3"  # 40 regions, 6 hubs, 2 products, 3 periods: ~4 arcs per stream
@@ -110,42 +109,6 @@ def test_column_generation_reaches_the_whole_lp(
     assert priced.priced_out, priced.text()
     assert priced.added > 0 and priced.rounds > 1  # pricing really added arcs
     assert math.isclose(priced.bound, lp, rel_tol=1e-7), (priced.bound, lp)
-
-
-def _open_lp(model: MatrixModel) -> tuple[FixedLp, FixedLp, slice]:
-    block = model.var_blocks["open"]
-    columns = np.arange(block.start, block.stop, dtype=np.int32)
-    return FixedLp(model, columns), FixedLp(model, columns), block
-
-
-def test_the_restricted_lp_starts_from_the_column_generations_basis(
-    whole: tuple[ProblemData, MatrixModel],
-) -> None:
-    """A copy of the restricted LP (the search's :class:`FixedLp`) given the column
-    generation's basis re-solves that LP in no simplex iteration (the same arcs in
-    another order). Mapped onto more columns (here the whole model, after one round that
-    priced nothing in yet), the columns the LP did not have start nonbasic at zero: still
-    a valid start, to the whole LP in fewer iterations than from scratch."""
-    problem, model = whole
-    priced = price_columns(model, "ship", cheapest_arcs(problem, 1), 60.0, 10)
-    assert priced.priced_out and priced.added > 0 and priced.basis is not None
-    part = model.keep_columns("ship", priced.kept)
-    warm_lp, cold_lp, block = _open_lp(part)
-    cold = cold_lp.bounded(part.lb[block], part.ub[block], 60.0)
-    basis = priced.basis_for(model.kept_columns("ship", priced.kept))
-    warm = warm_lp.bounded(part.lb[block], part.ub[block], 60.0, basis)
-    assert warm.optimal and cold.optimal and cold.iterations > 0 and warm.iterations == 0
-    assert warm.objective == pytest.approx(cold.objective, rel=1e-9)
-    assert warm.objective == pytest.approx(priced.objective, rel=1e-9)
-
-    first = price_columns(model, "ship", cheapest_arcs(problem, 1), 60.0, 10, max_rounds=1)
-    warm_lp, cold_lp, block = _open_lp(model)
-    cold = cold_lp.bounded(model.lb[block], model.ub[block], 60.0)
-    basis = first.basis_for(np.arange(model.n_vars))
-    warm = warm_lp.bounded(model.lb[block], model.ub[block], 60.0, basis)
-    assert warm.optimal and warm.objective == pytest.approx(lp_bound(model, 60.0), rel=1e-9)
-    assert warm.iterations < cold.iterations
-    assert dataclasses.replace(first, basis=None).basis_for(np.arange(model.n_vars)) is None
 
 
 def test_column_generation_cut_short_still_bounds_the_whole_lp(

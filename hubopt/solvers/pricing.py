@@ -17,7 +17,6 @@ import dataclasses
 import math
 import time
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 
@@ -46,32 +45,6 @@ class PricedLp:
     seconds: float
     x: np.ndarray | None = None  # the last optimal LP's values, whole-model columns
     objective: float = math.nan  # that LP's optimum (of the restricted LP)
-    # that LP's HiGHS basis, its columns those of ``basis_columns`` (the whole model's
-    # column of each, in order); api.restrict maps it to the restricted model (columns None)
-    basis: Any = None
-    basis_columns: np.ndarray | None = None
-
-    def basis_for(self, columns: np.ndarray) -> Any:
-        """That LP's basis for a model over the whole model's ``columns``, in that order
-        (a column the LP did not have is nonbasic at its lower bound), so that a copy of
-        the restricted LP starts where the column generation ended instead of from
-        scratch; None without a basis."""
-        import highspy
-
-        if self.basis is None or self.basis_columns is None:
-            return None
-        columns = np.asarray(columns, dtype=np.int64)
-        size = int(max(columns.max(initial=0), self.basis_columns.max(initial=0))) + 1
-        position = np.full(size, -1, dtype=np.int64)
-        position[self.basis_columns] = np.arange(len(self.basis_columns))
-        where = position[columns]
-        status = np.asarray(self.basis.col_status, dtype=object)
-        lower = highspy.HighsBasisStatus.kLower
-        basis = highspy.HighsBasis()
-        basis.col_status = [status[i] if i >= 0 else lower for i in where]
-        basis.row_status = list(self.basis.row_status)
-        basis.valid = True
-        return basis
 
     def text(self) -> str:
         """One line for the run's log."""
@@ -114,8 +87,6 @@ def price_columns(
     deadline = start + time_limit_s
     x: np.ndarray | None = None
     objective = math.nan
-    basis: Any = None
-    basis_columns: np.ndarray | None = None
     while time.perf_counter() < deadline:
         h.setOptionValue("time_limit", h.getRunTime() + deadline - time.perf_counter())
         run_until(h, lambda: time.perf_counter() > deadline)
@@ -132,7 +103,6 @@ def price_columns(
         x = np.zeros(whole.n_vars)  # this LP's point, kept if time runs out later
         x[order] = np.asarray(h.getSolution().col_value, dtype=float)
         objective = float(h.getInfo().objective_function_value)
-        basis, basis_columns = h.getBasis(), order
         if max_rounds is not None and rounds >= max_rounds:
             break
         c = whole.c[block]
@@ -160,7 +130,4 @@ def price_columns(
     h.clearModel()
     seconds = time.perf_counter() - start
     kept = np.flatnonzero(inside)
-    return PricedLp(
-        kept, bound, rounds, added, priced_out, status, seconds, x, objective, basis,
-        basis_columns,
-    )  # fmt: skip
+    return PricedLp(kept, bound, rounds, added, priced_out, status, seconds, x, objective)
