@@ -48,9 +48,6 @@ log = logging.getLogger(__name__)
 
 START_SHARES = (0.0, 0.3, 0.6)  # LP-rounded starts: open once y reaches this share of its peak
 IMPROVEMENT = 1e-7  # relative cost decrease a move must bring to be taken
-DIVE_STEP = 0.1  # share of the fractional open values an LP dive fixes at 1 per LP
-DIVE_SHARE = 0.4  # share of the search's time an LP dive may take
-FRACTIONAL = 1e-6  # an open value this far from 0 and 1 is fractional
 
 
 def greedy_open(problem: ProblemData) -> np.ndarray:
@@ -540,46 +537,6 @@ class Searcher:
         starts.append(self.space.ub.copy())
         return [self.space.repair(y, score) for y in starts]
 
-    def dive(self, relaxed: LpPoint, deadline: float) -> np.ndarray | None:
-        """An LP dive from the relaxation's point: fix the largest fractional ``open``
-        values (a ``DIVE_STEP`` share of them) at 1, re-solve warm, repeat until none is
-        fractional; that point's hubs, repaired into the space (rounded at 0.5 when the
-        deadline or an infeasible LP ends the dive first). None without an LP point.
-
-        Measured on the 1000x60x10x12 ladder rung's restricted LP (docs/solvers.md): 24
-        LPs to a plan of 1.0504e12, where the rounded starts begin at 1.088e12 and the
-        descent from them needs ~200 s to reach 1.051-1.057e12."""
-        if relaxed.x is None:
-            return None
-        block = self.model.var_blocks["open"]
-        lb, ub = self.space.lb.copy(), self.space.ub
-        point, lps, began = relaxed, 0, time.perf_counter()
-        while time.perf_counter() < deadline:
-            assert point.x is not None
-            y = point.x[block].reshape(self.shape)
-            fractional = (lb < ub) & (y > FRACTIONAL) & (y < 1.0 - FRACTIONAL)
-            if not fractional.any():
-                break
-            count = max(1, int(DIVE_STEP * fractional.sum()))
-            top = np.argsort(-np.where(fractional, y, -1.0), axis=None, kind="stable")[:count]
-            trial = lb.copy()
-            trial.flat[top] = 1.0
-            if not self.space.allow_closing:  # open once, open from then on
-                trial = np.minimum(np.maximum.accumulate(trial, axis=1), ub)
-            step = self.lp.bounded(trial.ravel(), ub.ravel(), deadline - time.perf_counter())
-            lps += 1
-            if not step.optimal:
-                break
-            lb, point = trial, step
-        assert point.x is not None
-        y = point.x[block].reshape(self.shape)
-        left = int(((y > FRACTIONAL) & (y < 1.0 - FRACTIONAL)).sum())
-        log.info(
-            "LP dive: %d LPs, %.1f s, LP cost %.6g, %d fractional open values left",
-            lps, time.perf_counter() - began, point.objective, left,
-        )  # fmt: skip
-        return self.space.repair((y > 0.5).astype(float), y.sum(axis=1))
-
     def drop_until_feasible(
         self, y: np.ndarray, relaxed: LpPoint, deadline: float
     ) -> tuple[np.ndarray, LpPoint] | None:
@@ -707,13 +664,7 @@ def local_search(
     status = relaxed.status
     if status == "Infeasible":
         return LocalSearchResult(None, math.nan, math.nan, math.inf, status, 0, 0, 0.0)
-    if start is not None:
-        candidates = [start.reshape(searcher.shape)]
-    else:
-        candidates = searcher.starts(relaxed)
-        dived = searcher.dive(relaxed, begin + DIVE_SHARE * time_budget_s)
-        if dived is not None:
-            candidates.insert(0, dived)
+    candidates = [start.reshape(searcher.shape)] if start is not None else searcher.starts(relaxed)
     best: tuple[np.ndarray, LpPoint] | None = None
     counted = searcher.evaluations
     allowed = [y for y in candidates if searcher.space.allows(y)]

@@ -44,7 +44,6 @@ from hubopt.scenario.scenario import load_scenario
 from hubopt.scenario.schema import SolverSettings
 from hubopt.solvers import SolutionFeed, SolveStatus
 from hubopt.solvers.base import SolverOutput
-from hubopt.solvers.fixing import LpPoint
 from hubopt.solvers.highs import HighsBackend
 
 pytestmark = pytest.mark.skipif(not HEURISTIC, reason="the heuristic backend needs highspy")
@@ -161,53 +160,6 @@ def test_extra_lp_copies_only_where_memory_allows(
     model = build_model(build_problem(load_scenario(three_hubs(tmp_path))))
     assert search_lps(model, SolverSettings(threads=2)) == 2
     assert search_lps(model, SolverSettings(threads=1)) == 1
-
-
-def two_small_hubs(tmp_path: Path) -> Path:
-    """Hubs A and B (fixed 100 per period, capacity 10 each; to R 1 per unit from A, 2 from
-    B); R needs 15 units in periods 1 and 2; no closing."""
-    hub = {"lat": 37.5, "lon": 127.0, "fixed_cost": 100.0, "throughput_capacity": 10}
-    return write_scenario(
-        tmp_path,
-        {
-            "hubs": [{"hub_id": "A", **hub}, {"hub_id": "B", **hub}],
-            "regions": [{"region_id": "R", "lat": 37.6, "lon": 127.1}],
-            "products": [{"product_id": "P"}],
-            "demand": [
-                {"region_id": "R", "product_id": "P", "period": t, "quantity": 15} for t in (1, 2)
-            ],
-            "lanes": lanes([("A", "R", 1.0), ("B", "R", 2.0)], COST),
-        },
-    )
-
-
-def test_lp_dive_fixes_the_largest_fractional_hubs_until_the_plan_is_whole(
-    tmp_path: Path,
-) -> None:
-    """Per period the LP opens A (11 per unit with its fixed share) and half of B (12):
-    100 + 50 + 10 x 1 + 5 x 2 = 170. The dive fixes B open (from period 1, so from period
-    2 too: no closing): A's share falls to half, 100 + 50 + 10 x 2 + 5 x 1 = 175; then A:
-    220, both open, the optimum (15 > 10). Two LPs, not four: each hub is fixed from its
-    first period on. Past its deadline the dive rounds the relaxation's point instead."""
-    problem = build_problem(load_scenario(two_small_hubs(tmp_path)))
-    model = build_model(problem)
-    searcher = Searcher(problem, model)
-    relaxed = searcher.lp.relaxation(30.0)
-    assert relaxed.objective == pytest.approx(2 * 170.0)
-    assert relaxed.x is not None
-    assert relaxed.x[model.var_blocks["open"]] == pytest.approx([1.0, 1.0, 0.5, 0.5])
-    b_open = np.array([0.0, 0.0, 1.0, 1.0])
-    assert searcher.lp.bounded(b_open, np.ones(4), 30.0).objective == pytest.approx(2 * 175.0)
-    before = searcher.lp.evaluations
-    dived = searcher.dive(relaxed, time.perf_counter() + 30.0)
-    assert dived is not None and dived.tolist() == [[1.0, 1.0], [1.0, 1.0]]
-    assert searcher.lp.evaluations - before == 2
-    late = searcher.dive(relaxed, time.perf_counter() - 1.0)
-    assert late is not None and late.tolist() == [[1.0, 1.0], [0.0, 0.0]]
-    assert searcher.lp.evaluations - before == 2
-    assert searcher.dive(LpPoint(False, math.inf, None, "not solved"), math.inf) is None
-    result = local_search(problem, model, 30.0, 100)
-    assert result.objective == pytest.approx(2 * 220.0)
 
 
 def test_local_search_stops_when_its_stop_says_the_plan_is_good_enough(tmp_path: Path) -> None:

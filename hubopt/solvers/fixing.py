@@ -96,25 +96,15 @@ class FixedLp:
         self.h = highspy.Highs()  # the old one is freed with its last reference
         self.h.setOptionValue("output_flag", False)
 
-    def bounded(
-        self, lb: np.ndarray, ub: np.ndarray, time_limit_s: float, basis: Any = None
-    ) -> LpPoint:
-        """The LP with the columns between ``lb`` and ``ub`` (a dive's partly fixed plan;
-        other integer columns relaxed); not optimal when infeasible or out of time.
+    def evaluate(self, values: np.ndarray, time_limit_s: float, basis: Any = None) -> LpPoint:
+        """The cheapest completion with the columns fixed at ``values`` (other integer
+        columns relaxed); not optimal when that is infeasible or runs out of time.
         ``basis`` (an earlier point's) is where the simplex starts, else the last one."""
         self.evaluations += 1
         cols = self.columns
-        lower = np.asarray(lb, dtype=np.float64)
-        upper = np.asarray(ub, dtype=np.float64)
-        self.h.changeColsBounds(len(cols), cols, lower, upper)
-        return self._run(time_limit_s, basis)
-
-    def evaluate(self, values: np.ndarray, time_limit_s: float, basis: Any = None) -> LpPoint:
-        """The cheapest completion with the columns fixed at ``values`` (:meth:`bounded`
-        with both bounds at ``values``)."""
         fixed = np.asarray(values, dtype=np.float64)
-        point = self.bounded(fixed, fixed, time_limit_s, basis)
-        cols = self.columns
+        self.h.changeColsBounds(len(cols), cols, fixed, fixed)
+        point = self._run(time_limit_s, basis)
         if point.x is not None:
             # HiGHS may hand back a fixed column one ulp off its bound (0.9999999999999999)
             point.x[cols] = fixed
