@@ -102,6 +102,8 @@ def capacity_reach(problem: ProblemData, labels: dict[str, str]) -> list[InputWa
     open_from = hubs["open_from_period"].to_numpy()
     limit = problem.policy.max_open_hubs
     period_of = streams["period"].to_numpy()
+    arc_stream = arcs["stream_idx"].to_numpy()
+    arc_hub = arcs["hub_idx"].to_numpy()
     out: list[InputWarning] = []
     for t in range(1, problem.periods + 1):
         in_t = must & (period_of == t)
@@ -110,12 +112,11 @@ def capacity_reach(problem: ProblemData, labels: dict[str, str]) -> list[InputWa
         allowed = usable & (open_from <= t)
         # base throughput plus any peak capacity (at a premium) of period t
         cap = problem.throughput_ht[:, t - 1] + problem.peak_ht[:, t - 1]
-        arc_stream = arcs["stream_idx"].to_numpy()
         sel = in_t[arc_stream]
         # which hubs reach each stream of the period (streams in ascending order)
         stream_ids, row = np.unique(arc_stream[sel], return_inverse=True)
         member = np.zeros((len(stream_ids), len(hubs)), dtype=bool)
-        member[row, arcs["hub_idx"].to_numpy()[sel]] = True
+        member[row, arc_hub[sel]] = True
         signatures, group = np.unique(member, axis=0, return_inverse=True)
         group_volume = np.bincount(
             group.ravel(), weights=volume[stream_ids], minlength=len(signatures)
