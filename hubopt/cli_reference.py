@@ -24,7 +24,7 @@ from hubopt.cli import app
 HEADER = """\
 # Command line
 
-Generated from the typer application in `hubopt/cli.py` by
+Generated from the typer application in `hubopt/cli/` by
 `hubopt.cli_reference.render_markdown()` (a test fails when this page is stale):
 `python -m hubopt.cli_reference > docs/cli.md`.
 
@@ -105,7 +105,7 @@ def _option_names(info: Any) -> list[str]:
 
 @dataclass(frozen=True)
 class CliParameter:
-    """One argument or option of a command, as declared in ``hubopt/cli.py``."""
+    """One argument or option of a command, as declared in ``hubopt/cli/``."""
 
     names: str
     type: str

@@ -11,7 +11,7 @@ from types import SimpleNamespace
 import pytest
 from helpers import write_scenario
 
-from hubopt.cli import _gap_text
+from hubopt.cli.common import gap_text
 from hubopt.orlib import read_orlib_cap, write_facility_scenario
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -271,7 +271,7 @@ def test_gap_line_says_proven_optimal_only_at_a_zero_gap() -> None:
 
     def line(status: str, objective: float, bound: float) -> str:
         gap = (objective - bound) / objective
-        return _gap_text(SimpleNamespace(status=status, objective=objective, bound=bound, gap=gap))
+        return gap_text(SimpleNamespace(status=status, objective=objective, bound=bound, gap=gap))
 
     assert line("optimal", 100_000.0, 99_160.0) == "0.84%: proven, at most 840 above the optimum"
     assert line("feasible", 100_000.0, 99_160.0).startswith(

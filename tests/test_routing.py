@@ -23,7 +23,7 @@ import pytest
 from helpers import write_scenario
 
 from hubopt.api import solve
-from hubopt.cli import _route_periods
+from hubopt.cli.routes import route_periods
 from hubopt.geo import distance_matrix_km, haversine_km, unproject_km
 from hubopt.present.maps import plan_map
 from hubopt.present.report import render_report
@@ -356,7 +356,7 @@ def test_routes_command_reads_periods(
     periods: list[str] | None, more: list[str] | None, expected: list[int] | None
 ) -> None:
     """`--periods 5 6`, `--periods 5,6` and `--periods 6 --periods 5` all mean periods 5 and 6."""
-    assert _route_periods(periods, more) == expected
+    assert route_periods(periods, more) == expected
 
 
 def test_map_draws_each_route_and_report_lists_the_vans(capacity_case: Result) -> None:

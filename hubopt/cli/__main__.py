@@ -1,0 +1,5 @@
+"""``python -m hubopt.cli``: the `hubopt` command line."""
+
+from hubopt.cli import main
+
+main()
