@@ -20,6 +20,7 @@ from hubopt.diagnose.structural import collect_warnings, refuse_warnings
 from hubopt.errors import VerificationError
 from hubopt.guard import arcs_to_keep, lp_copies_that_fit, release_freed_memory
 from hubopt.heuristic import (
+    DiveBeside,
     Searcher,
     improve_beside,
     local_search,
@@ -120,7 +121,9 @@ def solve(
             problem, spilled = spill_arcs(problem)
             release_freed_memory()
             try:
-                model, priced = restrict(model, keep, per_stream, budget, len(problem.streams))
+                model, priced = restrict(
+                    model, keep, per_stream, budget, len(problem.streams), dives(model, settings)
+                )
             except BaseException:
                 spilled.discard()
                 raise
@@ -135,7 +138,11 @@ def solve(
     root_cuts = None
     with stdout_to_stderr():
         if priced is not None:
-            output, model, cut_loop = _solve(problem, model, settings, start_open, priced)
+            try:
+                output, model, cut_loop = _solve(problem, model, settings, start_open, priced)
+            finally:
+                if priced.copy is not None:
+                    priced.copy.close()
             output = restricted_output(output, priced, per_stream)
         elif method == "benders":
             # single-period facility location: Benders decomposition (hubopt.benders)
@@ -219,20 +226,31 @@ def restricts_by_default(
 
 
 def restrict(
-    model: MatrixModel, keep: np.ndarray, per_stream: int, seconds: float, streams: int
+    model: MatrixModel,
+    keep: np.ndarray,
+    per_stream: int,
+    seconds: float,
+    streams: int,
+    keep_copy: bool = False,
 ) -> tuple[MatrixModel, PricedLp]:
     """The model with the arcs ``keep`` (each stream's ``per_stream`` cheapest,
     :func:`hubopt.data.problem.cheapest_arcs`) and the arcs column generation on the
     whole model's LP adds within ``seconds`` (:func:`hubopt.solvers.pricing.price_columns`,
     whose bound holds for the whole model), and that column generation; ``priced.kept``
-    are the arcs to keep in the problem (:func:`hubopt.data.problem.restrict_arcs`)."""
+    are the arcs to keep in the problem (:func:`hubopt.data.problem.restrict_arcs`).
+    ``keep_copy``: ``priced.copy`` keeps HiGHS's copy of the last LP, addressed by the
+    restricted model's columns (for the LP dive beside the search)."""
     block = model.var_blocks["ship"]
     arcs, columns = block.stop - block.start, model.n_vars
-    priced = price_columns(model, "ship", keep, seconds, max(streams // 4, 1000))
+    priced = price_columns(
+        model, "ship", keep, seconds, max(streams // 4, 1000), keep_copy=keep_copy
+    )
     part = model.keep_columns("ship", priced.kept)
+    whole_of_part = model.kept_columns("ship", priced.kept)  # part's columns in the whole
     if priced.x is not None:  # the LP's point in the restricted model: the search's starts
-        x = priced.x[model.kept_columns("ship", priced.kept)]
-        priced = dataclasses.replace(priced, x=x)
+        priced = dataclasses.replace(priced, x=priced.x[whole_of_part])
+    if priced.copy is not None:
+        priced.copy.reindex(whole_of_part)
     log.info(
         "searching the %d cheapest arcs per stream and %d priced in: %d of %d arcs, "
         "%d of %d columns; %s",
@@ -320,6 +338,20 @@ RESTRICTED_PRICING_SHARE = 0.5
 relaxation that gives the bound) may take."""
 
 
+DIVE_SHARE = 0.6
+"""Share of a restricted solve's search time the LP dive beside it may take."""
+
+
+def dives(model: MatrixModel, settings: SolverSettings) -> bool:
+    """Whether a restricted solve keeps the column generation's LP copy for an LP dive
+    beside its search (:class:`hubopt.heuristic.DiveBeside`): with two cores or more, and
+    while one more copy of ``model``'s LP (the whole model's, an upper bound on the
+    restricted one's) takes at most half of the memory left
+    (:func:`hubopt.guard.lp_copies_that_fit`)."""
+    cores = settings.threads or os.cpu_count() or 1
+    return cores >= 2 and lp_copies_that_fit(model.A.nnz, cores + 1) > cores
+
+
 def search_lps(model: MatrixModel, settings: SolverSettings) -> int:
     """HiGHS copies of the LP a restricted solve's search scores its moves on: one per core
     (nothing else runs beside that search: no bound loop, no MIP), as memory allows
@@ -388,16 +420,24 @@ def _solve(
         final_bound.append(priced.bound)  # the search stops once it proves a plan
         if priced.x is not None:
             relax = LpPoint(True, priced.objective, priced.x, "optimal")
-    search = local_search(
-        problem,
-        model,
-        share * settings.time_limit_s,
-        settings.local_search_moves,
-        start_open,
-        searcher,
-        relax=relax,
-        stop=proven,
-    )
+    dive = None
+    if priced is not None and priced.copy is not None and start_open is None:
+        dive = DiveBeside(searcher, priced.copy, start + DIVE_SHARE * share * settings.time_limit_s)
+    try:
+        search = local_search(
+            problem,
+            model,
+            share * settings.time_limit_s,
+            settings.local_search_moves,
+            start_open,
+            searcher,
+            relax=relax,
+            stop=proven,
+            dive=dive,
+        )
+    finally:
+        if dive is not None:
+            dive.close()
     if priced is not None:
         search = dataclasses.replace(
             search,

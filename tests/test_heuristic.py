@@ -45,6 +45,7 @@ from hubopt.scenario.schema import SolverSettings
 from hubopt.solvers import SolutionFeed, SolveStatus
 from hubopt.solvers.base import SolverOutput
 from hubopt.solvers.highs import HighsBackend
+from hubopt.solvers.pricing import DivePoint
 
 pytestmark = pytest.mark.skipif(not HEURISTIC, reason="the heuristic backend needs highspy")
 
@@ -121,6 +122,36 @@ def test_local_search_on_two_lp_copies_reaches_the_same_optimum(tmp_path: Path) 
     assert [lp.evaluations > 0 for lp in searcher.lps] == [True, True]
     assert result.evaluations == searcher.evaluations
     searcher.close()
+
+
+class _Dive:
+    """A dive beside the search that has ended at ``values``."""
+
+    def __init__(self, values: np.ndarray) -> None:
+        self.values = values
+
+    def done(self) -> bool:
+        return True
+
+    def wait(self, deadline: float) -> DivePoint:
+        return DivePoint(self.values, math.nan, 3, 0, 0.0)
+
+
+def test_the_search_moves_to_the_dives_plan_only_when_it_is_cheaper(tmp_path: Path) -> None:
+    """From A alone (200) with no move of its own, the search takes the dive's plan when
+    it is the optimum (45), and keeps the optimum when the dive ends at every hub open."""
+    problem = build_problem(load_scenario(three_hubs(tmp_path)))
+    model = build_model(problem)
+    alone_a = np.array([[1.0, 1.0], [0.0, 0.0], [0.0, 0.0]])
+    best = np.array([[0.0, 0.0], [1.0, 1.0], [0.0, 1.0]])
+    taken = local_search(problem, model, 30.0, 0, start=alone_a, dive=_Dive(best))  # type: ignore[arg-type]
+    assert taken.start_objective == pytest.approx(200.0)
+    assert taken.objective == pytest.approx(45.0) and taken.improvements == 1
+    every = np.ones((3, 2))
+    kept = local_search(problem, model, 30.0, 0, start=best, dive=_Dive(every))  # type: ignore[arg-type]
+    assert kept.objective == pytest.approx(45.0) and kept.improvements == 0
+    assert kept.x is not None
+    assert np.round(kept.x[model.var_blocks["open"]]).reshape(3, 2).tolist() == best.tolist()
 
 
 @pytest.mark.parametrize("lps", [1, 2])

@@ -25,10 +25,17 @@ than HiGHS's own.
 from __future__ import annotations
 
 from hubopt.heuristic.moves import HubSpace, shifts, swaps
-from hubopt.heuristic.search import Searcher, improve_beside, local_search, with_unused_plan
+from hubopt.heuristic.search import (
+    DiveBeside,
+    Searcher,
+    improve_beside,
+    local_search,
+    with_unused_plan,
+)
 from hubopt.heuristic.start import greedy_open, warm_start_vector
 
 __all__ = [
+    "DiveBeside",
     "HubSpace",
     "Searcher",
     "greedy_open",
