@@ -177,6 +177,26 @@ def test_a_cancelled_dive_returns_the_relaxations_point(
     assert np.allclose(dived.values, priced.x[columns])
 
 
+def test_a_dive_solves_an_unsolved_copy_first(whole: tuple[ProblemData, MatrixModel]) -> None:
+    """A copy whose LP changed after its last solve (as when the column generation runs
+    out of time after adding columns) is re-solved as the dive's first LP."""
+    _, priced, space, columns = _dive_setup(whole)
+    assert priced.copy is not None
+    h = priced.copy.h
+    h.changeColCost(0, float(h.getLp().col_cost_[0]))  # the same cost: the LP is unsolved
+    assert h.modelStatusToString(h.getModelStatus()) != "Optimal"
+
+    def solved() -> bool:  # stop the dive once the copy's LP is solved again
+        return bool(h.modelStatusToString(h.getModelStatus()) == "Optimal")
+
+    dived = priced.copy.dive(
+        columns, space.lb, space.ub, True, time.perf_counter() + 60, cancelled=solved
+    )
+    priced.copy.close()
+    assert dived is not None and dived.lps == 1
+    assert math.isclose(dived.objective, priced.objective, rel_tol=1e-9)
+
+
 def test_no_copy_is_kept_unless_asked(whole: tuple[ProblemData, MatrixModel]) -> None:
     problem, model = whole
     assert price_columns(model, "ship", cheapest_arcs(problem, 1), 60.0, 10).copy is None
