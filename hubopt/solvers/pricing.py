@@ -83,21 +83,19 @@ class LpCopy:
         periods; bounds ``lb``/``ub`` of that shape): fix the largest fractional values
         (a ``step`` share of them) at 1, re-solve warm, repeat until none is fractional,
         an LP is infeasible, ``deadline`` or ``cancelled()``. ``monotone``: a value fixed
-        at 1 fixes the rest of its row at 1 too (a hub opened stays open). None when its
-        LP cannot be solved (in time). A copy whose LP is not solved (the column generation
-        ran out of time after adding columns) is solved first, warm: its first LP."""
+        at 1 fixes the rest of its row at 1 too (a hub opened stays open). None when the
+        copy holds no optimal LP."""
         import highspy
 
-        began, lps = time.perf_counter(), 0
-        if self.h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
-            lps += 1
-            if not self._solve(deadline, cancelled):
-                return None
+        optimal = highspy.HighsModelStatus.kOptimal
+        if self.h.getModelStatus() != optimal:
+            return None
+        began = time.perf_counter()
         cols = self.position[columns.ravel()].astype(np.int32)
         assert (cols >= 0).all(), "a dived column is not in the LP"
         lower = np.asarray(lb, dtype=np.float64)
         upper = np.asarray(ub, dtype=np.float64)
-        values = self._values(cols, columns.shape)
+        values, lps = self._values(cols, columns.shape), 0
         objective = float(self.h.getInfo().objective_function_value)
 
         def fractional_of(v: np.ndarray) -> np.ndarray:
@@ -180,7 +178,7 @@ def price_columns(
     most ``max_per_round`` per round, at most ``max_rounds`` LP solves); one thread, dual
     simplex without presolve (so a run cut short still has the LP's duals).
     ``keep_copy``: the outcome keeps HiGHS's copy of the last LP (:class:`LpCopy`; the
-    caller closes it) unless it is infeasible."""
+    caller closes it) when that LP was solved to optimality."""
     import highspy
 
     start = time.perf_counter()
@@ -241,8 +239,8 @@ def price_columns(
         order = np.concatenate([order, columns])
         added += len(enter)
     copy = None
-    if keep_copy and status != "Infeasible":
-        copy = LpCopy(h, order, whole.n_vars)  # its LP may be unsolved (out of time)
+    if keep_copy and h.getModelStatus() == highspy.HighsModelStatus.kOptimal:
+        copy = LpCopy(h, order, whole.n_vars)
     else:
         h.clearModel()
     seconds = time.perf_counter() - start
