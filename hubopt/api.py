@@ -354,7 +354,8 @@ def dives(model: MatrixModel, settings: SolverSettings) -> bool:
 
 def search_lps(model: MatrixModel, settings: SolverSettings) -> int:
     """HiGHS copies of the LP a restricted solve's search scores its moves on: one per core
-    (nothing else runs beside that search: no bound loop, no MIP), as memory allows
+    (no bound loop and no MIP run beside that search; the LP dive, on its own copy, runs
+    while the search uses only the first), as memory allows
     (:func:`hubopt.guard.lp_copies_that_fit`); ``solver.threads`` caps it. Measured on the
     1000x60x10x12 rung's restricted LP, 200 s from the column generation's LP point: one
     copy 208 moves, plan 1.05722e12; two 370 moves, 1.05387e12 (docs/solvers.md)."""

@@ -79,8 +79,9 @@ class LpCopy:
         cancelled: Callable[[], bool] = lambda: False,
         step: float = DIVE_STEP,
     ) -> DivePoint | None:
-        """An LP dive on the whole model's ``columns`` (an array of any shape, e.g. hubs x
-        periods; bounds ``lb``/``ub`` of that shape): fix the largest fractional values
+        """An LP dive on ``columns`` (the whole model's, or after :meth:`reindex` that
+        model's; an array of any shape, e.g. hubs x periods; bounds ``lb``/``ub`` of that
+        shape): fix the largest fractional values
         (a ``step`` share of them) at 1, re-solve warm, repeat until none is fractional,
         an LP is infeasible, ``deadline`` or ``cancelled()``. ``monotone``: a value fixed
         at 1 fixes the rest of its row at 1 too (a hub opened stays open). None when the
