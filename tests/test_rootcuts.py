@@ -168,14 +168,14 @@ def test_bound_loop_adds_region_rows_in_rounds_when_its_first_lp_runs_out_of_tim
     problem = build_problem(aggregated(load_scenario(crossed(tmp_path))))
     model = build_model(problem)
     runs: list[int] = []
-    run_until = rootcuts.run_until
+    run_within = rootcuts.run_within
 
-    def first_runs_out(h: Any, stop: Any) -> None:
+    def first_runs_out(h: Any, seconds: float, stop: Any = lambda: False) -> None:
         runs.append(h.getNumRow())
         if len(runs) > 1:  # the first run "runs out of time": HiGHS never solves it
-            run_until(h, stop)
+            run_within(h, seconds, stop)
 
-    monkeypatch.setattr(rootcuts, "run_until", first_runs_out)
+    monkeypatch.setattr(rootcuts, "run_within", first_runs_out)
     loop = rootcuts.bound_loop(problem, model, SolverSettings(), 10.0)
     assert loop.bound == pytest.approx(200.0)
     assert loop.lp_bound_before == pytest.approx(100.0)  # the plain LP relaxation
@@ -258,15 +258,15 @@ def test_bound_loop_bounds_large_models_from_the_duals_of_an_lp_cut_short(
     the LP optimum, and said so in the loop's stop text."""
     problem, model, lp, _ = _cap41_lp(tmp_path)
     monkeypatch.setattr(rootcuts, "FIRST_STAGE_MAX_COLUMNS", 0)
-    run_until = rootcuts.run_until
+    run_within = rootcuts.run_within
     rows: list[int] = []
 
-    def cut_short(h: Any, stop: Any) -> None:
+    def cut_short(h: Any, seconds: float, stop: Any = lambda: False) -> None:
         rows.append(h.getNumRow())
         h.setOptionValue("simplex_iteration_limit", 30)
-        run_until(h, stop)
+        run_within(h, seconds, stop)
 
-    monkeypatch.setattr(rootcuts, "run_until", cut_short)
+    monkeypatch.setattr(rootcuts, "run_within", cut_short)
     loop = rootcuts.bound_loop(problem, model, SolverSettings(), 10.0)
     assert rows == [model.n_rows]  # no interior-point stage with every region row
     assert "bound from its duals so far" in loop.stop and "above 0 columns" in loop.stop
@@ -286,16 +286,16 @@ def test_a_round_cut_short_still_raises_the_bound_by_its_duals(
     model = build_model(problem)
     one_round = SolverSettings(root_cuts={"mode": "on", "time_share": 1.0, "max_rounds": 1})
     _, full = root_cut_loop(model, strong_rows(problem, model), one_round)
-    run_until = rootcuts.run_until
+    run_within = rootcuts.run_within
     runs: list[int] = []
 
-    def second_cut_short(h: Any, stop: Any) -> None:
+    def second_cut_short(h: Any, seconds: float, stop: Any = lambda: False) -> None:
         runs.append(h.getNumRow())
         if len(runs) == 2:
             h.setOptionValue("simplex_iteration_limit", h.getInfo().simplex_iteration_count + 5)
-        run_until(h, stop)
+        run_within(h, seconds, stop)
 
-    monkeypatch.setattr(rootcuts, "run_until", second_cut_short)
+    monkeypatch.setattr(rootcuts, "run_within", second_cut_short)
     _, cut = root_cut_loop(model, strong_rows(problem, model), one_round)
     assert len(runs) == 2 and "its duals so far" in cut.stop
     assert cut.rows_kept == 0

@@ -24,7 +24,7 @@ from hubopt.errors import SolverError
 from hubopt.model.matrix import MatrixModel
 from hubopt.scenario.schema import SolverSettings
 from hubopt.solvers.base import SolverOutput, SolveStatus, in_fresh_thread
-from hubopt.solvers.highs import HighsSession, pass_matrix, run_until
+from hubopt.solvers.highs import HighsSession, pass_matrix, run_within
 
 
 @dataclass(frozen=True)
@@ -62,12 +62,8 @@ class FixedLp:
         h = self.h
         if basis is not None:
             h.setBasis(basis)
-        # HiGHS's time limit counts the run time of the Highs object over all its runs
-        limit = h.getRunTime() + max(time_limit_s, 0.01)
-        h.setOptionValue("time_limit", float(limit))
         start = time.perf_counter()
-        stop_at = start + max(time_limit_s, 0.01)
-        run_until(h, lambda: time.perf_counter() > stop_at or self.cancelled())
+        run_within(h, time_limit_s, self.cancelled)
         self.seconds += time.perf_counter() - start
         status = h.getModelStatus()
         info = h.getInfo()

@@ -107,6 +107,18 @@ def run_until(h: Any, stop: Callable[[], bool]) -> None:
             h.cbIpmInterrupt.unsubscribe(_interrupt)
 
 
+def run_within(h: Any, seconds: float, stop: Callable[[], bool] = lambda: False) -> None:
+    """Run ``h`` for at most ``seconds`` from now, or until ``stop()`` (:func:`run_until`).
+
+    HiGHS checks ``time_limit`` against a run clock that adds up over the runs of one
+    ``Highs`` object (a second run with a limit below the first run's time stops at once),
+    so the limit set is that clock plus ``seconds``; the deadline is enforced here too."""
+    seconds = max(float(seconds), 0.01)
+    end = time.perf_counter() + seconds
+    h.setOptionValue("time_limit", float(h.getRunTime()) + seconds)
+    run_until(h, lambda: time.perf_counter() > end or stop())
+
+
 def add_rows(h: Any, rows: sp.spmatrix, lo: np.ndarray, hi: np.ndarray) -> None:
     """Append ``lo <= rows @ x <= hi`` to the ``highspy.Highs`` object ``h`` (``addRows``)."""
     rows = sp.csr_matrix(rows)

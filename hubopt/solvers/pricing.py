@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 
 from hubopt.model.matrix import MatrixModel
-from hubopt.solvers.highs import pass_matrix, run_until
+from hubopt.solvers.highs import pass_matrix, run_within
 
 KEPT_ROWS = "demand"
 """The rows the bound keeps as constraints (:meth:`MatrixModel.dual_bound_keeping`): a
@@ -86,10 +86,7 @@ class LpCopy:
         an LP is infeasible, ``deadline`` or ``cancelled()``. ``monotone``: a value fixed
         at 1 fixes the rest of its row at 1 too (a hub opened stays open). None when the
         copy holds no optimal LP."""
-        import highspy
-
-        optimal = highspy.HighsModelStatus.kOptimal
-        if self.h.getModelStatus() != optimal:
+        if not self._optimal():
             return None
         began = time.perf_counter()
         cols = self.position[columns.ravel()].astype(np.int32)
@@ -123,13 +120,15 @@ class LpCopy:
         return DivePoint(values, objective, lps, left, time.perf_counter() - began)
 
     def _solve(self, deadline: float, cancelled: Callable[[], bool]) -> bool:
-        import highspy
-
         left = deadline - time.perf_counter()
         if left <= 0:
             return False
-        self.h.setOptionValue("time_limit", self.h.getRunTime() + left)
-        run_until(self.h, lambda: cancelled() or time.perf_counter() > deadline)
+        run_within(self.h, left, cancelled)
+        return self._optimal()
+
+    def _optimal(self) -> bool:
+        import highspy
+
         return bool(self.h.getModelStatus() == highspy.HighsModelStatus.kOptimal)
 
     def _values(self, cols: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
@@ -200,8 +199,7 @@ def price_columns(
     x: np.ndarray | None = None
     objective = math.nan
     while time.perf_counter() < deadline:
-        h.setOptionValue("time_limit", h.getRunTime() + deadline - time.perf_counter())
-        run_until(h, lambda: time.perf_counter() > deadline)
+        run_within(h, deadline - time.perf_counter())
         rounds += 1
         status = h.modelStatusToString(h.getModelStatus())
         duals = np.asarray(h.getSolution().row_dual, dtype=float)

@@ -33,7 +33,7 @@ from hubopt.model.matrix import MatrixModel
 from hubopt.model.strong import StrongRows, region_rows, strong_rows
 from hubopt.scenario.schema import RootCutSettings, SolverSettings
 from hubopt.solvers.base import SolverOutput
-from hubopt.solvers.highs import HighsBackend, add_rows, pass_matrix, run_until
+from hubopt.solvers.highs import HighsBackend, add_rows, pass_matrix, run_within
 
 log = logging.getLogger(__name__)
 
@@ -269,15 +269,10 @@ def root_cut_loop(
 
     def solve(limit: float = math.inf) -> float:
         """Solve the LP within the time left (at most ``limit``); its objective, or nan if
-        not optimal.
-
-        HiGHS checks ``time_limit`` against its run clock, which adds up over the runs of
-        one ``Highs`` object: the limit is that clock plus the time left.
-        """
+        not optimal."""
         began = time.perf_counter()
         left = max(min(budget - (began - start), limit), 0.01)
-        h.setOptionValue("time_limit", h.getRunTime() + left)
-        run_until(h, lambda: time.perf_counter() - began > left)
+        run_within(h, left)
         longest[0] = max(longest[0], time.perf_counter() - began)
         if h.getModelStatus() != optimal:
             return math.nan
