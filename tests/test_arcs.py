@@ -7,7 +7,7 @@ import pandas as pd
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from hubopt.data.problem import _join_in_window
+from hubopt.data.arcs import _join_in_window
 
 WINDOWS = [6.0, 12.0, 24.0, 48.0, np.inf]
 
