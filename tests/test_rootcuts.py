@@ -274,6 +274,62 @@ def test_bound_loop_bounds_large_models_from_the_duals_of_an_lp_cut_short(
     assert loop.bound < lp * (1 - 1e-6)  # cut short indeed: below the LP optimum
 
 
+CAP41_OPTIMUM = 1_040_444.375  # OR-Library; also cap41's LP with every region row
+
+
+@pytest.mark.parametrize("iterations", [5, 10, 15, 20])
+def test_a_first_stage_cut_short_bounds_by_its_interior_point_iterate(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, iterations: int
+) -> None:
+    """The bound loop's first stage (every region row, interior point without presolve)
+    stopped after ``iterations`` of its 23 iterations, and the rounds after it cut short
+    after one dual simplex iteration each: the bound is valid (never above cap41's
+    optimum, which that LP reaches) and, once the iterate is near the end (15 and 20
+    iterations: 1 038 649 and 1 040 444), it is the iterate's, said so in the stop text."""
+    problem, model, _, _ = _cap41_lp(tmp_path)
+    run_within = rootcuts.run_within
+    rows: list[int] = []
+
+    def cut_short(h: Any, seconds: float, stop: Any = lambda: False) -> None:
+        rows.append(h.getNumRow())
+        if len(rows) == 1:
+            h.setOptionValue("ipm_iteration_limit", iterations)
+        else:
+            h.setOptionValue("simplex_iteration_limit", 1)
+        run_within(h, seconds, stop)
+
+    monkeypatch.setattr(rootcuts, "run_within", cut_short)
+    loop = rootcuts.bound_loop(problem, model, SolverSettings(), 10.0)
+    assert rows[0] == model.n_rows + region_rows(problem, model).n_rows
+    assert rows[1:] == [model.n_rows]  # the fallback ran (and was cut short) too
+    assert loop.bound <= CAP41_OPTIMUM * (1 + 1e-9)
+    if iterations >= 15:
+        assert loop.bound >= 0.998 * CAP41_OPTIMUM
+        assert "first LP: every region row, cut short" in loop.stop
+        assert "bound from its duals so far" in loop.stop
+
+
+def test_the_rounds_win_over_a_first_stage_cut_short_early(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The first stage stopped after 5 interior-point iterations (its iterate bounds
+    -5.3 M) and the rounds after it uncut: the bound is theirs, cap41's optimum."""
+    problem, model, _, _ = _cap41_lp(tmp_path)
+    run_within = rootcuts.run_within
+    runs: list[int] = []
+
+    def first_cut_short(h: Any, seconds: float, stop: Any = lambda: False) -> None:
+        runs.append(h.getNumRow())
+        if len(runs) == 1:
+            h.setOptionValue("ipm_iteration_limit", 5)
+        run_within(h, seconds, stop)
+
+    monkeypatch.setattr(rootcuts, "run_within", first_cut_short)
+    loop = rootcuts.bound_loop(problem, model, SolverSettings(), 10.0)
+    assert loop.bound == pytest.approx(CAP41_OPTIMUM, rel=1e-7)
+    assert "region rows in rounds: every region row at once ran out of time" in loop.stop
+
+
 def test_a_round_cut_short_still_raises_the_bound_by_its_duals(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
