@@ -309,6 +309,27 @@ def test_a_first_stage_cut_short_bounds_by_its_interior_point_iterate(
         assert "bound from its duals so far" in loop.stop
 
 
+def test_duals_far_from_optimal_bound_better_with_the_demand_rows_kept(tmp_path: Path) -> None:
+    """cap41's LP with every region row, interior point (no presolve) stopped after 8
+    iterations: the duals' bound with the demand rows kept as constraints (568 097) is
+    well above the bound pricing every row (504 852), both below the LP optimum, and the
+    loop takes the better one."""
+    problem, model, _, _ = _cap41_lp(tmp_path)
+    regions = region_rows(problem, model)
+    whole = rootcuts.append_rows(model, regions, np.arange(regions.n_rows))
+    h = highspy.Highs()
+    h.setOptionValue("output_flag", False)
+    pass_matrix(h, dataclasses.replace(whole, integer=np.zeros(whole.n_vars, dtype=bool)))
+    h.setOptionValue("presolve", "off")
+    h.setOptionValue("solver", "ipm")
+    h.setOptionValue("ipm_iteration_limit", 8)
+    h.run()
+    duals = np.asarray(h.getSolution().row_dual, dtype=float)
+    priced, kept = whole.dual_bound(duals), whole.dual_bound_keeping(duals, "demand")
+    assert priced < kept * (1 - 0.05) and kept < CAP41_OPTIMUM
+    assert rootcuts._duals_bound(h, whole) == kept
+
+
 def test_the_rounds_win_over_a_first_stage_cut_short_early(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
