@@ -55,6 +55,7 @@ class RootCutReport:
     lp_bound_after: float  # LP relaxation with the rows added (nan if unsolved)
     seconds: float
     stop: str  # why the loop ended
+    first_lp_seconds: float = math.nan  # the first LP's solve (cut short or not)
 
     @property
     def improvement(self) -> float:
@@ -134,7 +135,7 @@ def strengthen(
     return model, settings.model_copy(update={"time_limit_s": left}), loop
 
 
-FIRST_LP_SHARE = 0.7
+FIRST_LP_SHARE = 0.85
 """Share of the bound loop's time its first stage (every region row at once, interior
 point) may take before the loop falls back to adding region rows in rounds (Korea demo on
 a slow machine: 42-57 s alone, more beside the search; at 0.6 of 80 s it missed in 2 of 3
@@ -196,7 +197,10 @@ def bound_loop(
         if loop.lp_status == "Infeasible":
             return loop
         if loop.lp_solved:
-            return dataclasses.replace(loop, stop=f"{loop.stop} (first LP: every region row)")
+            return dataclasses.replace(
+                loop,
+                stop=f"{loop.stop} (first LP: every region row, {loop.first_lp_seconds:.1f} s)",
+            )
         why = "every region row at once ran out of time"
         cut_short = loop
     left = seconds - (time.perf_counter() - start)
@@ -206,8 +210,9 @@ def bound_loop(
         return dataclasses.replace(
             cut_short,
             seconds=seconds_spent,
-            stop=f"{cut_short.stop} (first LP: every region row, cut short; the region rows "
-            f"in rounds after it reached {loop.bound:.8g})",
+            stop=f"{cut_short.stop} (first LP: every region row, cut short at "
+            f"{cut_short.first_lp_seconds:.1f} s; the region rows in rounds after it reached "
+            f"{loop.bound:.8g})",
         )
     return dataclasses.replace(
         loop, seconds=seconds_spent, stop=f"{loop.stop} (region rows in rounds: {why})"
@@ -292,6 +297,7 @@ def root_cut_loop(
     optimal = highspy.HighsModelStatus.kOptimal
 
     longest = [0.0]  # the longest LP solve so far (s): the estimate of the next one
+    first_lp = [math.nan]  # the first LP's solve (s)
 
     def solve(limit: float = math.inf) -> float:
         """Solve the LP within the time left (at most ``limit``); its objective, or nan if
@@ -300,6 +306,8 @@ def root_cut_loop(
         left = max(min(budget - (began - start), limit), 0.01)
         run_within(h, left)
         longest[0] = max(longest[0], time.perf_counter() - began)
+        if math.isnan(first_lp[0]):
+            first_lp[0] = longest[0]
         if h.getModelStatus() != optimal:
             return math.nan
         return float(h.getInfo().objective_function_value)
@@ -314,6 +322,7 @@ def root_cut_loop(
             lp_bound_after=after,
             seconds=time.perf_counter() - start,
             stop=stop,
+            first_lp_seconds=first_lp[0],
         )
 
     added = np.zeros(rows.n_rows, dtype=bool)
