@@ -137,10 +137,12 @@ def strengthen(
 
 FIRST_LP_SHARE = 0.85
 """Share of the bound loop's time its first stage (every region row at once, interior
-point) may take before the loop falls back to adding region rows in rounds (Korea demo on
-a slow machine: 42-57 s alone, more beside the search; at 0.6 of 80 s it missed in 2 of 3
-runs, at 0.7 of 90 s in 2 of 10, docs/solvers.md). A stage cut short keeps its iterate's
-bound when that is the better one."""
+point) may take before the loop falls back to adding region rows in rounds. Korea demo on
+a slow machine: 42-64 s beside the search (at 0.6 of 80 s it missed in 2 of 3 runs, at 0.7
+of 90 s in 2 of 10 and then in a run that needed 63.7 s). A stage cut short bounds by its
+iterate, which in every Korea miss measured beat the rounds after it (18.634-18.640 bn
+against 18.37-18.51 bn), so the fallback's time matters less than the stage's
+(docs/solvers.md)."""
 
 FIRST_STAGE_MAX_COLUMNS = 500_000
 """Largest model (columns) whose bound loop starts with every region row at once by
