@@ -15,9 +15,9 @@ from typing import Any
 
 import pandas as pd
 
-from hubopt.kpis import tier_worse
 from hubopt.result import Result
 from hubopt.solvers import SOLVED_STATUSES
+from hubopt.tiers import tier_worse
 
 LEAD_COLUMNS = (
     "name",

@@ -16,7 +16,7 @@ processes), and the two plans are compared on the same terms:
   to within the sum of their absolute gaps (objective - bound); a marginal cost smaller
   than that is flagged ``significant = False``.
 
-The volume-share figure of :func:`hubopt.kpis.compute_campaign_kpis` is reported next to
+The volume-share figure of :func:`hubopt.kpis_campaigns.compute_campaign_kpis` is reported next to
 it as ``allocated_logistics_cost`` (an allocation of shared cost, not a marginal cost).
 """
 

@@ -16,10 +16,11 @@ from helpers import lanes, solve_tiny, solve_verified, write_scenario
 
 from hubopt.api import solve
 from hubopt.errors import ScenarioError
-from hubopt.kpis import Kpis, compute_kpis, promise_table, tier_labels, tier_of, weighted_quantile
+from hubopt.kpis import Kpis, compute_kpis, promise_table, weighted_quantile
 from hubopt.present.report import render_report
 from hubopt.result import Result
 from hubopt.scenario.scenario import load_scenario
+from hubopt.tiers import tier_labels, tier_of
 
 LANE = ["from_id", "to_id", "cost_per_unit", "transit_hours", "distance_km"]
 

@@ -11,10 +11,11 @@ from typing import Any
 
 import pandas as pd
 
-from hubopt.kpis import has_provinces, tier_labels
+from hubopt.kpis import has_provinces
 from hubopt.present.charts import stacked_bar
 from hubopt.present.format import fmt_hours, fmt_money, fmt_num, fmt_pct, tier_palette
 from hubopt.result import Result
+from hubopt.tiers import tier_labels
 
 RANKED_BEST, RANKED_WORST = 15, 5
 

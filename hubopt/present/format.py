@@ -11,7 +11,7 @@ import html
 import math
 from typing import Any
 
-from hubopt.kpis import TIER_ORDER
+from hubopt.tiers import TIER_ORDER
 
 DASH = "–"
 # Sequential blues, fastest darkest; a tier list takes evenly spaced shades from it.

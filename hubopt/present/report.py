@@ -16,13 +16,7 @@ from typing import Any
 
 import pandas as pd
 
-from hubopt.kpis import (
-    has_provinces,
-    open_periods_of,
-    promise_table,
-    tier_label,
-    tier_labels,
-)
+from hubopt.kpis import has_provinces, open_periods_of, promise_table
 from hubopt.present.campaigns import campaign_sections
 from hubopt.present.capacity import capacity_sections
 from hubopt.present.charts import cost_bars, stacked_bar
@@ -42,6 +36,7 @@ from hubopt.present.templating import render
 from hubopt.result import Result
 from hubopt.routing.kpis import compute_route_kpis
 from hubopt.solvers.base import status_text
+from hubopt.tiers import tier_label, tier_labels
 
 DEFINITIONS = (
     ("Fill rate", "delivered units / demand units (after campaign uplift)."),

@@ -9,10 +9,10 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from hubopt.kpis import tier_labels
 from hubopt.present.format import NO_DATA, esc, fmt_hours, fmt_num, fmt_pct, tier_palette
 from hubopt.present.maps.style import COORD_GRID_DEG
 from hubopt.result import Result
+from hubopt.tiers import tier_labels
 
 INCLUDED = "#1a9850"
 EXCLUDED = "#d73027"

@@ -11,7 +11,6 @@ import pandas as pd
 from branca.element import MacroElement
 from jinja2 import Template
 
-from hubopt.kpis import TIER_ORDER
 from hubopt.present.format import (
     TIER_COLORS,
     UTILISATION_STEPS,
@@ -38,6 +37,7 @@ from hubopt.present.maps.regions import (
 )
 from hubopt.present.maps.style import CANDIDATE, OUTBOUND_COLOR, base_tiles
 from hubopt.result import Result
+from hubopt.tiers import TIER_ORDER
 
 # ---- comparison of two plans -----------------------------------------------------------
 

@@ -9,7 +9,6 @@ from pathlib import Path
 from branca.element import MacroElement
 from jinja2 import Template
 
-from hubopt.kpis import DEFAULT_TIERS_HOURS, tier_labels
 from hubopt.present.format import (
     ON_TIME_STEPS,
     ON_TIME_TOP,
@@ -21,6 +20,7 @@ from hubopt.present.format import (
 )
 from hubopt.present.maps.style import CANDIDATE, GENERIC_ATTRIBUTION, INBOUND_COLOR, OUTBOUND_COLOR
 from hubopt.result import Result
+from hubopt.tiers import DEFAULT_TIERS_HOURS, tier_labels
 
 # ---- legend and attribution ------------------------------------------------------------
 

@@ -12,7 +12,6 @@ import pandas as pd
 import shapely
 from folium.utilities import JsCode
 
-from hubopt.kpis import DEFAULT_TIERS_HOURS, tier_labels
 from hubopt.present.format import (
     NO_DATA,
     ON_TIME_STEPS,
@@ -28,6 +27,7 @@ from hubopt.present.format import (
 from hubopt.present.maps.style import CAMPAIGN_COLORS, COORD_GRID_DEG
 from hubopt.result import Result
 from hubopt.solution import realised_streams
+from hubopt.tiers import DEFAULT_TIERS_HOURS, tier_labels
 
 
 def simplified_region_geometry(result: Result, tolerance: float) -> Any:

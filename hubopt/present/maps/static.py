@@ -18,12 +18,12 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from hubopt.kpis import tier_labels
 from hubopt.present.format import fmt_num, tier_palette, utilisation_color
 from hubopt.present.maps.network import aggregate
 from hubopt.present.maps.regions import plain_title, simplified_region_geometry, tier_colors
 from hubopt.present.maps.style import CANDIDATE, INBOUND_COLOR, OUTBOUND_COLOR
 from hubopt.result import Result
+from hubopt.tiers import tier_labels
 
 MARGIN_PX = 12.0
 
