@@ -277,6 +277,25 @@ def test_bound_loop_bounds_large_models_from_the_duals_of_an_lp_cut_short(
 CAP41_OPTIMUM = 1_040_444.375  # OR-Library; also cap41's LP with every region row
 
 
+def _limit_runs(
+    monkeypatch: pytest.MonkeyPatch, first: tuple[str, int], later: tuple[str, int] | None = None
+) -> list[int]:
+    """Patch the root cut loop's HiGHS runs: the first run gets the HiGHS option ``first``
+    (name, value), the later ones ``later`` (if any); returns each run's row count."""
+    run_within = rootcuts.run_within
+    rows: list[int] = []
+
+    def limited(h: Any, seconds: float, stop: Any = lambda: False) -> None:
+        rows.append(h.getNumRow())
+        option = first if len(rows) == 1 else later
+        if option is not None:
+            h.setOptionValue(*option)
+        run_within(h, seconds, stop)
+
+    monkeypatch.setattr(rootcuts, "run_within", limited)
+    return rows
+
+
 @pytest.mark.parametrize("iterations", [5, 10, 15, 20])
 def test_a_first_stage_cut_short_bounds_by_its_interior_point_iterate(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, iterations: int
@@ -287,18 +306,9 @@ def test_a_first_stage_cut_short_bounds_by_its_interior_point_iterate(
     optimum, which that LP reaches) and, once the iterate is near the end (15 and 20
     iterations: 1 038 649 and 1 040 444), it is the iterate's, said so in the stop text."""
     problem, model, _, _ = _cap41_lp(tmp_path)
-    run_within = rootcuts.run_within
-    rows: list[int] = []
-
-    def cut_short(h: Any, seconds: float, stop: Any = lambda: False) -> None:
-        rows.append(h.getNumRow())
-        if len(rows) == 1:
-            h.setOptionValue("ipm_iteration_limit", iterations)
-        else:
-            h.setOptionValue("simplex_iteration_limit", 1)
-        run_within(h, seconds, stop)
-
-    monkeypatch.setattr(rootcuts, "run_within", cut_short)
+    rows = _limit_runs(
+        monkeypatch, ("ipm_iteration_limit", iterations), ("simplex_iteration_limit", 1)
+    )
     loop = rootcuts.bound_loop(problem, model, SolverSettings(), 10.0)
     assert rows[0] == model.n_rows + region_rows(problem, model).n_rows
     assert rows[1:] == [model.n_rows]  # the fallback ran (and was cut short) too
@@ -336,16 +346,7 @@ def test_the_rounds_win_over_a_first_stage_cut_short_early(
     """The first stage stopped after 5 interior-point iterations (its iterate bounds
     -5.3 M) and the rounds after it uncut: the bound is theirs, cap41's optimum."""
     problem, model, _, _ = _cap41_lp(tmp_path)
-    run_within = rootcuts.run_within
-    runs: list[int] = []
-
-    def first_cut_short(h: Any, seconds: float, stop: Any = lambda: False) -> None:
-        runs.append(h.getNumRow())
-        if len(runs) == 1:
-            h.setOptionValue("ipm_iteration_limit", 5)
-        run_within(h, seconds, stop)
-
-    monkeypatch.setattr(rootcuts, "run_within", first_cut_short)
+    _limit_runs(monkeypatch, ("ipm_iteration_limit", 5))
     loop = rootcuts.bound_loop(problem, model, SolverSettings(), 10.0)
     assert loop.bound == pytest.approx(CAP41_OPTIMUM, rel=1e-7)
     assert "region rows in rounds: every region row at once ran out of time" in loop.stop
