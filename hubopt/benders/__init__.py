@@ -47,14 +47,7 @@ solution vector that :func:`hubopt.api.solve` decodes and verifies; its objectiv
 equal the decomposition's cost of that plan, else the run fails loudly.
 """
 
-from hubopt.benders.facility import (
-    AUTO_MIN_PAIRS,
-    FacilityProblem,
-    benders_scope,
-    covering_plan,
-    facility_problem,
-    knapsack_cut,
-)
+from hubopt.benders.facility import AUTO_MIN_PAIRS, benders_scope, facility_problem, knapsack_cut
 from hubopt.benders.loop import (
     IN_OUT_MIX,
     Benders,
@@ -70,11 +63,9 @@ __all__ = [
     "IN_OUT_MIX",
     "Benders",
     "BendersStats",
-    "FacilityProblem",
     "TransportLp",
     "benders_scope",
     "complete_plan",
-    "covering_plan",
     "facility_problem",
     "knapsack_cut",
     "method_for",
