@@ -222,16 +222,17 @@ def bound_loop(
 
 
 def _duals_bound(h: Any, model: MatrixModel) -> float:
-    """The better of the bounds :meth:`MatrixModel.dual_bound` and
-    :meth:`MatrixModel.dual_bound_keeping` (demand rows kept) of the row duals ``h`` holds
-    for ``model`` (the LP loaded in ``h``, solved or not); nan when ``h`` has none of that
-    length. Keeping the demand rows matters for duals far from optimal: Korea's LP with
-    every region row, interior point cut short after 60 iterations, 18.478 bn priced and
-    18.567 bn kept (optimum 18.640 bn); after 80, 18.6362 and 18.6369 bn."""
+    """The bound :meth:`MatrixModel.dual_bound_keeping` (demand rows kept, as the column
+    generation's :mod:`hubopt.solvers.pricing` bounds) of the row duals ``h`` holds for
+    ``model`` (the LP loaded in ``h``, solved or not); nan when ``h`` has none of that
+    length. Keeping the demand rows is never below pricing them and matters for duals far
+    from optimal: Korea's LP with every region row, interior point cut short after 60
+    iterations, 18.478 bn priced and 18.567 bn kept (optimum 18.640 bn); after 80, 18.6362
+    and 18.6369 bn."""
     duals = np.asarray(h.getSolution().row_dual, dtype=float)
     if len(duals) != model.n_rows:
         return math.nan
-    return max(model.dual_bound(duals), model.dual_bound_keeping(duals, KEPT_ROWS))
+    return model.dual_bound_keeping(duals, KEPT_ROWS)
 
 
 def with_loop(output: SolverOutput, loop: RootCutReport | None) -> SolverOutput:
