@@ -409,6 +409,7 @@ def _run_hubopt(case: Case, settings: Settings) -> dict[str, Any]:
         "total_s": total,
         "verified": None if result.verification is None else bool(result.verification.ok),
         "message": result.message,
+        "solver_log": result.solver_log,
         **result.model_stats,
     }
 
@@ -495,12 +496,15 @@ def _kill_tree(proc: Any) -> None:
         pass
 
 
-def run_child(runner: str, case: Case, settings: Settings) -> dict[str, Any]:
+def run_child(
+    runner: str, case: Case, settings: Settings, log: Path | None = None
+) -> dict[str, Any]:
     """Run one solver in a fresh process; kill it past ``kill_factor`` x its limit +
     ``kill_grace_s`` (CBC, for one, can overrun its limit by many minutes on capb) or above
     the memory cap. A run killed for time reports the seconds it had run as ``total_s``:
     its time is at least that, so a ratio against it is a lower bound (``>=`` in the
-    table)."""
+    table). ``log``: where hubopt's solver log goes (the run folder's ``solver.log``: what
+    the bound loop, the search and HiGHS did), when the run returns one."""
     import psutil
 
     ctx = mp.get_context("spawn")
@@ -543,6 +547,10 @@ def run_child(runner: str, case: Case, settings: Settings) -> dict[str, Any]:
         child.join()
     out.setdefault("peak_rss_mb", peak)
     out["peak_rss_mb"] = max(float(out["peak_rss_mb"]), peak)
+    solver_log = out.pop("solver_log", None)
+    if log is not None and solver_log:
+        log.parent.mkdir(parents=True, exist_ok=True)
+        log.write_text(solver_log, encoding="utf-8")
     return out
 
 

@@ -335,8 +335,9 @@ def main(argv: list[str] | None = None) -> int:
             rows = []
             for case in cases:
                 runs = {}
+                log = args.out / "logs" / f"{stamp}-{set_name}-{case.name}.log"
                 for runner in runners:
-                    runs[runner] = run_child(runner, case, settings)
+                    runs[runner] = run_child(runner, case, settings, log)
                 row = make_row(case, settings, runs)
                 rows.append(row)
                 print(

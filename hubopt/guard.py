@@ -9,6 +9,7 @@ import logging
 import os
 
 import numpy as np
+import psutil
 
 from hubopt.data.problem import ProblemData
 from hubopt.errors import ModelTooLargeError, Problem
@@ -61,14 +62,16 @@ def arcs_per_stream_that_fit(problem: ProblemData) -> int | None:
     return 0
 
 
+def _memory_limit() -> int | None:
+    """``HUBOPT_MEMORY_LIMIT_BYTES``, when set."""
+    override = os.environ.get("HUBOPT_MEMORY_LIMIT_BYTES")
+    return int(override) if override else None
+
+
 def available_bytes() -> int:
     """Memory available to this process (``HUBOPT_MEMORY_LIMIT_BYTES`` overrides)."""
-    override = os.environ.get("HUBOPT_MEMORY_LIMIT_BYTES")
-    if override:
-        return int(override)
-    import psutil
-
-    return int(psutil.virtual_memory().available)
+    limit = _memory_limit()
+    return int(psutil.virtual_memory().available) if limit is None else limit
 
 
 LP_COPY_BYTES_PER_NONZERO = 250
@@ -79,11 +82,10 @@ LP_COPY_BYTES_PER_NONZERO = 250
 def headroom_bytes() -> int:
     """Memory this process may still take: below ``HUBOPT_MEMORY_LIMIT_BYTES`` (less what it
     holds now) when set, else the machine's available memory."""
-    if os.environ.get("HUBOPT_MEMORY_LIMIT_BYTES"):
-        import psutil
-
-        return available_bytes() - int(psutil.Process().memory_info().rss)
-    return available_bytes()
+    limit = _memory_limit()
+    if limit is None:
+        return available_bytes()
+    return limit - int(psutil.Process().memory_info().rss)
 
 
 def lp_copies_that_fit(nonzeros: int, wanted: int) -> int:

@@ -207,6 +207,17 @@ def test_child_process_reports_result_and_peak_rss(tmp_path: Path) -> None:
     assert out["peak_rss_mb"] > 10
 
 
+def test_hubopts_solver_log_is_kept_beside_the_results(tmp_path: Path) -> None:
+    """The hubopt child's solver log (the run folder's ``solver.log``) goes to the given
+    file, not into the results row."""
+    [case] = cases_for("orlib", False, tmp_path, Settings(), only=["cap41"])[0]
+    log = tmp_path / "logs" / "cap41.log"
+    out = run_child("hubopt", case, Settings(), log)
+    assert out["status"] == "optimal" and "solver_log" not in out
+    text = log.read_text(encoding="utf-8")
+    assert "HiGHS" in text and "Objective value" in text, text[:500]
+
+
 def test_a_killed_run_reports_its_seconds_so_the_ratio_is_a_lower_bound(tmp_path: Path) -> None:
     """A child still running past kill_factor x limit + kill_grace_s is killed; its
     seconds until then are its time, and the table reads the ratio as ``>=``."""

@@ -13,6 +13,7 @@ import math
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +29,7 @@ from hubopt.geo import distance_matrix_km, haversine_km, unproject_km
 from hubopt.present.maps import plan_map
 from hubopt.present.report import render_report
 from hubopt.result import Result
+from hubopt.routing import vrp
 from hubopt.routing.kpis import compute_route_kpis, route_totals
 from hubopt.routing.plan import RoutePlan
 from hubopt.routing.verify import verify_routes
@@ -47,8 +49,10 @@ def routed(
     regions: dict[str, tuple[float, float, float]],
     vans: dict[str, Any],
     windows: dict[str, float] | None = None,
+    routing: dict[str, Any] | None = None,
 ) -> Result:
-    """Solve a one-hub scenario (``regions``: id -> x km, y km, m3) and route it."""
+    """Solve a one-hub scenario (``regions``: id -> x km, y km, m3) and route it
+    (``routing``: settings over the cases' 0.3 s per hub-period)."""
     campaigns = [
         {"id": f"rush-{region}", "regions": [region], "delivery_window_hours": hours}
         for region, hours in (windows or {}).items()
@@ -78,7 +82,7 @@ def routed(
         crs=CRS,
         campaigns=campaigns,
         policy={"circuity": 1.0},
-        routing={"periods": "all", "time_limit_s": 0.3},
+        routing={"periods": "all", "time_limit_s": 0.3, **(routing or {})},
     )
     result = solve(path)
     assert result.routes is not None and result.route_verification is not None
@@ -195,6 +199,79 @@ def test_a_fleet_too_small_leaves_a_visit_unrouted(tmp_path: Path) -> None:
     assert len(plan.unrouted) == 1
     assert plan.unrouted["reason"].iloc[0] == "fleet too small"
     assert compute_route_kpis(plan)["unrouted_visits"].iloc[0] == 1
+
+
+class _Clock:
+    """A settable ``time.monotonic`` and a routing model whose cost is settable."""
+
+    def __init__(self) -> None:
+        self.now = 0.0
+        self.cost = 0
+
+    def __call__(self) -> float:
+        return self.now
+
+    def CostVar(self) -> _Clock:  # OR-Tools names
+        return self
+
+    def Value(self) -> int:
+        return self.cost
+
+
+def test_stall_stop_waits_as_long_as_the_best_plan_took(monkeypatch: pytest.MonkeyPatch) -> None:
+    """stall_s = 1: no stop before a first plan; a best plan found at 0.2 s stops the search
+    at 1.2 s (1 s idle); one found at 3 s only after 3 more idle seconds (at 6 s); a dearer
+    plan does not reset the clock."""
+    clock = _Clock()
+    monkeypatch.setattr(vrp.time, "monotonic", clock)
+    stall = vrp.Stall(1.0, clock)
+    clock.now = 5.0
+    assert not stall.stalled()  # no plan yet
+    clock.now, clock.cost = 0.2, 100
+    stall.at_solution()
+    clock.now = 1.1
+    assert not stall.stalled()
+    clock.now = 1.3
+    assert stall.stalled()
+    clock.now, clock.cost = 3.0, 90
+    stall.at_solution()
+    clock.now, clock.cost = 4.0, 95  # dearer: the best stays the one found at 3 s
+    stall.at_solution()
+    clock.now = 5.9
+    assert not stall.stalled()
+    clock.now = 6.1
+    assert stall.stalled()
+
+
+def _ring(count: int) -> dict[str, tuple[float, float, float]]:
+    """``count`` stops of 1 m3 on a ring of 20 km around the hub."""
+    return {
+        f"S{i:02d}": (
+            20 * math.cos(2 * math.pi * i / count),
+            20 * math.sin(2 * math.pi * i / count),
+            1,
+        )
+        for i in range(count)
+    }
+
+
+def test_stall_stop_ends_the_search_long_before_its_time_limit(tmp_path: Path) -> None:
+    """12 stops on a ring, one 20 m3 van: the optimal loop is found at once; with a 60 s
+    limit and stall_s 0.2 the search ends long before 60 s with that loop (the 12-gon's
+    perimeter plus the two 20 km legs)."""
+    started = time.monotonic()
+    plan = _routes(
+        routed(
+            tmp_path,
+            _ring(12),
+            {"capacity": 20, "count": 1},
+            routing={"time_limit_s": 60.0, "stall_s": 0.2},
+        )
+    )
+    assert time.monotonic() - started < 30.0  # the time limit alone would take 60 s
+    assert len(plan.routes) == 1
+    side = 2 * 20 * math.sin(math.pi / 12)
+    assert plan.routes["km"].iloc[0] == pytest.approx(40 + 11 * side)
 
 
 def _corrupt(plan: RoutePlan, how: str) -> RoutePlan:

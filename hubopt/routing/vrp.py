@@ -14,12 +14,15 @@ Model (integers: money x ``money_scale``, load x ``load_scale``, time in seconds
   and the loads of a hub's routes together stay within its ``hub_capacity_m3``.
 
 Search: the configured first-solution strategy, then guided local search until the
-time limit.
+time limit, or (``stall_s``) until the search has gone ``stall_s`` seconds, and at least
+as long as it took to find its best plan, without a cheaper one: guided local search
+never ends by itself, and most hub-periods find their best routes in milliseconds.
 """
 
 from __future__ import annotations
 
 import math
+import time
 from dataclasses import dataclass
 
 import numpy as np
@@ -136,6 +139,10 @@ def solve_instance(
         routing_enums_pb2.LocalSearchMetaheuristic.GUIDED_LOCAL_SEARCH
     )
     params.time_limit.FromMilliseconds(int(settings.time_limit_s * 1000))
+    if settings.stall_s is not None:
+        stall = Stall(settings.stall_s, routing)
+        routing.AddAtSolutionCallback(stall.at_solution)
+        routing.AddSearchMonitor(routing.solver().CustomLimit(stall.stalled))
     if initial:
         routing.CloseModelWithParameters(params)
         start = routing.ReadAssignmentFromRoutes([initial.get(v, []) for v in range(n_vans)], True)
@@ -163,6 +170,31 @@ def solve_instance(
             served.update(nodes)
     dropped = [node for node in range(n_hubs, n_nodes) if node not in served]
     return VanRoutes(sequences, dropped, True)
+
+
+class Stall:
+    """The search's stall stop: ``stalled`` is true once the search has gone ``seconds``,
+    and at least as long as it took to find its best plan, without a cheaper one."""
+
+    def __init__(self, seconds: float, routing: object) -> None:
+        self.seconds = seconds
+        self.routing = routing  # its cost variable exists once the model is closed
+        self.started = time.monotonic()
+        self.best = math.inf
+        self.best_at = 0.0
+
+    def at_solution(self) -> None:
+        """Record a cheaper plan's time (called by OR-Tools at every solution)."""
+        value = self.routing.CostVar().Value()  # type: ignore[attr-defined]
+        if value < self.best:
+            self.best, self.best_at = value, time.monotonic() - self.started
+
+    def stalled(self) -> bool:
+        """Whether to stop (polled by OR-Tools' search limit)."""
+        if self.best == math.inf:
+            return False
+        idle = time.monotonic() - self.started - self.best_at
+        return idle > max(self.seconds, self.best_at)
 
 
 def _strategy(choice: FirstSolution, enums: object) -> int:

@@ -304,7 +304,14 @@ class RoutingSettings(Block):
         "re-estimate delivery cost per region -> re-locate, keeping the cheapest plan.",
     )
     time_limit_s: float = Field(
-        default=5.0, gt=0, description="Guided-local-search time per hub and period."
+        default=5.0, gt=0, description="Most guided-local-search time per hub and period."
+    )
+    stall_s: float | None = Field(
+        default=1.0,
+        gt=0,
+        description="Stop a hub-period's search once it has gone this many seconds, and at "
+        "least as long as it took to find its best routes, without cheaper ones; blank = "
+        "always search time_limit_s.",
     )
     first_solution: FirstSolution = Field(
         default=FirstSolution.PATH_CHEAPEST_ARC, description="OR-Tools first-solution strategy."
