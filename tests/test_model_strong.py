@@ -1,4 +1,5 @@
-"""Valid inequalities of hubopt.model.strong: finite flow bounds, cover rows, strong rows.
+"""Valid inequalities of hubopt.model.strong: finite flow bounds, cover rows, reach rows,
+strong rows.
 
 Each is implied by the other families, so on any scenario the optimum with them equals
 the optimum without them, and the optimal plan satisfies every candidate strong row.
@@ -25,8 +26,10 @@ from hubopt.model.strong import strong_rows
 from hubopt.scenario.scenario import load_scenario
 from hubopt.scenario.schema import SolverSettings
 from hubopt.solvers import SolverOutput, SolveStatus, get_backend
+from hubopt.solvers.fixing import FixedLp
 
 EXACT = SolverSettings(mip_gap=0.0, time_limit_s=60, threads=1, warm_start=False)
+HUB_LINKING = {"linking": "hub"}  # compact linking rows, as on large models
 
 
 def hub(hub_id: str, fixed_cost: float = 0.0, **columns: Any) -> dict[str, Any]:
@@ -49,8 +52,9 @@ def solve_exact(model: MatrixModel) -> SolverOutput:
     return get_backend("highs").solve(model, EXACT)
 
 
-def three_hubs(tmp_path: Path, penalty: float | None = None) -> Path:
-    """Hubs of 30, 50 and 70 m3 (unit volume 2, returns 10 %); 3 regions x 10 units each."""
+def three_hubs(tmp_path: Path, penalty: float | None = None, **blocks: Any) -> Path:
+    """Hubs of 30, 50 and 70 m3 (unit volume 2, returns 10 %); 3 regions x 10 units each;
+    ``blocks`` are YAML blocks (``policy=`` ...)."""
     product: dict[str, Any] = {"product_id": "P", "unit_volume": 2.0}
     if penalty is not None:
         product["lost_sale_penalty"] = penalty
@@ -70,6 +74,7 @@ def three_hubs(tmp_path: Path, penalty: float | None = None) -> Path:
             ],
             "channels": [{"channel_id": "parcel", "return_rate": 0.1, "return_cost": 0.0}],
         },
+        **blocks,
     )
 
 
@@ -108,6 +113,124 @@ def test_no_cover_row_with_an_unlimited_hub(tmp_path: Path) -> None:
         },
     )
     assert "cover" not in build_model(problem_of(path)).row_blocks
+
+
+def test_reach_rows_of_streams_with_lost_sales(tmp_path: Path) -> None:
+    """Each region's 10 units can go unmet or through any of the three hubs, each able to
+    carry all 10 (30 / 2.2, 50 / 2.2 and 70 / 2.2 units): unmet + 10 open_A + 10 open_B
+    + 10 open_C >= 10, one row per stream (linking rows per hub and period)."""
+    problem = problem_of(three_hubs(tmp_path, penalty=100.0, policy=HUB_LINKING))
+    model = build_model(problem)
+    rows = model.row_blocks["reach"]
+    assert rows.stop - rows.start == 3
+    block = model.A[rows]
+    assert np.allclose(block[:, model.var_blocks["open"]].toarray(), 10.0)
+    assert np.allclose(block[:, model.var_blocks["unmet"]].toarray(), np.eye(3))
+    assert np.allclose(model.row_lo[rows], 10.0) and np.all(model.row_hi[rows] == np.inf)
+
+
+def test_reach_rows_of_must_serve_streams_are_kept_once(tmp_path: Path) -> None:
+    """Without lost sales the three streams' rows are the same row (10 open_A + 10 open_B
+    + 10 open_C >= 10): it is kept once. With the per-stream linking rows (the default
+    for a model this small) there is no reach row: those rows imply it."""
+    model = build_model(problem_of(three_hubs(tmp_path, policy=HUB_LINKING)))
+    rows = model.row_blocks["reach"]
+    assert rows.stop - rows.start == 1
+    assert np.allclose(model.A[rows.start, model.var_blocks["open"]].toarray(), 10.0)
+    assert math.isclose(model.row_lo[rows.start], 10.0)
+    assert "reach" not in build_model(problem_of(three_hubs(tmp_path))).row_blocks
+
+
+def test_no_reach_row_where_a_hub_within_reach_stays_open(tmp_path: Path) -> None:
+    """HA is forced open and can carry R's 10 units: the row would cut nothing."""
+    path = write_scenario(
+        tmp_path,
+        {
+            "hubs": [
+                hub("HA", 10, throughput_capacity=30, status="forced_open"),
+                hub("HB", 20, throughput_capacity=30),
+            ],
+            "regions": [region("R1")],
+            "products": [{"product_id": "P", "lost_sale_penalty": 50}],
+            "demand": [{"region_id": "R1", "product_id": "P", "period": 1, "quantity": 10}],
+        },
+        policy=HUB_LINKING,
+    )
+    assert "reach" not in build_model(problem_of(path)).row_blocks
+
+
+def test_a_model_without_its_reach_rows_is_the_model_built_without_them(tmp_path: Path) -> None:
+    """``without_rows("reach")`` (a restricted solve) gives the model ``reach=False`` builds:
+    the same matrix, sides and row blocks."""
+    problem = problem_of(three_hubs(tmp_path, penalty=100.0, policy=HUB_LINKING))
+    full = build_model(problem)
+    dropped = full.without_rows("reach")
+    built = build_model(problem, reach=False)
+    assert "reach" in full.row_blocks and dropped.row_blocks == built.row_blocks
+    assert (dropped.A != built.A).nnz == 0
+    assert np.array_equal(dropped.row_lo, built.row_lo)
+    assert np.array_equal(dropped.row_hi, built.row_hi)
+    assert dropped.without_rows("reach") is dropped
+
+
+def test_reach_row_closes_the_lp_gap_of_a_lone_hub(tmp_path: Path) -> None:
+    """One hub (fixed cost 100, 100 m3); one region wanting 10 units of P (lost sales at 1000
+    per unit) and 10 of L (at 1 per unit); 1 m3 a unit, 1 per unit shipped. The linking row
+    per hub and period (ship_P + ship_L <= 20 open) lets the LP open half the hub for P
+    alone: 50 + 10 + 10 lost units of L = 70. P's reach row (unmet_P + 10 open >= 10) makes
+    it open the hub or lose P, so the LP relaxation is the plan's cost: 100 + 20 = 120."""
+    path = write_scenario(
+        tmp_path,
+        {
+            "hubs": [hub("H", 100, throughput_capacity=100)],
+            "regions": [region("R")],
+            "products": [
+                {"product_id": "P", "unit_volume": 1.0, "lost_sale_penalty": 1000},
+                {"product_id": "L", "unit_volume": 1.0, "lost_sale_penalty": 1},
+            ],
+            "demand": [
+                {"region_id": "R", "product_id": p, "period": 1, "quantity": 10} for p in "PL"
+            ],
+            "lanes": [{"from_id": "H", "to_id": "R", "cost_per_unit": 1.0}],
+        },
+        policy=HUB_LINKING,
+    )
+    problem = problem_of(path)
+    bounds = []
+    for strengthen in (False, True):
+        model = build_model(problem, strengthen=strengthen)
+        block = model.var_blocks["open"]
+        relaxed = FixedLp(model, np.arange(block.start, block.stop)).relaxation(60)
+        assert relaxed.optimal
+        bounds.append(relaxed.objective)
+    assert np.allclose(bounds, [70.0, 120.0])
+    assert math.isclose(solve_exact(build_model(problem)).objective, 120.0)
+
+
+def test_reach_row_of_a_footprint_stream(tmp_path: Path) -> None:
+    """A footprint campaign's incremental units are wanted only where the region is
+    included: 10 open - 10 include >= 0 beside the base stream's 10 open >= 10."""
+    path = write_scenario(
+        tmp_path,
+        {
+            "hubs": [hub("H", throughput_capacity=100)],
+            "regions": [region("R")],
+            "products": [{"product_id": "P", "unit_volume": 1, "unit_margin": 5}],
+            "demand": [{"region_id": "R", "product_id": "P", "period": 1, "quantity": 10}],
+        },
+        campaigns=[{"id": "sale", "uplift": 2.0, "footprint": "optimize"}],
+        policy=HUB_LINKING,
+    )
+    model = build_model(problem_of(path))
+    rows = model.row_blocks["reach"]
+    block = model.A[rows].toarray()
+    include = model.var_blocks["include"].start
+    opens = model.var_blocks["open"].start
+    got = sorted(
+        (block[i, opens], block[i, include], model.row_lo[rows.start + i])
+        for i in range(rows.stop - rows.start)
+    )
+    assert np.allclose(got, [(10.0, -10.0, 0.0), (10.0, 0.0, 10.0)])
 
 
 def test_flow_bounds_are_finite_and_tight(tmp_path: Path) -> None:

@@ -44,20 +44,24 @@ STRENGTHENING_FAMILIES = (
     strong.define_flow_bounds,
     strong.define_assigned_streams,
     strong.define_cover,
+    strong.define_reach,
 )
 
 
-def build_model(problem: ProblemData, strengthen: bool = True) -> MatrixModel:
+def build_model(problem: ProblemData, strengthen: bool = True, reach: bool = True) -> MatrixModel:
     """Assemble every variable and constraint family into one matrix model.
 
     ``strengthen`` adds the valid inequalities of :mod:`hubopt.model.strong` (finite flow
-    bounds, single-sourcing equalities, cover rows); they are implied by the other
+    bounds, single-sourcing equalities, cover and reach rows); they are implied by the other
     families, so the plans are the same. Models that relax those families (the elastic
-    model) are built without.
+    model) are built without. ``reach: False`` leaves out the reach rows alone (a model
+    whose solve keeps few arcs per stream: :func:`hubopt.api.solve`).
     """
     start = time.perf_counter()
     m = ModelAssembler()
     extra = STRENGTHENING_FAMILIES if strengthen else ()
+    if not reach:
+        extra = tuple(define for define in extra if define is not strong.define_reach)
     for define in (*VARIABLE_FAMILIES, *CONSTRAINT_FAMILIES, *extra):
         define(m, problem)
     model = m.build()

@@ -148,6 +148,29 @@ class MatrixModel:
             var_blocks=blocks,
         )
 
+    def without_rows(self, name: str) -> MatrixModel:
+        """This model without row block ``name`` (the same model when it has none); the
+        other blocks keep their order. Valid-inequality blocks only: dropping a block of the
+        model's own constraints would change its plans."""
+        if name not in self.row_blocks:
+            return self
+        gone = self.row_blocks[name]
+        keep = np.ones(self.n_rows, dtype=bool)
+        keep[gone] = False
+        size = gone.stop - gone.start
+        blocks = {
+            other: part if part.start < gone.start else slice(part.start - size, part.stop - size)
+            for other, part in self.row_blocks.items()
+            if other != name
+        }
+        return dataclasses.replace(
+            self,
+            A=self.A[keep].tocsr(),
+            row_lo=self.row_lo[keep],
+            row_hi=self.row_hi[keep],
+            row_blocks=blocks,
+        )
+
     def stats(self) -> dict[str, int]:
         """Sizes for logs and manifests."""
         return {
