@@ -107,6 +107,36 @@ def test_local_search_reaches_the_hand_worked_optimum(tmp_path: Path) -> None:
     assert heuristic.objective == pytest.approx(45.0)
 
 
+def test_local_search_finds_a_plan_when_no_start_meets_the_service_level(tmp_path: Path) -> None:
+    """R wants 10 units of P, lost at 0.5 each, and the campaign needs 90 % of them on
+    time; HA costs 10 a period, HB 20, shipping is free. From no hub open the LP is
+    infeasible (no unit on time), so the search first lowers the service row's slack on
+    the elastic copy of the model, then goes on from the first plan: the optimum opens HA
+    and serves all 10 units, 10 (without the service level losing them all, 5, would do)."""
+    hubs = [
+        {"hub_id": h, "lat": 37.5, "lon": 127.0, "fixed_cost": cost}
+        for h, cost in (("HA", 10.0), ("HB", 20.0))
+    ]
+    path = write_scenario(
+        tmp_path,
+        {
+            "hubs": hubs,
+            "regions": [{"region_id": "R", "lat": 37.6, "lon": 127.1}],
+            "products": [{"product_id": "P", "lost_sale_penalty": 0.5}],
+            "demand": [{"region_id": "R", "product_id": "P", "period": 1, "quantity": 10}],
+            "lanes": [{"from_id": h, "to_id": "R", "cost_per_unit": 0.0} for h in ("HA", "HB")],
+        },
+        campaigns=[{"id": "sale", "regions": ["R"], "service_level": 0.9}],
+    )
+    problem = build_problem(load_scenario(path))
+    model = build_model(problem)
+    result = local_search(problem, model, 30.0, 100, start=np.zeros((2, 1)))
+    assert result.x is not None
+    assert result.objective == pytest.approx(10.0)
+    assert np.round(result.x[model.var_blocks["open"]]).tolist() == [1.0, 0.0]
+    assert solve_verified(path, "highs").objective == pytest.approx(10.0)
+
+
 def test_local_search_on_two_lp_copies_reaches_the_same_optimum(tmp_path: Path) -> None:
     """Scoring moves on two HiGHS copies at once (a restricted solve's search, one copy per
     core) takes the descent to the hand-worked optimum 45 too, and both copies score."""

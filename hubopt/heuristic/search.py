@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 
 from hubopt.data.problem import ProblemData
+from hubopt.heuristic.elastic import FEASIBLE, elastic_copy
 from hubopt.heuristic.moves import ArcCosts, HubSpace, neighbourhoods
 from hubopt.heuristic.start import greedy_open
 from hubopt.model.matrix import MatrixModel
@@ -385,6 +386,47 @@ def _search_with_dive(
     )
 
 
+def _first_plan_by_elastic(
+    searcher: Searcher,
+    starts: list[np.ndarray],
+    deadline: float,
+    max_moves: int,
+) -> tuple[np.ndarray, LpPoint] | None:
+    """The descent on the elastic copy of the model (:mod:`hubopt.heuristic.elastic`) from
+    the one of ``starts`` with the least slack, until no slack is left; that ``open``
+    matrix scored on the model itself. None if the model has no elastic rows or the
+    descent ends (a local optimum, or ``deadline``) with slack left."""
+    elastic = elastic_copy(searcher.model)
+    if elastic is None or time.perf_counter() >= deadline:
+        return None
+    phase = Searcher(searcher.problem, elastic, len(searcher.lps))
+    try:
+        allowed = [y for y in starts if phase.space.allows(y)]
+        points = phase.score_all(allowed, deadline, None)
+        scored = [(p.objective, i) for i, p in enumerate(points) if p.optimal]
+        if not scored:
+            return None
+        _, i = min(scored)
+        outcome = phase.search(
+            allowed[i], points[i], deadline, max_moves, lambda left: left <= FEASIBLE
+        )
+    finally:
+        phase.close()
+    found = outcome.point.objective <= FEASIBLE
+    point = (
+        searcher.lp.evaluate(outcome.y.ravel(), max(deadline - time.perf_counter(), 1.0))
+        if found
+        else LpPoint(False, math.inf, None, "slack left")
+    )
+    log.info(
+        "local search: no start feasible; slack %.6g -> %.6g on the elastic model (%d "
+        "improving of %d LP-scored moves): %s",
+        points[i].objective, outcome.point.objective, outcome.improvements,
+        outcome.evaluations, f"a plan of {point.objective:.6g}" if point.optimal else "no plan",
+    )  # fmt: skip
+    return (outcome.y, point) if point.optimal else None
+
+
 def local_search(
     problem: ProblemData,
     model: MatrixModel,
@@ -427,6 +469,8 @@ def local_search(
     for y, point in zip(allowed, points, strict=True):
         if point.optimal and (best is None or point.objective < best[1].objective):
             best = (y, point)
+    if best is None:
+        best = _first_plan_by_elastic(searcher, candidates, deadline, max_moves)
     if best is None and start is None:
         best = searcher.drop_until_feasible(candidates[-1], relaxed, deadline)
     if best is None:

@@ -59,9 +59,11 @@ def build_model(problem: ProblemData, strengthen: bool = True, reach: bool = Tru
     """
     start = time.perf_counter()
     m = ModelAssembler()
-    extra = STRENGTHENING_FAMILIES if strengthen else ()
-    if not reach:
-        extra = tuple(define for define in extra if define is not strong.define_reach)
+    extra = tuple(
+        define
+        for define in (STRENGTHENING_FAMILIES if strengthen else ())
+        if reach or define is not strong.define_reach
+    )
     for define in (*VARIABLE_FAMILIES, *CONSTRAINT_FAMILIES, *extra):
         define(m, problem)
     model = m.build()

@@ -64,8 +64,15 @@ class FixedLp:
             h.setBasis(basis)
         start = time.perf_counter()
         run_within(h, time_limit_s, self.cancelled)
-        self.seconds += time.perf_counter() - start
         status = h.getModelStatus()
+        left = time_limit_s - (time.perf_counter() - start)
+        if status == highspy.HighsModelStatus.kNotset and left > 0 and not self.cancelled():
+            # HiGHS 1.16: the run after a warm re-solve that ended infeasible fails at once
+            # (kError, no iteration, status "Not Set"); the same run again solves (measured
+            # on a Korea what-if: every such move was lost to the search before)
+            run_within(h, left, self.cancelled)
+            status = h.getModelStatus()
+        self.seconds += time.perf_counter() - start
         info = h.getInfo()
         if status != highspy.HighsModelStatus.kOptimal:
             return LpPoint(False, math.inf, None, h.modelStatusToString(status))
