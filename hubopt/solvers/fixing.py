@@ -67,9 +67,9 @@ class FixedLp:
         status = h.getModelStatus()
         left = time_limit_s - (time.perf_counter() - start)
         if status == highspy.HighsModelStatus.kNotset and left > 0 and not self.cancelled():
-            # HiGHS 1.16: the run after a warm re-solve that ended infeasible fails at once
-            # (kError, no iteration, status "Not Set"); the same run again solves (measured
-            # on a Korea what-if: every such move was lost to the search before)
+            # HiGHS 1.16: a warm re-solve sometimes fails at once (kError, no iteration,
+            # status "Not Set"; seen on a Korea what-if right after a move whose LP was
+            # infeasible) and the same run again solves it; the search lost such moves
             run_within(h, left, self.cancelled)
             status = h.getModelStatus()
         self.seconds += time.perf_counter() - start
