@@ -220,10 +220,7 @@ def define_reach(m: ModelAssembler, problem: ProblemData) -> None:
     n = len(streams)
     quantity = streams["quantity"].to_numpy(float)
     period = streams["period"].to_numpy().astype(np.int64)
-    ph, pk, pair = hub_stream_pairs(problem)
-    cap = np.full(len(ph), np.inf)
-    np.minimum.at(cap, pair, arc_unit_cap(problem))
-    u = np.minimum(quantity[pk], cap)
+    ph, pk, _, u = pair_limits(problem)
     open_cell = layout.hub_period(ph, period[pk])
     open_lb, _ = open_bounds(problem)
     rhs = quantity.copy()
@@ -314,6 +311,16 @@ def hub_stream_pairs(problem: ProblemData) -> tuple[np.ndarray, np.ndarray, np.n
     return keys // n_streams, keys % n_streams, pair.ravel()
 
 
+def pair_limits(problem: ProblemData) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """:func:`hub_stream_pairs` and per pair ``u_hk = min(d_k, the hub's capacity in units
+    in the stream's period)`` (the smallest over the pair's arcs): the most the pair can
+    carry, the coefficient of ``open`` in its strong row and in the stream's reach row."""
+    ph, pk, pair = hub_stream_pairs(problem)
+    cap = np.full(len(ph), np.inf)
+    np.minimum.at(cap, pair, arc_unit_cap(problem))
+    return ph, pk, pair, np.minimum(problem.streams["quantity"].to_numpy(float)[pk], cap)
+
+
 def region_rows(problem: ProblemData, model: MatrixModel) -> StrongRows:
     """The per-(hub, stream) rows of :func:`strong_rows` summed per (hub, region, period)
     (``sum ship[h, streams of r in t] - sum_k u_hk open[h,t] <= 0``, valid as a sum of
@@ -363,10 +370,7 @@ def strong_rows(problem: ProblemData, model: MatrixModel) -> StrongRows:
     k = arcs["stream_idx"].to_numpy().astype(np.int64)
     quantity = streams["quantity"].to_numpy(float)
     period = streams["period"].to_numpy().astype(np.int64)
-    ph, pk, pair = hub_stream_pairs(problem)
-    cap = np.full(len(ph), np.inf)
-    np.minimum.at(cap, pair, arc_unit_cap(problem))
-    u = np.minimum(quantity[pk], cap)
+    ph, pk, pair, u = pair_limits(problem)
     n = len(ph)
     rows = [pair, np.arange(n)]
     cols = [
