@@ -44,6 +44,7 @@ from hubopt.scenario.scenario import load_scenario
 from hubopt.scenario.schema import SolverSettings
 from hubopt.solvers import SolutionFeed, SolveStatus
 from hubopt.solvers.base import SolverOutput
+from hubopt.solvers.fixing import CUT_OFF, FixedLp
 from hubopt.solvers.highs import HighsBackend
 from hubopt.solvers.pricing import DivePoint
 
@@ -105,6 +106,59 @@ def test_local_search_reaches_the_hand_worked_optimum(tmp_path: Path) -> None:
     assert solve_verified(path, "highs").objective == pytest.approx(45.0)
     heuristic = check_heuristic(path, 45.0)
     assert heuristic.objective == pytest.approx(45.0)
+
+
+def test_a_move_dearer_than_its_cutoff_is_stopped_and_the_lp_stays_exact(tmp_path: Path) -> None:
+    """OR-Library cap131 (50 hubs): from the all-open plan's basis, keeping every fifth
+    hub re-solves to some cost q (171 dual simplex iterations). With a cutoff halfway
+    between the two costs HiGHS stops early (``CUT_OFF``, not a plan); with one above, and with none, it returns
+    q itself. (HiGHS compares its exact dual objective with the cutoff every so many
+    iterations, so a re-solve of a few dozen iterations may run to its end.)"""
+    path = write_facility_scenario(read_orlib_cap(FIXTURES / "orlib" / "cap131.txt"), tmp_path)
+    model = build_model(build_problem(load_scenario(path)))
+    block = model.var_blocks["open"]
+    lp = FixedLp(model, np.arange(block.start, block.stop))
+    everything = lp.evaluate(np.ones(50), 30.0)
+    fifth = np.tile([1.0, 0.0, 0.0, 0.0, 0.0], 10)
+    plain = lp.evaluate(fifth, 30.0, everything.basis)
+    assert everything.optimal and plain.optimal and plain.objective > everything.objective
+    halfway = (everything.objective + plain.objective) / 2
+    stopped = lp.evaluate(fifth, 30.0, everything.basis, cutoff=halfway)
+    assert not stopped.optimal and stopped.status == CUT_OFF and stopped.x is None
+    assert lp.cut_off == 1
+    above = lp.evaluate(fifth, 30.0, everything.basis, cutoff=plain.objective + 1.0)
+    again = lp.evaluate(fifth, 30.0, everything.basis)
+    assert above.objective == pytest.approx(plain.objective, rel=1e-9)
+    assert again.objective == pytest.approx(plain.objective, rel=1e-9)
+    assert lp.cut_off == 1
+
+
+def test_the_descent_cuts_off_each_move_at_its_plans_cost(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every move the descent scores carries the cost of the plan it must beat as its
+    cutoff (the search from A alone to the hand-worked optimum 45 of :func:`three_hubs`:
+    200 -> 50 -> 45), and the descent still ends at 45."""
+    path = three_hubs(tmp_path)
+    problem = build_problem(load_scenario(path))
+    model = build_model(problem)
+    cutoffs: list[float] = []
+    evaluate = FixedLp.evaluate
+
+    def recording(
+        self: FixedLp, values: Any, seconds: float, basis: Any = None, cutoff: float = math.inf
+    ) -> Any:
+        cutoffs.append(cutoff)
+        return evaluate(self, values, seconds, basis, cutoff)
+
+    monkeypatch.setattr(FixedLp, "evaluate", recording)
+    start = np.array([[1.0, 1.0], [0.0, 0.0], [0.0, 0.0]])  # A alone
+    result = local_search(problem, model, 30.0, 100, start=start)
+    assert result.objective == pytest.approx(45.0)
+    assert cutoffs[0] == math.inf  # the start is scored in full
+    moves = cutoffs[1:-1]  # the last: the plan re-scored in full by ``complete``
+    assert moves and set(np.round(moves, 3)) <= {200.0, 50.0, 45.0}, moves
+    assert {200.0, 50.0} <= set(np.round(moves, 3)), moves
 
 
 def test_local_search_finds_a_plan_when_no_start_meets_the_service_level(tmp_path: Path) -> None:

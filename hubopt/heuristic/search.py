@@ -85,9 +85,14 @@ def improve(
             seen.add(key)
             yield z
 
-    def score(lp: FixedLp, z: np.ndarray, basis: Any) -> tuple[np.ndarray, LpPoint]:
-        # from the current plan's basis: a move changes a few columns of it
-        return z, lp.evaluate(z.ravel(), deadline - time.perf_counter(), basis)
+    def score(lp: FixedLp, z: np.ndarray, basis: Any, cutoff: float) -> tuple[np.ndarray, LpPoint]:
+        # from the current plan's basis (a move changes a few columns of it), stopped once
+        # the dual simplex shows the move cannot improve on the plan
+        return z, lp.evaluate(z.ravel(), deadline - time.perf_counter(), basis, cutoff)
+
+    def cutoff() -> float:
+        """The cost a move must beat to be taken (:func:`take`)."""
+        return best.objective - IMPROVEMENT * max(abs(best.objective), 1.0)
 
     def take(z: np.ndarray, trial: LpPoint) -> bool:
         """Record a scored move; make it the best if it improves on the best."""
@@ -124,7 +129,7 @@ def improve(
                         break
                     evaluations += 1
                     lp = free.pop()
-                    running[pool.submit(score, lp, move, best.basis)] = lp
+                    running[pool.submit(score, lp, move, best.basis, cutoff())] = lp
                 if not running:
                     break
                 done, _ = wait(running, return_when=FIRST_COMPLETED)

@@ -39,6 +39,10 @@ class LpPoint:
     basis: Any = None  # HiGHS's basis at this point (to warm-start the next move from it)
 
 
+CUT_OFF = "cut off: dearer than the cutoff"
+"""Status of an :meth:`FixedLp.evaluate` that its cutoff ended early."""
+
+
 class FixedLp:
     """The LP relaxation of ``model`` with ``columns`` fixed at chosen values, re-solved warm."""
 
@@ -55,13 +59,18 @@ class FixedLp:
         self.evaluations = 0
         self.seconds = 0.0
         self.cancelled: Callable[[], bool] = lambda: False
+        self.cutoff = math.inf  # HiGHS's objective_bound option as last set
+        self.cut_off = 0  # evaluations the cutoff ended early
 
-    def _run(self, time_limit_s: float, basis: Any = None) -> LpPoint:
+    def _run(self, time_limit_s: float, basis: Any = None, cutoff: float = math.inf) -> LpPoint:
         import highspy
 
         h = self.h
         if basis is not None:
             h.setBasis(basis)
+        if cutoff != self.cutoff:
+            h.setOptionValue("objective_bound", float(min(cutoff, highspy.kHighsInf)))
+            self.cutoff = cutoff
         start = time.perf_counter()
         run_within(h, time_limit_s, self.cancelled)
         status = h.getModelStatus()
@@ -74,6 +83,9 @@ class FixedLp:
             status = h.getModelStatus()
         self.seconds += time.perf_counter() - start
         info = h.getInfo()
+        if status == highspy.HighsModelStatus.kObjectiveBound:
+            self.cut_off += 1
+            return LpPoint(False, math.inf, None, CUT_OFF)
         if status != highspy.HighsModelStatus.kOptimal:
             return LpPoint(False, math.inf, None, h.modelStatusToString(status))
         x = np.asarray(h.getSolution().col_value, dtype=float)
@@ -99,15 +111,22 @@ class FixedLp:
         self.h = highspy.Highs()  # the old one is freed with its last reference
         self.h.setOptionValue("output_flag", False)
 
-    def evaluate(self, values: np.ndarray, time_limit_s: float, basis: Any = None) -> LpPoint:
+    def evaluate(
+        self, values: np.ndarray, time_limit_s: float, basis: Any = None, cutoff: float = math.inf
+    ) -> LpPoint:
         """The cheapest completion with the columns fixed at ``values`` (other integer
         columns relaxed); not optimal when that is infeasible or runs out of time.
-        ``basis`` (an earlier point's) is where the simplex starts, else the last one."""
+        ``basis`` (an earlier point's) is where the simplex starts, else the last one.
+
+        ``cutoff``: a cost the caller needs the completion to be below (a move must beat
+        the plan it changes). The dual simplex's objective only rises towards the LP's
+        optimum, so HiGHS stops once it passes ``cutoff`` (its ``objective_bound``
+        option); such a point is not optimal and says :data:`CUT_OFF`."""
         self.evaluations += 1
         cols = self.columns
         fixed = np.asarray(values, dtype=np.float64)
         self.h.changeColsBounds(len(cols), cols, fixed, fixed)
-        point = self._run(time_limit_s, basis)
+        point = self._run(time_limit_s, basis, cutoff)
         if point.x is not None:
             # HiGHS may hand back a fixed column one ulp off its bound (0.9999999999999999)
             point.x[cols] = fixed
