@@ -156,6 +156,7 @@ class LocalSearchResult:
     seconds: float
     reached: tuple[np.ndarray, LpPoint] | None = None  # where the search stopped (to go on)
     bound_note: str = ""  # how ``lp_bound`` was found when not by the search's own LP
+    cut_off: int = 0  # of ``evaluations``: moves whose LP stopped at their cutoff
 
     def summary(self) -> str:
         """One line for the run's log."""
@@ -167,7 +168,8 @@ class LocalSearchResult:
         return (
             f"local search: start {self.start_objective:.6g} -> {self.objective:.6g} "
             f"({self.improvements} improving of {self.evaluations} LP-scored moves, "
-            f"{self.seconds:.1f} s); LP relaxation bound {self.lp_bound:.6g}"
+            f"{self.cut_off} of them cut off, {self.seconds:.1f} s); LP relaxation bound "
+            f"{self.lp_bound:.6g}"
             + (f" ({self.bound_note})" if self.bound_note else "")
         )
 
@@ -273,6 +275,11 @@ class Searcher:
     def evaluations(self) -> int:
         """LPs scored so far, on every copy."""
         return sum(lp.evaluations for lp in self.lps)
+
+    @property
+    def cut_off(self) -> int:
+        """LPs stopped at their cutoff so far, on every copy."""
+        return sum(lp.cut_off for lp in self.lps)
 
     def cancel_when(self, cancelled: Callable[[], bool]) -> None:
         """End a running LP (on every copy) once ``cancelled()`` is true."""
@@ -467,7 +474,7 @@ def local_search(
         return LocalSearchResult(None, math.nan, math.nan, math.inf, status, 0, 0, 0.0)
     candidates = [start.reshape(searcher.shape)] if start is not None else searcher.starts(relaxed)
     best: tuple[np.ndarray, LpPoint] | None = None
-    counted = searcher.evaluations
+    counted, cut_before = searcher.evaluations, searcher.cut_off
     allowed = [y for y in candidates if searcher.space.allows(y)]
     # each start from the LP relaxation's basis (near all of them), when there is one
     points = searcher.score_all(allowed, deadline, relaxed.basis)
@@ -503,6 +510,7 @@ def local_search(
         outcome.improvements,
         seconds,
         (outcome.y, outcome.point),
+        cut_off=searcher.cut_off - cut_before,
     )
     log.info(result.summary())
     return result
