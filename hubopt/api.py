@@ -20,7 +20,6 @@ from hubopt.diagnose.structural import collect_warnings, refuse_warnings
 from hubopt.errors import VerificationError
 from hubopt.guard import arcs_to_keep, lp_copies_that_fit, release_freed_memory
 from hubopt.heuristic import (
-    DiveBeside,
     Searcher,
     improve_beside,
     local_search,
@@ -125,9 +124,7 @@ def solve(
             problem, spilled = spill_arcs(problem)
             release_freed_memory()
             try:
-                model, priced = restrict(
-                    model, keep, per_stream, budget, len(problem.streams), dives(model, settings)
-                )
+                model, priced = restrict(model, keep, per_stream, budget, len(problem.streams))
             except BaseException:
                 spilled.discard()
                 raise
@@ -142,11 +139,7 @@ def solve(
     root_cuts = None
     with stdout_to_stderr():
         if priced is not None:
-            try:
-                output, model, cut_loop = _solve(problem, model, settings, start_open, priced)
-            finally:
-                if priced.copy is not None:
-                    priced.copy.close()
+            output, model, cut_loop = _solve(problem, model, settings, start_open, priced)
             output = restricted_output(output, priced, per_stream)
         elif method == "benders":
             # single-period facility location: Benders decomposition (hubopt.benders)
@@ -235,26 +228,19 @@ def restrict(
     per_stream: int,
     seconds: float,
     streams: int,
-    keep_copy: bool = False,
 ) -> tuple[MatrixModel, PricedLp]:
     """The model with the arcs ``keep`` (each stream's ``per_stream`` cheapest,
     :func:`hubopt.data.problem.cheapest_arcs`) and the arcs column generation on the
     whole model's LP adds within ``seconds`` (:func:`hubopt.solvers.pricing.price_columns`,
     whose bound holds for the whole model), and that column generation; ``priced.kept``
-    are the arcs to keep in the problem (:func:`hubopt.data.problem.restrict_arcs`).
-    ``keep_copy``: ``priced.copy`` keeps HiGHS's copy of the last LP, addressed by the
-    restricted model's columns (for the LP dive beside the search)."""
+    are the arcs to keep in the problem (:func:`hubopt.data.problem.restrict_arcs`)."""
     block = model.var_blocks["ship"]
     arcs, columns = block.stop - block.start, model.n_vars
-    priced = price_columns(
-        model, "ship", keep, seconds, max(streams // 4, 1000), keep_copy=keep_copy
-    )
+    priced = price_columns(model, "ship", keep, seconds, max(streams // 4, 1000))
     part = model.keep_columns("ship", priced.kept)
     whole_of_part = model.kept_columns("ship", priced.kept)  # part's columns in the whole
     if priced.x is not None:  # the LP's point in the restricted model: the search's starts
         priced = dataclasses.replace(priced, x=priced.x[whole_of_part])
-    if priced.copy is not None:
-        priced.copy.reindex(whole_of_part)
     log.info(
         "searching the %d cheapest arcs per stream and %d priced in: %d of %d arcs, "
         "%d of %d columns; %s",
@@ -348,24 +334,9 @@ RESTRICTED_PRICING_SHARE = 0.5
 relaxation that gives the bound) may take."""
 
 
-DIVE_SHARE = 0.6
-"""Share of a restricted solve's search time the LP dive beside it may take."""
-
-
-def dives(model: MatrixModel, settings: SolverSettings) -> bool:
-    """Whether a restricted solve keeps the column generation's LP copy for an LP dive
-    beside its search (:class:`hubopt.heuristic.DiveBeside`): with two cores or more, and
-    while one more copy of ``model``'s LP (the whole model's, an upper bound on the
-    restricted one's) takes at most half of the memory left
-    (:func:`hubopt.guard.lp_copies_that_fit`)."""
-    cores = settings.threads or os.cpu_count() or 1
-    return cores >= 2 and lp_copies_that_fit(model.A.nnz, cores + 1) > cores
-
-
 def search_lps(model: MatrixModel, settings: SolverSettings) -> int:
     """HiGHS copies of the LP a restricted solve's search scores its moves on: one per core
-    (no bound loop and no MIP run beside that search; the LP dive, on its own copy, runs
-    while the search uses only the first), as memory allows
+    (no bound loop and no MIP run beside that search), as memory allows
     (:func:`hubopt.guard.lp_copies_that_fit`); ``solver.threads`` caps it. Measured on the
     1000x60x10x12 rung's restricted LP, 200 s from the column generation's LP point: one
     copy 208 moves, plan 1.05722e12; two 370 moves, 1.05387e12 (docs/solvers.md)."""
@@ -433,24 +404,16 @@ def _solve(
         final_bound.append(priced.bound)  # the search stops once it proves a plan
         if priced.x is not None:
             relax = LpPoint(True, priced.objective, priced.x, "optimal")
-    dive = None
-    if priced is not None and priced.copy is not None and start_open is None:
-        dive = DiveBeside(searcher, priced.copy, start + DIVE_SHARE * share * settings.time_limit_s)
-    try:
-        search = local_search(
-            problem,
-            model,
-            share * settings.time_limit_s,
-            settings.local_search_moves,
-            start_open,
-            searcher,
-            relax=relax,
-            stop=proven,
-            dive=dive,
-        )
-    finally:
-        if dive is not None:
-            dive.close()
+    search = local_search(
+        problem,
+        model,
+        share * settings.time_limit_s,
+        settings.local_search_moves,
+        start_open,
+        searcher,
+        relax=relax,
+        stop=proven,
+    )
     if priced is not None:
         search = dataclasses.replace(
             search,

@@ -44,9 +44,8 @@ from hubopt.scenario.scenario import load_scenario
 from hubopt.scenario.schema import SolverSettings
 from hubopt.solvers import SolutionFeed, SolveStatus
 from hubopt.solvers.base import SolverOutput
-from hubopt.solvers.fixing import CUT_OFF, FixedLp
+from hubopt.solvers.fixing import CUT_OFF, FixedLp, LpPoint
 from hubopt.solvers.highs import HighsBackend
-from hubopt.solvers.pricing import DivePoint
 
 pytestmark = pytest.mark.skipif(not HEURISTIC, reason="the heuristic backend needs highspy")
 
@@ -208,36 +207,6 @@ def test_local_search_on_two_lp_copies_reaches_the_same_optimum(tmp_path: Path) 
     searcher.close()
 
 
-class _Dive:
-    """A dive beside the search that has ended at ``values``."""
-
-    def __init__(self, values: np.ndarray) -> None:
-        self.values = values
-
-    def done(self) -> bool:
-        return True
-
-    def wait(self, deadline: float) -> DivePoint:
-        return DivePoint(self.values, math.nan, 3, 0, 0.0)
-
-
-def test_the_search_moves_to_the_dives_plan_only_when_it_is_cheaper(tmp_path: Path) -> None:
-    """From A alone (200) with no move of its own, the search takes the dive's plan when
-    it is the optimum (45), and keeps the optimum when the dive ends at every hub open."""
-    problem = build_problem(load_scenario(three_hubs(tmp_path)))
-    model = build_model(problem)
-    alone_a = np.array([[1.0, 1.0], [0.0, 0.0], [0.0, 0.0]])
-    best = np.array([[0.0, 0.0], [1.0, 1.0], [0.0, 1.0]])
-    taken = local_search(problem, model, 30.0, 0, start=alone_a, dive=_Dive(best))  # type: ignore[arg-type]
-    assert taken.start_objective == pytest.approx(200.0)
-    assert taken.objective == pytest.approx(45.0) and taken.improvements == 1
-    every = np.ones((3, 2))
-    kept = local_search(problem, model, 30.0, 0, start=best, dive=_Dive(every))  # type: ignore[arg-type]
-    assert kept.objective == pytest.approx(45.0) and kept.improvements == 0
-    assert kept.x is not None
-    assert np.round(kept.x[model.var_blocks["open"]]).reshape(3, 2).tolist() == best.tolist()
-
-
 @pytest.mark.parametrize("lps", [1, 2])
 def test_starts_are_scored_in_order_on_every_lp_copy(tmp_path: Path, lps: int) -> None:
     """``score_all`` shares the matrices out over the copies and returns their LP costs in
@@ -337,6 +306,22 @@ def test_searcher_starts_respect_the_hub_count(tmp_path: Path) -> None:
         assert (start.sum(axis=0) <= 1).all()
     result = local_search(problem, model, 30.0, 100, searcher=searcher)
     assert result.objective == pytest.approx(50.0)
+
+
+def test_starts_open_the_hubs_whose_lp_value_reaches_a_level(tmp_path: Path) -> None:
+    """Beside the shares of each hub's LP peak (which open every hub the LP touches), the
+    starts open where the LP value reaches 0.1 and 0.2 of a hub: with A at 0.15, B at 0.05
+    then 0.5 and C untouched, level 0.1 opens A throughout and B in period 2, level 0.2 B
+    in period 2 alone; the peak shares open B in period 1 too."""
+    problem = build_problem(load_scenario(three_hubs(tmp_path)))
+    model = build_model(problem)
+    searcher = Searcher(problem, model)
+    x = np.zeros(model.n_vars)
+    x[model.var_blocks["open"]] = [0.15, 0.15, 0.05, 0.5, 0.0, 0.0]
+    starts = [s.tolist() for s in searcher.starts(LpPoint(True, 0.0, x, "optimal"))]
+    assert [[1, 1], [0, 1], [0, 0]] in starts
+    assert [[0, 0], [0, 1], [0, 0]] in starts
+    assert [[1, 1], [1, 1], [0, 0]] in starts  # share 0 of the peak
 
 
 @pytest.mark.parametrize("name", ["cap41", "cap71"])

@@ -5,7 +5,6 @@ the whole model, so the gap covers what the arcs left out could have saved."""
 from __future__ import annotations
 
 import math
-import time
 from pathlib import Path
 
 import numpy as np
@@ -18,13 +17,12 @@ from hubopt.api import solve
 from hubopt.data.problem import ProblemData, build_problem, cheapest_arcs, restrict_arcs
 from hubopt.data.spill import SpilledArcs, restore_arcs, spill_arcs
 from hubopt.errors import ModelTooLargeError, ScenarioError
-from hubopt.heuristic import HubSpace
 from hubopt.model.build import build_model
 from hubopt.model.matrix import MatrixModel
 from hubopt.scenario.scenario import load_scenario
 from hubopt.solvers import SolveStatus
-from hubopt.solvers.fixing import FixedLp, lp_bound
-from hubopt.solvers.pricing import PricedLp, price_columns
+from hubopt.solvers.fixing import lp_bound
+from hubopt.solvers.pricing import price_columns
 
 RUNG = "40x6x2x3"  # 40 regions, 6 hubs, 2 products, 3 periods: ~4 arcs per stream
 
@@ -122,81 +120,6 @@ def test_column_generation_cut_short_still_bounds_the_whole_lp(
         priced = price_columns(model, "ship", cheapest_arcs(problem, 1), 60.0, 10, rounds)
         assert not priced.priced_out and priced.rounds == rounds
         assert math.isfinite(priced.bound) and priced.bound <= lp * (1 + 1e-9)
-
-
-def _dive_setup(
-    whole: tuple[ProblemData, MatrixModel],
-) -> tuple[MatrixModel, PricedLp, HubSpace, np.ndarray]:
-    """The column generation's kept LP copy, addressed by the restricted model's columns."""
-    problem, model = whole
-    priced = price_columns(model, "ship", cheapest_arcs(problem, 1), 60.0, 10, keep_copy=True)
-    assert priced.copy is not None and priced.priced_out
-    part = model.keep_columns("ship", priced.kept)
-    priced.copy.reindex(model.kept_columns("ship", priced.kept))
-    space = HubSpace.of(problem, part)
-    block = part.var_blocks["open"]
-    columns = np.arange(block.start, block.stop).reshape(space.lb.shape)
-    return part, priced, space, columns
-
-
-def test_an_lp_dive_on_the_kept_copy_ends_at_a_whole_plan_of_its_lp_cost(
-    whole: tuple[ProblemData, MatrixModel],
-) -> None:
-    """The dive fixes fractional ``open`` values at 1 until none is left: its values are a
-    0/1 matrix within the bounds, opened hubs stay open (no closing), its LP cost is at
-    least the relaxation's, and the LP with the whole matrix fixed (a fresh HiGHS copy of
-    the restricted model) costs exactly that."""
-    part, priced, space, columns = _dive_setup(whole)
-    assert priced.copy is not None and priced.x is not None
-    relaxed = priced.x[columns]
-    assert ((relaxed > 1e-6) & (relaxed < 1 - 1e-6)).any()  # there is something to dive
-    dived = priced.copy.dive(columns, space.lb, space.ub, True, time.perf_counter() + 60)
-    priced.copy.close()
-    assert dived is not None and dived.fractional == 0 and dived.lps >= 1
-    assert set(np.unique(np.round(dived.values, 9))) <= {0.0, 1.0}
-    values = np.round(dived.values)
-    assert (values >= space.lb).all() and (values <= space.ub).all()
-    assert (np.diff(values, axis=1) >= 0).all()
-    assert dived.objective >= priced.objective * (1 - 1e-9)
-    fixed = FixedLp(part, columns.ravel()).evaluate(values.ravel(), 60.0)
-    assert fixed.optimal
-    assert math.isclose(fixed.objective, dived.objective, rel_tol=1e-7), (fixed, dived)
-
-
-def test_a_cancelled_dive_returns_the_relaxations_point(
-    whole: tuple[ProblemData, MatrixModel],
-) -> None:
-    _, priced, space, columns = _dive_setup(whole)
-    assert priced.copy is not None and priced.x is not None
-    dived = priced.copy.dive(
-        columns, space.lb, space.ub, True, time.perf_counter() + 60, cancelled=lambda: True
-    )
-    priced.copy.close()
-    assert dived is not None and dived.lps == 0
-    assert math.isclose(dived.objective, priced.objective, rel_tol=1e-12)
-    assert np.allclose(dived.values, priced.x[columns])
-
-
-def test_no_copy_is_kept_unless_asked_and_solved(whole: tuple[ProblemData, MatrixModel]) -> None:
-    """Only an optimal LP is kept: a column generation cut short by time keeps none (on
-    the 2000x150x10x12 rung a dive from such a copy did 3 LPs in its time, docs/solvers.md)."""
-    problem, model = whole
-    keep = cheapest_arcs(problem, 1)
-    assert price_columns(model, "ship", keep, 60.0, 10).copy is None
-    assert price_columns(model, "ship", keep, 1e-9, 10, keep_copy=True).copy is None
-
-
-def test_a_restricted_solve_dives_beside_its_search(
-    rung: Path, optimum: float, caplog: pytest.LogCaptureFixture
-) -> None:
-    """With two threads the restricted solve keeps the column generation's LP copy and
-    dives on it beside the search; the plan is verified and bracketed as before."""
-    caplog.set_level("INFO", logger="hubopt.heuristic.search")
-    result = solve(_with_solver(rung, backend="heuristic", arcs_per_stream=1, threads=2))
-    assert any("LP dive:" in r.getMessage() for r in caplog.records)
-    assert result.verification is not None and result.verification.ok
-    tol = 1e-6 * abs(optimum)
-    assert result.bound <= optimum + tol and result.objective >= optimum - tol
 
 
 def test_spilled_arcs_come_back_restricted_and_leave_no_file(

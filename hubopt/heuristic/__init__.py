@@ -26,7 +26,6 @@ from __future__ import annotations
 
 from hubopt.heuristic.moves import HubSpace, shifts, swaps
 from hubopt.heuristic.search import (
-    DiveBeside,
     Searcher,
     improve_beside,
     local_search,
@@ -35,7 +34,6 @@ from hubopt.heuristic.search import (
 from hubopt.heuristic.start import greedy_open, warm_start_vector
 
 __all__ = [
-    "DiveBeside",
     "HubSpace",
     "Searcher",
     "greedy_open",

@@ -23,11 +23,11 @@ from hubopt.heuristic.start import greedy_open
 from hubopt.model.matrix import MatrixModel
 from hubopt.solvers.base import SolutionFeed, SolverOutput, SolveStatus
 from hubopt.solvers.fixing import FixedLp, LpPoint
-from hubopt.solvers.pricing import DivePoint, LpCopy
 
 log = logging.getLogger(__name__)
 
 START_SHARES = (0.0, 0.3, 0.6)  # LP-rounded starts: open once y reaches this share of its peak
+START_LEVELS = (0.1, 0.2)  # and: open where y reaches this level (this share of the hub)
 IMPROVEMENT = 1e-7  # relative cost decrease a move must bring to be taken
 
 
@@ -169,8 +169,7 @@ class LocalSearchResult:
             f"local search: start {self.start_objective:.6g} -> {self.objective:.6g} "
             f"({self.improvements} improving of {self.evaluations} LP-scored moves, "
             f"{self.cut_off} of them cut off, {self.seconds:.1f} s); LP relaxation bound "
-            f"{self.lp_bound:.6g}"
-            + (f" ({self.bound_note})" if self.bound_note else "")
+            f"{self.lp_bound:.6g}" + (f" ({self.bound_note})" if self.bound_note else "")
         )
 
 
@@ -197,7 +196,13 @@ class Searcher:
 
     def starts(self, relaxed: LpPoint) -> list[np.ndarray]:
         """Start matrices: the greedy one, the LP relaxation's hubs (opened once their LP
-        value reaches 0, 30 % or 60 % of its peak), all hubs; each repaired into the space."""
+        value reaches 0, 30 % or 60 % of its peak, or where it reaches 0.1 or 0.2), all
+        hubs; each repaired into the space.
+
+        The levels matter where the LP spreads small shares of many hubs (aggregated
+        linking rows): on the 1000x60x10x12 ladder rung the shares of the peak open 41 of
+        the 60 hubs and the best costs 1.0881e12; level 0.1 opens 28 and costs 1.0507e12,
+        level 0.2 26 hubs and 1.0525e12 (0.35: 1.137e12; docs/solvers.md)."""
         block = self.model.var_blocks["open"]
         starts = [greedy_open(self.problem).reshape(self.shape)]
         score = -self.fixed.sum(axis=1)
@@ -207,6 +212,7 @@ class Searcher:
             peak = y_lp.max(axis=1, keepdims=True)
             for share in START_SHARES:  # open from where the LP's value reaches a share
                 starts.append(((y_lp > 1e-6) & (y_lp >= share * peak)).astype(float))
+            starts.extend((y_lp >= level).astype(float) for level in START_LEVELS)
         starts.append(self.space.ub.copy())
         return [self.space.repair(y, score) for y in starts]
 
@@ -240,13 +246,11 @@ class Searcher:
         deadline: float,
         max_moves: int,
         stop: Callable[[float], bool] = lambda best: False,
-        copies: int | None = None,
     ) -> SearchOutcome:
-        """:func:`improve` from ``y`` with this model's LP (its first ``copies`` copies)."""
-        lps = self.lps[: max(copies or len(self.lps), 1)]
+        """:func:`improve` from ``y`` on every copy of this model's LP."""
         with self.lock:
             return improve(
-                y, point, self.space, lps, self.costs, self.fixed, deadline, max_moves, stop
+                y, point, self.space, self.lps, self.costs, self.fixed, deadline, max_moves, stop
             )
 
     def score_all(self, ys: list[np.ndarray], deadline: float, basis: Any) -> list[LpPoint]:
@@ -312,92 +316,6 @@ class Searcher:
         return None
 
 
-class DiveBeside:
-    """An LP dive (:meth:`hubopt.solvers.pricing.LpCopy.dive`) on the column generation's
-    own copy of the LP, on a thread beside the search, over the ``open`` block until
-    ``deadline``; :func:`local_search` moves to its plan when that is cheaper.
-
-    Measured on the 1000x60x10x12 ladder rung (docs/solvers.md): the dive on that copy
-    (23 LPs, 83 s on one core) ends at a plan of 1.0504e12, where the rounded starts
-    begin at 1.088e12; end to end at 300 s the plan is 4.21 % above the bound (5.4-5.6 %
-    without the dive)."""
-
-    def __init__(self, searcher: Searcher, copy: LpCopy, deadline: float) -> None:
-        self.stopped = threading.Event()
-        self.pool = ThreadPoolExecutor(1, thread_name_prefix="hubopt-dive")
-        block = searcher.model.var_blocks["open"]
-        columns = np.arange(block.start, block.stop).reshape(searcher.shape)
-        space = searcher.space
-        self.future: Future[DivePoint | None] = self.pool.submit(
-            copy.dive,
-            columns,
-            space.lb,
-            space.ub,
-            not space.allow_closing,
-            deadline,
-            self.stopped.is_set,
-        )
-
-    def done(self) -> bool:
-        """Whether the dive has ended."""
-        return self.future.done()
-
-    def wait(self, deadline: float) -> DivePoint | None:
-        """The dive's end point, waiting for it until ``deadline`` at most (then None)."""
-        done, _ = wait([self.future], timeout=max(deadline - time.perf_counter(), 0.0))
-        return self.future.result() if done else None
-
-    def close(self) -> None:
-        """Stop the dive (its running LP is interrupted) and wait for its thread; the
-        copy stays its owner's to free."""
-        self.stopped.set()
-        self.pool.shutdown(wait=True)
-
-
-def _search_with_dive(
-    searcher: Searcher,
-    y: np.ndarray,
-    point: LpPoint,
-    dive: DiveBeside,
-    deadline: float,
-    max_moves: int,
-    stop: Callable[[float], bool],
-) -> SearchOutcome:
-    """The descent from ``(y, point)`` on one LP copy while ``dive`` runs (it takes the
-    other core), then on every copy from the dive's plan when that is cheaper than where
-    the descent got to, else on from there."""
-    first = searcher.search(y, point, deadline, max_moves, lambda b: stop(b) or dive.done(), 1)
-    y, point = first.y, first.point
-    dived = None if stop(point.objective) else dive.wait(deadline)
-    moved = 0
-    if dived is not None:
-        plan = searcher.space.repair((dived.values > 0.5).astype(float), dived.values.sum(axis=1))
-        left = deadline - time.perf_counter()
-        trial = (
-            searcher.lp.evaluate(plan.ravel(), left, point.basis)
-            if left > 0 and searcher.space.allows(plan)
-            else LpPoint(False, math.inf, None, "not scored")
-        )
-        log.info(
-            "LP dive: %d LPs, %.1f s, LP %.6g, %d values left fractional; its plan %.6g "
-            "(the descent beside it: %.6g)",
-            dived.lps, dived.seconds, dived.objective, dived.fractional, trial.objective,
-            point.objective,
-        )  # fmt: skip
-        if trial.optimal and trial.objective < point.objective:
-            y, point, moved = plan, trial, 1
-    rest = max(max_moves - first.evaluations, 0)
-    second = searcher.search(y, point, deadline, rest, stop)
-    ranked = sorted(first.ranked + second.ranked, key=lambda item: item[0])[:5]
-    return SearchOutcome(
-        second.y,
-        second.point,
-        first.evaluations + second.evaluations,
-        first.improvements + moved + second.improvements,
-        ranked,
-    )
-
-
 def _first_plan_by_elastic(
     searcher: Searcher,
     starts: list[np.ndarray],
@@ -448,13 +366,12 @@ def local_search(
     searcher: Searcher | None = None,
     relax: bool | LpPoint = True,
     stop: Callable[[float], bool] = lambda best: False,
-    dive: DiveBeside | None = None,
 ) -> LocalSearchResult:
     """The LP relaxation (unless ``relax`` is false, or is that relaxation already
     solved), then a local search from the best start (or from ``start``, an ``open``
     matrix of hubs x periods), within
     ``time_budget_s`` and ``max_moves`` LPs; ``stop`` (asked with the best LP cost so far)
-    ends the search early; ``dive`` runs beside it (:func:`_search_with_dive`).
+    ends the search early.
 
     Its plan is complete (every integer integral) and verified-feasible for the model
     as far as the LP solver's tolerances go; its cost is never above the start's.
@@ -489,10 +406,7 @@ def local_search(
         seconds = time.perf_counter() - begin
         evaluations = searcher.evaluations - counted
         return LocalSearchResult(None, math.nan, math.nan, bound, status, evaluations, 0, seconds)
-    if dive is None:
-        outcome = searcher.search(best[0], best[1], deadline, max_moves, stop)
-    else:
-        outcome = _search_with_dive(searcher, best[0], best[1], dive, deadline, max_moves, stop)
+    outcome = searcher.search(best[0], best[1], deadline, max_moves, stop)
     plan = searcher.complete(outcome, deadline + 0.2 * time_budget_s)
     seconds = time.perf_counter() - begin
     evaluations = searcher.evaluations - counted

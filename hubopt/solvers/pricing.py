@@ -16,9 +16,7 @@ from __future__ import annotations
 import dataclasses
 import math
 import time
-from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 
@@ -32,111 +30,6 @@ duals price every left-out arc as if it served the stream alone, still bounds we
 
 PRICE_TOLERANCE = 1e-7
 """A left-out column enters when its reduced cost is below ``-PRICE_TOLERANCE * (1 + |c_j|)``."""
-
-DIVE_STEP = 0.1
-"""Share of the fractional values an LP dive (:meth:`LpCopy.dive`) fixes at 1 per LP."""
-
-FRACTIONAL = 1e-6
-"""A value this far from 0 and from 1 is fractional."""
-
-
-@dataclass(frozen=True)
-class DivePoint:
-    """Where an LP dive ended: the dived columns' values (0/1 unless the dive was cut
-    short) in the shape it was given, and that LP's cost."""
-
-    values: np.ndarray
-    objective: float
-    lps: int
-    fractional: int  # values left fractional (0 when the dive ran to its end)
-    seconds: float
-
-
-class LpCopy:
-    """The column generation's own HiGHS copy of its last LP, kept after it ends: its
-    basis and factorisation are the optimal ones, so an LP dive from it re-solves warm
-    from the first LP (a copy started from that basis by ``setBasis`` was measured ~4x
-    slower per re-solve on the 1000x60x10x12 ladder rung, docs/solvers.md)."""
-
-    def __init__(self, h: Any, order: np.ndarray, n_whole: int) -> None:
-        self.h = h
-        self.position = np.full(n_whole, -1, dtype=np.int64)  # whole column -> HiGHS column
-        self.position[order] = np.arange(len(order))
-
-    def reindex(self, columns: np.ndarray) -> None:
-        """Address the copy by another model's columns from now on: column ``i`` of that
-        model is the whole model's ``columns[i]`` (e.g. the restricted model's
-        :meth:`MatrixModel.kept_columns`)."""
-        self.position = self.position[columns]
-
-    def dive(
-        self,
-        columns: np.ndarray,
-        lb: np.ndarray,
-        ub: np.ndarray,
-        monotone: bool,
-        deadline: float,
-        cancelled: Callable[[], bool] = lambda: False,
-        step: float = DIVE_STEP,
-    ) -> DivePoint | None:
-        """An LP dive on ``columns`` (the whole model's, or after :meth:`reindex` that
-        model's; an array of any shape, e.g. hubs x periods; bounds ``lb``/``ub`` of that
-        shape): fix the largest fractional values
-        (a ``step`` share of them) at 1, re-solve warm, repeat until none is fractional,
-        an LP is infeasible, ``deadline`` or ``cancelled()``. ``monotone``: a value fixed
-        at 1 fixes the rest of its row at 1 too (a hub opened stays open). None when the
-        copy holds no optimal LP."""
-        if not self._optimal():
-            return None
-        began = time.perf_counter()
-        cols = self.position[columns.ravel()].astype(np.int32)
-        assert (cols >= 0).all(), "a dived column is not in the LP"
-        lower = np.asarray(lb, dtype=np.float64)
-        upper = np.asarray(ub, dtype=np.float64)
-        values, lps = self._values(cols, columns.shape), 0
-        objective = float(self.h.getInfo().objective_function_value)
-
-        def fractional_of(v: np.ndarray) -> np.ndarray:
-            return (lower < upper) & (v > FRACTIONAL) & (v < 1.0 - FRACTIONAL)
-
-        while time.perf_counter() < deadline and not cancelled():
-            fractional = fractional_of(values)
-            if not fractional.any():
-                break
-            count = max(1, int(step * fractional.sum()))
-            top = np.argsort(-np.where(fractional, values, -1.0), axis=None, kind="stable")
-            trial = lower.copy()
-            trial.flat[top[:count]] = 1.0
-            if monotone:
-                trial = np.minimum(np.maximum.accumulate(trial, axis=-1), upper)
-            self.h.changeColsBounds(len(cols), cols, trial.ravel(), upper.ravel())
-            lps += 1
-            if not self._solve(deadline, cancelled):
-                break  # infeasible or out of time: the last optimal point stands
-            lower = trial
-            values = self._values(cols, columns.shape)
-            objective = float(self.h.getInfo().objective_function_value)
-        left = int(fractional_of(values).sum())
-        return DivePoint(values, objective, lps, left, time.perf_counter() - began)
-
-    def _solve(self, deadline: float, cancelled: Callable[[], bool]) -> bool:
-        left = deadline - time.perf_counter()
-        if left <= 0:
-            return False
-        run_within(self.h, left, cancelled)
-        return self._optimal()
-
-    def _optimal(self) -> bool:
-        import highspy
-
-        return bool(self.h.getModelStatus() == highspy.HighsModelStatus.kOptimal)
-
-    def _values(self, cols: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
-        return np.asarray(self.h.getSolution().col_value, dtype=float)[cols].reshape(shape)
-
-    def close(self) -> None:
-        """Free HiGHS's copy of the LP."""
-        self.h.clearModel()
 
 
 @dataclass(frozen=True)
@@ -152,7 +45,6 @@ class PricedLp:
     seconds: float
     x: np.ndarray | None = None  # the last optimal LP's values, whole-model columns
     objective: float = math.nan  # that LP's optimum (of the restricted LP)
-    copy: LpCopy | None = None  # HiGHS's copy of that LP, when asked to keep it
 
     def text(self) -> str:
         """One line for the run's log."""
@@ -171,14 +63,11 @@ def price_columns(
     time_limit_s: float,
     max_per_round: int,
     max_rounds: int | None = None,
-    keep_copy: bool = False,
 ) -> PricedLp:
     """Solve the LP relaxation of ``whole`` restricted to the columns ``kept`` (ascending
     positions) of block ``name``, adding left-out columns of that block by pricing (at
     most ``max_per_round`` per round, at most ``max_rounds`` LP solves); one thread, dual
-    simplex without presolve (so a run cut short still has the LP's duals).
-    ``keep_copy``: the outcome keeps HiGHS's copy of the last LP (:class:`LpCopy`; the
-    caller closes it) when that LP was solved to optimality."""
+    simplex without presolve (so a run cut short still has the LP's duals)."""
     import highspy
 
     start = time.perf_counter()
@@ -237,11 +126,7 @@ def price_columns(
         inside[enter] = True
         order = np.concatenate([order, columns])
         added += len(enter)
-    copy = None
-    if keep_copy and h.getModelStatus() == highspy.HighsModelStatus.kOptimal:
-        copy = LpCopy(h, order, whole.n_vars)
-    else:
-        h.clearModel()
+    h.clearModel()
     seconds = time.perf_counter() - start
     kept = np.flatnonzero(inside)
-    return PricedLp(kept, bound, rounds, added, priced_out, status, seconds, x, objective, copy)
+    return PricedLp(kept, bound, rounds, added, priced_out, status, seconds, x, objective)
