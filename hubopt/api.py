@@ -432,11 +432,10 @@ def _solve(
     run = settings.model_copy(update={"time_limit_s": left})
     if heuristic_only:
         if search.x is None:
-            status = (
-                SolveStatus.INFEASIBLE
-                if search.lp_status == "Infeasible"
-                else (SolveStatus.TIME_LIMIT)
-            )
+            infeasible = search.lp_status == "Infeasible"
+            status = SolveStatus.INFEASIBLE if infeasible else SolveStatus.TIME_LIMIT
+            # the stop reason in the log's words, as HiGHS's own log gives it
+            text = search.summary() if infeasible else f"time limit reached: {search.summary()}"
             output = SolverOutput(
                 status,
                 None,
@@ -445,8 +444,8 @@ def _solve(
                 search.seconds,
                 "heuristic",
                 "hubopt local search",
-                search.summary(),
-                search.summary(),
+                text,
+                text,
             )
             return output, model, None
         if priced is not None and not pooling_active(problem):

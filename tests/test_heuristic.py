@@ -132,6 +132,39 @@ def test_a_move_dearer_than_its_cutoff_is_stopped_and_the_lp_stays_exact(tmp_pat
     assert lp.cut_off == 1
 
 
+def test_starts_after_the_cheapest_so_far_are_cut_off_when_pruning(tmp_path: Path) -> None:
+    """``score_all(prune=True)`` (the search's starts): on cap131, every hub open costs
+    less than every fifth hub open, so scored in that order the second stops at the
+    first's cost; without pruning both are scored to their end."""
+    path = write_facility_scenario(read_orlib_cap(FIXTURES / "orlib" / "cap131.txt"), tmp_path)
+    problem = build_problem(load_scenario(path))
+    model = build_model(problem)
+    searcher = Searcher(problem, model)
+    everything = searcher.lp.evaluate(np.ones(50), 30.0)
+    ys = [np.ones((50, 1)), np.tile([1.0, 0.0, 0.0, 0.0, 0.0], 10)[:, None]]
+    full = searcher.score_all(ys, time.perf_counter() + 30, everything.basis)
+    assert all(p.optimal for p in full) and full[1].objective > full[0].objective
+    pruned = searcher.score_all(ys, time.perf_counter() + 30, everything.basis, prune=True)
+    assert pruned[0].optimal and pruned[0].objective == pytest.approx(full[0].objective)
+    assert pruned[1].status == CUT_OFF
+
+
+def test_starts_are_distinct_and_end_with_every_hub(tmp_path: Path) -> None:
+    """An LP point at 0/1 gives the same matrix at every level and share (and here the
+    greedy proposal is that matrix too): it is proposed once, first, and every hub open
+    comes last."""
+    problem = build_problem(load_scenario(three_hubs(tmp_path)))
+    model = build_model(problem)
+    searcher = Searcher(problem, model)
+    x = np.zeros(model.n_vars)
+    x[model.var_blocks["open"]] = [0.0, 0.0, 1.0, 1.0, 0.0, 1.0]
+    starts = searcher.starts(LpPoint(True, 0.0, x, "optimal"))
+    keys = [s.tobytes() for s in starts]
+    assert len(keys) == len(set(keys))
+    assert starts[0].tolist() == [[0, 0], [1, 1], [0, 1]]
+    assert starts[-1].tolist() == [[1, 1], [1, 1], [1, 1]]
+
+
 def test_the_descent_cuts_off_each_move_at_its_plans_cost(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -195,26 +195,33 @@ class Searcher:
         self.lock = threading.Lock()
 
     def starts(self, relaxed: LpPoint) -> list[np.ndarray]:
-        """Start matrices: the greedy one, the LP relaxation's hubs (opened once their LP
-        value reaches 0, 30 % or 60 % of its peak, or where it reaches 0.1 or 0.2), all
-        hubs; each repaired into the space.
+        """Start matrices, each repaired into the space and each once: the LP
+        relaxation's hubs (opened where their LP value reaches 0.1 or 0.2, or from where it
+        reaches 0, 30 % or 60 % of its peak), the greedy one, all hubs (last: the one
+        :meth:`drop_until_feasible` starts from). The likeliest best come first, so that
+        the others can be cut off at its cost (:meth:`score_all`).
 
         The levels matter where the LP spreads small shares of many hubs (aggregated
         linking rows): on the 1000x60x10x12 ladder rung the shares of the peak open 41 of
         the 60 hubs and the best costs 1.0881e12; level 0.1 opens 28 and costs 1.0507e12,
         level 0.2 26 hubs and 1.0525e12 (0.35: 1.137e12; docs/solvers.md)."""
         block = self.model.var_blocks["open"]
-        starts = [greedy_open(self.problem).reshape(self.shape)]
+        starts: list[np.ndarray] = []
         score = -self.fixed.sum(axis=1)
         if relaxed.x is not None:
             y_lp = relaxed.x[block].reshape(self.shape)
             score = y_lp.sum(axis=1)
             peak = y_lp.max(axis=1, keepdims=True)
+            starts.extend((y_lp >= level).astype(float) for level in START_LEVELS)
             for share in START_SHARES:  # open from where the LP's value reaches a share
                 starts.append(((y_lp > 1e-6) & (y_lp >= share * peak)).astype(float))
-            starts.extend((y_lp >= level).astype(float) for level in START_LEVELS)
-        starts.append(self.space.ub.copy())
-        return [self.space.repair(y, score) for y in starts]
+        starts.append(greedy_open(self.problem).reshape(self.shape))
+        everything = self.space.repair(self.space.ub.copy(), score)
+        repaired = [self.space.repair(y, score) for y in starts]
+        distinct = {everything.tobytes(): everything}
+        for y in repaired:  # each once, in order (a dict keeps its insertion order)
+            distinct.setdefault(y.tobytes(), y)
+        return [*list(distinct.values())[1:], everything]
 
     def drop_until_feasible(
         self, y: np.ndarray, relaxed: LpPoint, deadline: float
@@ -253,19 +260,29 @@ class Searcher:
                 y, point, self.space, self.lps, self.costs, self.fixed, deadline, max_moves, stop
             )
 
-    def score_all(self, ys: list[np.ndarray], deadline: float, basis: Any) -> list[LpPoint]:
+    def score_all(
+        self, ys: list[np.ndarray], deadline: float, basis: Any, prune: bool = False
+    ) -> list[LpPoint]:
         """The LP point of each matrix of ``ys`` from ``basis``, the matrices shared out
-        over the LP copies (one thread each); those left at ``deadline`` are not scored."""
+        over the LP copies (one thread each); those left at ``deadline`` are not scored.
+        ``prune``: each LP is cut off at the cheapest cost scored so far on any copy
+        (:meth:`FixedLp.evaluate`), so only the cheapest matrix is sure to be scored to
+        its end (the starts of a search: the rest are never used)."""
+        cheapest = [math.inf]  # shared by the copies' threads; a stale value only prunes less
 
         def score(lp: FixedLp, share: list[np.ndarray]) -> list[LpPoint]:
             points = []
             for y in share:
                 left = deadline - time.perf_counter()
-                points.append(
-                    lp.evaluate(y.ravel(), left, basis)
+                cutoff = cheapest[0] if prune else math.inf
+                point = (
+                    lp.evaluate(y.ravel(), left, basis, cutoff)
                     if left > 0
                     else LpPoint(False, math.inf, None, "not scored: deadline")
                 )
+                if point.optimal:
+                    cheapest[0] = min(cheapest[0], point.objective)
+                points.append(point)
             return points
 
         n = len(self.lps)
@@ -394,7 +411,7 @@ def local_search(
     counted, cut_before = searcher.evaluations, searcher.cut_off
     allowed = [y for y in candidates if searcher.space.allows(y)]
     # each start from the LP relaxation's basis (near all of them), when there is one
-    points = searcher.score_all(allowed, deadline, relaxed.basis)
+    points = searcher.score_all(allowed, deadline, relaxed.basis, prune=True)
     for y, point in zip(allowed, points, strict=True):
         if point.optimal and (best is None or point.objective < best[1].objective):
             best = (y, point)
