@@ -32,7 +32,9 @@ def run_cli(scenario: Path, out: Path, env: dict[str, str] | None = None) -> dic
         [sys.executable, "-m", "hubopt.cli", "solve", str(scenario), "--out", str(out), "--json"],
         capture_output=True,
         text=True,
-        timeout=120,
+        # generous: the module runs 40+ of these four at a time on two cores, and on a slow
+        # day the whole setup took 209 s (a refusal itself takes a few seconds)
+        timeout=600,
         env={**os.environ, **(env or {})},
         cwd=scenario.parent if scenario.parent.exists() else None,
     )
