@@ -31,6 +31,12 @@ START_LEVELS = (0.1, 0.2)  # and: open where y reaches this level (this share of
 IMPROVEMENT = 1e-7  # relative cost decrease a move must bring to be taken
 
 
+def to_beat(cost: float) -> float:
+    """The cost a plan must come below to improve on a plan of ``cost`` (by
+    ``IMPROVEMENT``): a move's acceptance and its LP's cutoff."""
+    return cost - IMPROVEMENT * max(abs(cost), 1.0)
+
+
 @dataclass(frozen=True)
 class SearchOutcome:
     """What :func:`improve` reached: the best ``open`` matrix and its LP point."""
@@ -90,17 +96,13 @@ def improve(
         # the dual simplex shows the move cannot improve on the plan
         return z, lp.evaluate(z.ravel(), deadline - time.perf_counter(), basis, cutoff)
 
-    def cutoff() -> float:
-        """The cost a move must beat to be taken (:func:`take`)."""
-        return best.objective - IMPROVEMENT * max(abs(best.objective), 1.0)
-
     def take(z: np.ndarray, trial: LpPoint) -> bool:
         """Record a scored move; make it the best if it improves on the best."""
         nonlocal best_y, best, improvements
         if not trial.optimal:
             return False
         ranked.append((trial.objective, z.tobytes()))
-        if trial.objective < best.objective - IMPROVEMENT * max(abs(best.objective), 1.0):
+        if trial.objective < to_beat(best.objective):
             best_y, best = z, trial
             improvements += 1
             return True
@@ -129,7 +131,7 @@ def improve(
                         break
                     evaluations += 1
                     lp = free.pop()
-                    running[pool.submit(score, lp, move, best.basis, cutoff())] = lp
+                    running[pool.submit(score, lp, move, best.basis, to_beat(best.objective))] = lp
                 if not running:
                     break
                 done, _ = wait(running, return_when=FIRST_COMPLETED)
@@ -491,7 +493,7 @@ def improve_beside(
         return feed.closed
 
     def offer(outcome: SearchOutcome, than: float, source: str) -> None:
-        if outcome.point.objective >= than - IMPROVEMENT * max(abs(than), 1.0):
+        if outcome.point.objective >= to_beat(than):
             return
         plan = searcher.complete(outcome, deadline)
         if plan is not None and plan.x is not None and feed.offer(plan.x, plan.objective):
