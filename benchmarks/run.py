@@ -34,12 +34,25 @@ in docs/solvers.md) with a sidecar ``.json`` (machine, versions, git commit, loa
 average at start and end, settings). ``--markdown`` prints the short table of one or
 more results files; with ``--docs`` it replaces the table between the
 ``<!-- bench-table:start/end -->`` markers in that file.
+
+Resuming
+--------
+A whole ``make bench`` takes hours. Every results file is rewritten after each instance,
+so an interrupted run keeps what it measured, and ``--resume STAMP`` (the stamp printed
+when the run started, also the results files' prefix) goes on with the same sets and
+settings: instances already in ``STAMP-<set>.csv`` are skipped, the rest are measured and
+appended, and the sidecar lists every session (start, end, load average). Each row's
+ratios still come from one session (its three runs follow each other). A resume is
+refused when the settings, the ``--quick`` flag or the git commit differ from the run's,
+or when either has uncommitted changes (a run measures one version of hubopt): check that
+commit out to go on.
 """
 
 from __future__ import annotations
 
 import argparse
 import csv
+import json
 import logging
 import math
 import os
@@ -203,6 +216,56 @@ def read_rows(paths: list[Path]) -> list[dict[str, Any]]:
     return rows
 
 
+def _load() -> list[float]:
+    return [round(x, 2) for x in os.getloadavg()]
+
+
+def resume_run(
+    out: Path,
+    stamp: str,
+    sets: list[str],
+    settings: Settings,
+    machine: dict[str, Any],
+    quick: bool,
+) -> dict[str, tuple[list[dict[str, Any]], dict[str, Any]]]:
+    """The rows and sidecar of each set run ``stamp`` has results of, in ``out``.
+
+    Raises
+    ------
+    ValueError
+        No results of ``stamp`` there, or a sidecar whose settings, ``quick`` flag or git
+        commit differ from this run's (the message names the file and what differs).
+    """
+    found: dict[str, tuple[list[dict[str, Any]], dict[str, Any]]] = {}
+    wanted = json.loads(json.dumps(settings_dict(settings)))
+    for set_name in sets:
+        path = out / f"{stamp}-{set_name}.csv"
+        if not path.is_file():
+            continue
+        side = path.with_suffix(".json")
+        try:
+            info = json.loads(side.read_text())
+        except (OSError, json.JSONDecodeError) as exc:
+            raise ValueError(f"{side}: cannot read the run's sidecar ({exc})") from exc
+        differ = [
+            f"{key} was {info.get(key)!r}, now {value!r}"
+            for key, value in (("settings", wanted), ("quick", quick))
+            if info.get(key) != value
+        ]
+        then = info.get("machine", {})
+        if then.get("git_commit") != machine["git_commit"]:
+            differ.append(f"git commit was {then.get('git_commit')}, now {machine['git_commit']}")
+        if then.get("git_dirty") or machine["git_dirty"]:
+            differ.append("uncommitted changes (then or now): the code measured is unknown")
+        if differ:
+            raise ValueError(f"{side}: this run differs from the one resumed: {'; '.join(differ)}")
+        found[set_name] = (read_rows([path]), info)
+    if not found:
+        names = ", ".join(f"{stamp}-{s}.csv" for s in sets)
+        raise ValueError(f"no results of that run in {out} (looked for {names})")
+    return found
+
+
 def markdown(paths: list[Path], docs: Path | None) -> None:
     """Print the Markdown table of ``paths``; splice it into ``docs`` between the markers."""
     text = table(read_rows(paths), markdown=True)
@@ -274,6 +337,11 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--seed", type=int, default=0, help="ladder seed")
     parser.add_argument("--out", type=Path, default=RESULTS)
+    parser.add_argument(
+        "--resume",
+        metavar="STAMP",
+        help="go on with the interrupted run STAMP: skip the instances its results have",
+    )
     parser.add_argument("--markdown", nargs="+", type=Path, metavar="RESULTS.csv")
     parser.add_argument("--docs", type=Path, help="with --markdown: file to splice into")
     args = parser.parse_args(argv)
@@ -313,27 +381,41 @@ def main(argv: list[str] | None = None) -> int:
             )
         except ValueError as exc:
             parser.error(f"--option/--method: {exc}")
-    stamp = now_stamp()
+    stamp = args.resume or now_stamp()
     machine = machine_info()
     shared = shared_dir()
+    earlier: dict[str, tuple[list[dict[str, Any]], dict[str, Any]]] = {}
+    if args.resume:
+        try:
+            earlier = resume_run(args.out, stamp, sets, settings, machine, args.quick)
+        except ValueError as exc:
+            print(f"--resume {stamp}: {exc}", file=sys.stderr)
+            return 2
     print(
         f"hubopt bench {stamp}: {machine['cpu_count']} CPUs, {machine['ram_gb']} GB, "
-        f"commit {machine['git_commit'][:9]}; shared data: {shared or 'not found'}",
+        f"commit {machine['git_commit'][:9]}; shared data: {shared or 'not found'}"
+        + ("" if args.resume else f"; if interrupted, go on with --resume {stamp}"),
         flush=True,
     )
     all_rows: list[dict[str, Any]] = []
     started = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="hubopt-bench-") as tmp:
         for set_name in sets:
-            load_start = os.getloadavg()
+            session = {"started": now_stamp(), "load_start": _load()}
             set_start = time.perf_counter()
             cases, note = cases_for(set_name, args.quick, Path(tmp), settings, args.only)
             if note:
                 print(f"[{set_name}] {note}", flush=True)
-            if not cases:
-                continue
-            rows = []
-            for case in cases:
+            rows, before = earlier.get(set_name, ([], {}))
+            done = {row["instance"] for row in rows}
+            if done:
+                print(
+                    f"[{set_name}] resumed: {len(done & {c.name for c in cases})} of "
+                    f"{len(cases)} instances measured before",
+                    flush=True,
+                )
+            path = args.out / f"{stamp}-{set_name}.csv"
+            for case in [c for c in cases if c.name not in done]:
                 runs = {}
                 log = args.out / "logs" / f"{stamp}-{set_name}-{case.name}.log"
                 for runner in runners:
@@ -347,23 +429,29 @@ def main(argv: list[str] | None = None) -> int:
                     f"PuLP {row['pulp_status'] or '-'} {_secs(row['pulp_total_s'])} s",
                     flush=True,
                 )
+                seconds = time.perf_counter() - set_start
                 info = {
                     "set": set_name,
                     "stamp": stamp,
                     "quick": args.quick,
-                    "machine": machine,
-                    "load_start": [round(x, 2) for x in load_start],
-                    "load_end": [round(x, 2) for x in os.getloadavg()],
-                    "seconds": round(time.perf_counter() - set_start, 1),
-                    "complete": len(rows) == len(cases),
+                    "machine": before.get("machine", machine),
+                    "load_start": before.get("load_start", session["load_start"]),
+                    "load_end": _load(),
+                    "seconds": round(before.get("seconds", 0.0) + seconds, 1),
+                    "complete": {c.name for c in cases} <= {row["instance"] for row in rows},
+                    "sessions": [
+                        *before.get("sessions", []),
+                        session | {"ended": now_stamp(), "load_end": _load()},
+                    ],
                     "shared_data": str(shared) if shared else None,
                     "settings": settings_dict(settings),
                     "note": note,
                 }
                 # rewritten after every instance, so an interrupted run keeps what it measured
-                path, _ = write_results(rows, args.out / f"{stamp}-{set_name}.csv", info)
-            shown = path.relative_to(ROOT) if path.is_relative_to(ROOT) else path
-            print(f"[{set_name}] results: {shown}", flush=True)
+                write_results(rows, path, info)
+            if path.is_file():
+                shown = path.relative_to(ROOT) if path.is_relative_to(ROOT) else path
+                print(f"[{set_name}] results: {shown}", flush=True)
             all_rows += rows
     if all_rows:
         files = [args.out / f"{stamp}-{s}.csv" for s in sets]

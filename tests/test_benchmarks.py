@@ -29,7 +29,8 @@ from benchmarks.harness import (
     write_results,
 )
 from benchmarks.ladder import LadderSize, ladder_tables, write_ladder_scenario
-from benchmarks.run import parse_options, table
+from benchmarks.run import main as run_main
+from benchmarks.run import parse_options, read_rows, table
 from benchmarks.textbook import cflp_matrix, highs_cflp, highs_plain, pulp_cflp, pulp_matrix
 from hubopt.api import solve
 from hubopt.data.problem import build_problem
@@ -256,3 +257,39 @@ def test_option_values_are_parsed_as_yaml() -> None:
                        "solver.method": "benders"}  # fmt: skip
     with pytest.raises(SystemExit, match="KEY=VALUE"):
         parse_options(["nokey"], None)
+
+
+def test_an_interrupted_run_resumes_where_it_stopped(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``--resume STAMP`` keeps the instances the run measured, measures the rest into the
+    same file and lists both sessions; other settings, another commit or a stamp with no
+    results are refused with exit 2, naming what differs."""
+    machine = {"cpu_count": 2, "ram_gb": 1.0, "git_commit": "abc123", "git_dirty": False}
+    monkeypatch.setattr("benchmarks.run.machine_info", lambda: dict(machine))
+    base = ["--sets", "orlib", "--runners", "highs", "--out", str(tmp_path)]
+    assert run_main([*base, "--only", "cap41"]) == 0
+    [csv_path] = tmp_path.glob("*-orlib.csv")
+    stamp = csv_path.name.removesuffix("-orlib.csv")
+    assert f"--resume {stamp}" in capsys.readouterr().out
+    first = read_rows([csv_path])
+    assert [r["instance"] for r in first] == ["cap41"]
+
+    assert run_main([*base, "--only", "cap41", "cap71", "--resume", stamp]) == 0
+    assert "resumed: 1 of 2 instances measured before" in capsys.readouterr().out
+    rows = read_rows([csv_path])
+    assert [r["instance"] for r in rows] == ["cap41", "cap71"]
+    assert rows[0] == first[0]  # kept, not measured again
+    assert math.isclose(float(rows[1]["highs_objective"]), CAP_OPTIMA["cap71"], rel_tol=REL)
+    info = json.loads(csv_path.with_suffix(".json").read_text())
+    assert len(info["sessions"]) == 2 and info["complete"] is True
+
+    pulp = ["--sets", "orlib", "--runners", "pulp", "--out", str(tmp_path)]
+    assert run_main([*pulp, "--resume", stamp]) == 2
+    err = capsys.readouterr().err
+    assert f"{stamp}-orlib.json" in err and "settings was" in err
+    machine["git_commit"] = "def456"
+    assert run_main([*base, "--resume", stamp]) == 2
+    assert "git commit was abc123, now def456" in capsys.readouterr().err
+    assert run_main([*base, "--resume", "19990101T000000Z"]) == 2
+    assert "no results of that run" in capsys.readouterr().err
