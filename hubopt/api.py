@@ -14,11 +14,16 @@ import numpy as np
 
 from hubopt.benders import method_for, solve_benders
 from hubopt.data.problem import ProblemData, build_problem, cheapest_arcs
-from hubopt.data.spill import restore_arcs, spill_arcs
+from hubopt.data.spill import SpilledArcs, restore_arcs, spill_arcs
 from hubopt.diagnose import diagnose_infeasibility
 from hubopt.diagnose.structural import collect_warnings, refuse_warnings
 from hubopt.errors import VerificationError
-from hubopt.guard import arcs_to_keep, lp_copies_that_fit, release_freed_memory
+from hubopt.guard import (
+    arcs_to_keep,
+    lp_copies_that_fit,
+    release_freed_memory,
+    widening_fits,
+)
 from hubopt.heuristic import (
     Searcher,
     improve_beside,
@@ -26,6 +31,7 @@ from hubopt.heuristic import (
     warm_start_vector,
     with_unused_plan,
 )
+from hubopt.heuristic.widen import widen_plan
 from hubopt.model.build import build_model
 from hubopt.model.matrix import MatrixModel
 from hubopt.model.network import linking_groups
@@ -111,6 +117,7 @@ def solve(
         model = model.without_rows("reach")
     build_seconds = time.perf_counter() - start
     priced: PricedLp | None = None  # the column generation of a restricted solve
+    spilled: SpilledArcs | None = None  # its whole arcs table, on disk
     whole_stats: dict[str, int] = {}  # a restricted solve's whole model's size
     if per_stream is not None:
         keep = cheapest_arcs(problem, per_stream)
@@ -129,17 +136,31 @@ def solve(
                 spilled.discard()
                 raise
             release_freed_memory()
-            problem = restore_arcs(problem, spilled, priced.kept)
+            problem = restore_arcs(problem, spilled, priced.kept, discard=False)
         del keep
     if priced is not None:  # the restriction's seconds (pricing, restricted model) are solve time
         priced = dataclasses.replace(priced, seconds=time.perf_counter() - began)
+        deadline = began + (1.0 - VERIFY_SHARE) * settings.time_limit_s
         left = max(settings.time_limit_s - priced.seconds, 1.0)
         settings = settings.model_copy(update={"backend": "heuristic", "time_limit_s": left})
     method, _ = method_for(problem, model, settings)
     root_cuts = None
     with stdout_to_stderr():
         if priced is not None:
-            output, model, cut_loop = _solve(problem, model, settings, start_open, priced)
+            try:
+                output, model, cut_loop = _solve(problem, model, settings, start_open, priced)
+                if spilled is not None:
+                    problem, model, output = widened_output(
+                        problem,
+                        model,
+                        output,
+                        spilled,
+                        deadline - time.perf_counter(),
+                        settings.mip_gap,
+                    )
+            finally:
+                if spilled is not None:
+                    spilled.discard()
             output = restricted_output(output, priced, per_stream)
         elif method == "benders":
             # single-period facility location: Benders decomposition (hubopt.benders)
@@ -283,6 +304,42 @@ def restricted_output(
     )
 
 
+VERIFY_SHARE = 0.05
+"""Share of a restricted solve's time limit kept for decoding and verifying its plan: the
+re-solve on the arcs to its open hubs (:func:`widened_output`) stops before it."""
+
+
+def widened_output(
+    problem: ProblemData,
+    model: MatrixModel,
+    output: SolverOutput,
+    spilled: SpilledArcs,
+    seconds: float,
+    mip_gap: float,
+) -> tuple[ProblemData, MatrixModel, SolverOutput]:
+    """A restricted solve's plan re-solved within ``seconds`` on every arc to its open hubs
+    (:func:`hubopt.heuristic.widen.widen_plan`) when that makes it cheaper: the problem
+    and model on those arcs and the output with that plan (same bound). Otherwise the
+    same three, the log saying why."""
+    if output.x is None or seconds <= 0:
+        return problem, model, output
+    open_ht = model.block(output.x, "open").reshape(problem.n_hubs, problem.periods)
+    if not widening_fits(problem, spilled, float(open_ht.mean())):
+        note = "plan not re-solved on the arcs to its open hubs: not enough memory"
+        log.info(note)
+        return problem, model, dataclasses.replace(output, log=f"{output.log}\n{note}")
+    wide = widen_plan(problem, spilled, open_ht, seconds)
+    note = wide.text(output.objective)
+    log.info(note)
+    solve_seconds = output.solve_seconds + wide.seconds
+    logged = dataclasses.replace(output, log=f"{output.log}\n{note}", solve_seconds=solve_seconds)
+    point = wide.point
+    if not point.optimal or point.x is None or point.objective >= output.objective:
+        return problem, model, logged
+    better = plan_output(logged, wide.model, point.x, output.bound, mip_gap, output.message)
+    return wide.problem, wide.model, better
+
+
 LOCAL_SEARCH_MIN_BINARIES = 100
 """``solver.local_search: auto`` runs the search before HiGHS from this many ``open``
 binaries on (the Korea demo has 270; the hand-checkable tests a handful)."""
@@ -321,8 +378,14 @@ def open_binaries(model: MatrixModel) -> int:
 
 
 HEURISTIC_SHARE = 0.8
-"""Share of the time limit a restricted heuristic solve's column generation and search may
-use (the rest: memory release, the whole model's verification)."""
+"""Share of the time limit a restricted heuristic solve's column generation may plan on
+(:data:`RESTRICTED_PRICING_SHARE` of it)."""
+
+RESTRICTED_SEARCH_SHARE = 0.65
+"""Share of what the column generation leaves a restricted solve's search may use. The rest
+re-solves the plan on the arcs to its open hubs (:func:`widened_output`, a cold LP) and
+verifies it. On the 1000x60x10x12 ladder rung that LP took 23-35 s and made the plan 1.3 %
+cheaper, more than the search gains in the same time (docs/solvers.md)."""
 
 BOUNDED_SEARCH_SHARE = 0.9
 """Share of the time limit the heuristic backend's search and the bound loop beside it may
@@ -379,7 +442,7 @@ def _solve(
     # the heuristic backend keeps the rest of the limit to re-solve and bound its plan
     share = settings.local_search_share
     if heuristic_only:
-        share = HEURISTIC_SHARE if priced else BOUNDED_SEARCH_SHARE
+        share = RESTRICTED_SEARCH_SHARE if priced else BOUNDED_SEARCH_SHARE
     searcher = Searcher(problem, model, search_lps(model, settings) if priced else 1)
     # the heuristic backend's bound: the root cut loop's LP on a thread beside the search
     final_bound: list[float] = []

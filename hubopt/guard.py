@@ -12,6 +12,7 @@ import numpy as np
 import psutil
 
 from hubopt.data.problem import ProblemData
+from hubopt.data.spill import SpilledArcs
 from hubopt.errors import ModelTooLargeError, Problem
 
 log = logging.getLogger(__name__)
@@ -93,6 +94,20 @@ def lp_copies_that_fit(nonzeros: int, wanted: int) -> int:
     the extra ones only while they take at most half of :func:`headroom_bytes`."""
     spare = headroom_bytes() // 2 // max(LP_COPY_BYTES_PER_NONZERO * nonzeros, 1)
     return int(min(max(wanted, 1), 1 + max(spare, 0)))
+
+
+ARCS_TABLE_BYTES_PER_FILE_BYTE = 3
+"""Memory of a spilled arcs table read back, per byte of its file (pickle, with the
+reading's copy; generous)."""
+
+
+def widening_fits(problem: ProblemData, spilled: SpilledArcs, open_share: float) -> bool:
+    """Whether reading the spilled arcs back and building the model on the arcs to a plan's
+    open hubs (:mod:`hubopt.heuristic.widen`; about ``open_share``, the plan's share of
+    open hub-periods, of the arcs, half as many again for margin) fit in the memory left."""
+    table = spilled.path.stat().st_size * ARCS_TABLE_BYTES_PER_FILE_BYTE
+    arcs = int(spilled.rows * min(1.5 * open_share, 1.0))
+    return table + estimate_model_bytes(problem, arcs) <= headroom_bytes()
 
 
 def _size(n_bytes: float) -> str:

@@ -17,11 +17,12 @@ from hubopt.api import solve
 from hubopt.data.problem import ProblemData, build_problem, cheapest_arcs, restrict_arcs
 from hubopt.data.spill import SpilledArcs, restore_arcs, spill_arcs
 from hubopt.errors import ModelTooLargeError, ScenarioError
+from hubopt.heuristic.widen import widen_plan
 from hubopt.model.build import build_model
 from hubopt.model.matrix import MatrixModel
 from hubopt.scenario.scenario import load_scenario
 from hubopt.solvers import SolveStatus
-from hubopt.solvers.fixing import lp_bound
+from hubopt.solvers.fixing import FixedLp, lp_bound
 from hubopt.solvers.pricing import price_columns
 
 RUNG = "40x6x2x3"  # 40 regions, 6 hubs, 2 products, 3 periods: ~4 arcs per stream
@@ -136,6 +137,43 @@ def test_spilled_arcs_come_back_restricted_and_leave_no_file(
     assert back.out_arcs.equals(expected) and back.streams is problem.streams
 
 
+def test_a_plan_re_solved_on_its_open_hubs_arcs_costs_what_the_whole_model_says(
+    whole: tuple[ProblemData, MatrixModel], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Searched on each stream's cheapest arc only, a plan that closes the hub most
+    streams have as their cheapest loses those streams' demand. Re-solved on every arc to
+    its open hubs (:func:`widen_plan`) it costs what the whole model's LP with the same
+    hubs fixed says (arcs to closed hubs carry nothing), and the spilled file stays."""
+    problem, _ = whole
+    monkeypatch.setattr("tempfile.tempdir", str(tmp_path))
+    keep = cheapest_arcs(problem, 1)
+    cheapest_hub = problem.out_arcs["hub_idx"].to_numpy()[keep]
+    open_ht = np.ones((problem.n_hubs, problem.periods))
+    open_ht[np.bincount(cheapest_hub, minlength=problem.n_hubs).argmax()] = 0.0
+
+    def cost_with_hubs_fixed(model: MatrixModel) -> float:
+        opens = model.var_blocks["open"]
+        point = FixedLp(model, np.arange(opens.start, opens.stop)).evaluate(open_ht.ravel(), 60)
+        assert point.optimal
+        return point.objective
+
+    reference = cost_with_hubs_fixed(build_model(problem, reach=False))
+    restricted = cost_with_hubs_fixed(build_model(restrict_arcs(problem, keep), reach=False))
+    assert restricted > reference * (1 + 1e-3)  # the restriction lost sales
+    light, spilled = spill_arcs(problem)
+    try:
+        wide = widen_plan(light, spilled, open_ht, 60)
+        assert spilled.path.exists()
+    finally:
+        spilled.discard()
+    assert wide.point.optimal and math.isclose(wide.point.objective, reference, rel_tol=1e-7)
+    arcs = wide.problem.out_arcs
+    period = problem.streams["period"].to_numpy()[arcs["stream_idx"].to_numpy()]
+    assert (open_ht[arcs["hub_idx"].to_numpy(), period - 1] == 1).all()
+    assert wide.arcs == len(arcs) < len(problem.out_arcs)
+    assert "->" in wide.text(restricted)
+
+
 def test_restricted_solve_is_verified_and_bounded_by_the_whole_optimum(
     rung: Path, optimum: float, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -159,8 +197,11 @@ def test_restricted_solve_is_verified_and_bounded_by_the_whole_optimum(
     assert result.model_stats["arcs_per_stream"] == 1
     # the stats are the searched model's, with the whole model's beside them
     assert result.model_stats["columns"] < result.model_stats["whole_columns"]
-    assert result.model_stats["rows"] == result.model_stats["whole_rows"]
+    # the plan's model: the arcs to its open hubs (:mod:`hubopt.heuristic.widen`), whose
+    # linking rows are only those of hubs with arcs
+    assert result.model_stats["rows"] <= result.model_stats["whole_rows"]
     assert "cheapest arcs" in result.message and "priced in" in result.message
+    assert "arcs to its open hubs" in result.solver_log
     if result.status == SolveStatus.OPTIMAL:
         assert result.gap <= 1e-9 + 1e-6
 

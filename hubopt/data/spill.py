@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 
 from hubopt.data.problem import ProblemData, restrict_arcs
 
@@ -47,12 +48,21 @@ def spill_arcs(problem: ProblemData) -> tuple[ProblemData, SpilledArcs]:
     return dataclasses.replace(problem, out_arcs=empty), SpilledArcs(path, len(problem.out_arcs))
 
 
-def restore_arcs(problem: ProblemData, spilled: SpilledArcs, keep: np.ndarray) -> ProblemData:
+def read_arcs(spilled: SpilledArcs) -> pd.DataFrame:
+    """The spilled arcs table (the file stays)."""
+    with spilled.path.open("rb") as source:
+        return pickle.load(source)  # our own file, written by spill_arcs
+
+
+def restore_arcs(
+    problem: ProblemData, spilled: SpilledArcs, keep: np.ndarray, discard: bool = True
+) -> ProblemData:
     """``problem`` with the spilled arcs at positions ``keep`` (ascending;
-    :func:`hubopt.data.problem.restrict_arcs`); the file is removed."""
+    :func:`hubopt.data.problem.restrict_arcs`); the file is removed unless ``discard`` is
+    false (the arcs are read again: :func:`hubopt.heuristic.widen.widen_plan`)."""
     try:
-        with spilled.path.open("rb") as source:
-            arcs = pickle.load(source)  # our own file, written by spill_arcs
+        arcs = read_arcs(spilled)
     finally:
-        spilled.discard()
+        if discard:
+            spilled.discard()
     return restrict_arcs(dataclasses.replace(problem, out_arcs=arcs), keep)
