@@ -101,12 +101,15 @@ ARCS_TABLE_BYTES_PER_FILE_BYTE = 3
 reading's copy; generous)."""
 
 
-def widening_fits(problem: ProblemData, spilled: SpilledArcs, open_share: float) -> bool:
+def widening_fits(
+    problem: ProblemData, spilled: SpilledArcs, open_share: float, also: int = 0
+) -> bool:
     """Whether reading the spilled arcs back and building the model on the arcs to a plan's
     open hubs (:mod:`hubopt.heuristic.widen`; about ``open_share``, the plan's share of
-    open hub-periods, of the arcs, half as many again for margin) fit in the memory left."""
+    open hub-periods, of the arcs, half as many again for margin) and ``also`` more arcs
+    fit in the memory left."""
     table = spilled.path.stat().st_size * ARCS_TABLE_BYTES_PER_FILE_BYTE
-    arcs = int(spilled.rows * min(1.5 * open_share, 1.0))
+    arcs = min(int(spilled.rows * 1.5 * open_share) + also, spilled.rows)
     return table + estimate_model_bytes(problem, arcs) <= headroom_bytes()
 
 

@@ -13,7 +13,7 @@ import yaml
 
 from benchmarks.ladder import write_ladder_scenario
 from hubopt import guard
-from hubopt.api import solve
+from hubopt.api import restrict, search_model, solve
 from hubopt.data.problem import ProblemData, build_problem, cheapest_arcs, restrict_arcs
 from hubopt.data.spill import SpilledArcs, restore_arcs, spill_arcs
 from hubopt.errors import ModelTooLargeError, ScenarioError
@@ -174,6 +174,39 @@ def test_a_plan_re_solved_on_its_open_hubs_arcs_costs_what_the_whole_model_says(
     assert "->" in wide.text(restricted)
 
 
+def test_a_restricted_search_gets_every_arc_to_its_starts_hubs(
+    whole: tuple[ProblemData, MatrixModel], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The restricted search's problem holds the kept arcs and every arc to the hubs of its
+    start (the first LP start), and searches from that start without the restricted
+    model's LP point; without room in memory it stays restricted."""
+    problem, model = whole
+    monkeypatch.setattr("tempfile.tempdir", str(tmp_path))
+    part, priced = restrict(model, cheapest_arcs(problem, 1), 1, 60, len(problem.streams))
+    light, spilled = spill_arcs(problem)
+    try:
+        small = restore_arcs(light, spilled, priced.kept, discard=False)
+        space = search_model(small, part, priced, spilled, None)
+        monkeypatch.setattr("hubopt.api.widening_fits", lambda *args: False)
+        same = search_model(small, part, priced, spilled, None)
+    finally:
+        spilled.discard()
+    start = space.start
+    assert start is not None and space.priced.x is None and "hubs of its start" in space.note
+    assert space.covered is start
+    n = len(problem.streams)
+    key = problem.out_arcs["hub_idx"] * n + problem.out_arcs["stream_idx"]
+    wide_key = space.problem.out_arcs["hub_idx"] * n + space.problem.out_arcs["stream_idx"]
+    assert set(key.iloc[priced.kept]) <= set(wide_key)
+    period = problem.streams["period"].to_numpy()[problem.out_arcs["stream_idx"].to_numpy()]
+    to_open = start[problem.out_arcs["hub_idx"].to_numpy(), period - 1] > 0.5
+    assert set(key[to_open]) <= set(wide_key) and len(wide_key) < len(key)
+    ship = space.model.var_blocks["ship"]
+    assert ship.stop - ship.start == len(wide_key)
+    assert same.problem is small and same.priced.x is not None and same.covered is None
+    assert "memory" in same.note
+
+
 def test_restricted_solve_is_verified_and_bounded_by_the_whole_optimum(
     rung: Path, optimum: float, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -201,7 +234,9 @@ def test_restricted_solve_is_verified_and_bounded_by_the_whole_optimum(
     # linking rows are only those of hubs with arcs
     assert result.model_stats["rows"] <= result.model_stats["whole_rows"]
     assert "cheapest arcs" in result.message and "priced in" in result.message
-    assert "arcs to its open hubs" in result.solver_log
+    assert "to its open hubs" in result.solver_log  # re-solved there, or searched there
+    # searched on the priced arcs and every arc to its start's hubs (api.search_model)
+    assert "hubs of its start" in result.message
     if result.status == SolveStatus.OPTIMAL:
         assert result.gap <= 1e-9 + 1e-6
 

@@ -175,6 +175,38 @@ class LocalSearchResult:
         )
 
 
+def start_matrices(problem: ProblemData, model: MatrixModel, relaxed: LpPoint) -> list[np.ndarray]:
+    """Start matrices, each repaired into the space and each once: the LP
+    relaxation's hubs (opened where their LP value reaches 0.1 or 0.2, or from where it
+    reaches 0, 30 % or 60 % of its peak), the greedy one, all hubs (last: the one
+    :meth:`Searcher.drop_until_feasible` starts from). The likeliest best come first, so
+    that the others can be cut off at its cost (:meth:`Searcher.score_all`).
+
+    The levels matter where the LP spreads small shares of many hubs (aggregated
+    linking rows): on the 1000x60x10x12 ladder rung the shares of the peak open 41 of
+    the 60 hubs and the best costs 1.0881e12; level 0.1 opens 28 and costs 1.0507e12,
+    level 0.2 26 hubs and 1.0525e12 (0.35: 1.137e12; docs/solvers.md)."""
+    shape = (problem.n_hubs, problem.periods)
+    space = HubSpace.of(problem, model)
+    block = model.var_blocks["open"]
+    starts: list[np.ndarray] = []
+    score = -problem.hubs["fixed_cost"].to_numpy(float)
+    if relaxed.x is not None:
+        y_lp = relaxed.x[block].reshape(shape)
+        score = y_lp.sum(axis=1)
+        peak = y_lp.max(axis=1, keepdims=True)
+        starts.extend((y_lp >= level).astype(float) for level in START_LEVELS)
+        for share in START_SHARES:  # open from where the LP's value reaches a share
+            starts.append(((y_lp > 1e-6) & (y_lp >= share * peak)).astype(float))
+    starts.append(greedy_open(problem).reshape(shape))
+    everything = space.repair(space.ub.copy(), score)
+    repaired = [space.repair(y, score) for y in starts]
+    distinct = {everything.tobytes(): everything}
+    for y in repaired:  # each once, in order (a dict keeps its insertion order)
+        distinct.setdefault(y.tobytes(), y)
+    return [*list(distinct.values())[1:], everything]
+
+
 class Searcher:
     """The LP, move space and costs of one model, shared by the searches on it.
 
@@ -197,33 +229,8 @@ class Searcher:
         self.lock = threading.Lock()
 
     def starts(self, relaxed: LpPoint) -> list[np.ndarray]:
-        """Start matrices, each repaired into the space and each once: the LP
-        relaxation's hubs (opened where their LP value reaches 0.1 or 0.2, or from where it
-        reaches 0, 30 % or 60 % of its peak), the greedy one, all hubs (last: the one
-        :meth:`drop_until_feasible` starts from). The likeliest best come first, so that
-        the others can be cut off at its cost (:meth:`score_all`).
-
-        The levels matter where the LP spreads small shares of many hubs (aggregated
-        linking rows): on the 1000x60x10x12 ladder rung the shares of the peak open 41 of
-        the 60 hubs and the best costs 1.0881e12; level 0.1 opens 28 and costs 1.0507e12,
-        level 0.2 26 hubs and 1.0525e12 (0.35: 1.137e12; docs/solvers.md)."""
-        block = self.model.var_blocks["open"]
-        starts: list[np.ndarray] = []
-        score = -self.fixed.sum(axis=1)
-        if relaxed.x is not None:
-            y_lp = relaxed.x[block].reshape(self.shape)
-            score = y_lp.sum(axis=1)
-            peak = y_lp.max(axis=1, keepdims=True)
-            starts.extend((y_lp >= level).astype(float) for level in START_LEVELS)
-            for share in START_SHARES:  # open from where the LP's value reaches a share
-                starts.append(((y_lp > 1e-6) & (y_lp >= share * peak)).astype(float))
-        starts.append(greedy_open(self.problem).reshape(self.shape))
-        everything = self.space.repair(self.space.ub.copy(), score)
-        repaired = [self.space.repair(y, score) for y in starts]
-        distinct = {everything.tobytes(): everything}
-        for y in repaired:  # each once, in order (a dict keeps its insertion order)
-            distinct.setdefault(y.tobytes(), y)
-        return [*list(distinct.values())[1:], everything]
+        """:func:`start_matrices` of this model."""
+        return start_matrices(self.problem, self.model, relaxed)
 
     def drop_until_feasible(
         self, y: np.ndarray, relaxed: LpPoint, deadline: float

@@ -60,22 +60,31 @@ def arcs_to_open_hubs(
     return np.flatnonzero(open_ht[arcs_hub, period - 1] > 0.5)
 
 
+def on_open_hubs(
+    problem: ProblemData, spilled: SpilledArcs, open_ht: np.ndarray, also: np.ndarray | None = None
+) -> ProblemData:
+    """``problem`` with the spilled arcs whose hub is open in ``open_ht`` in their
+    stream's period, and those at positions ``also`` (ascending); the file stays."""
+    arcs = read_arcs(spilled)
+    keep = arcs_to_open_hubs(
+        problem, arcs["hub_idx"].to_numpy(), arcs["stream_idx"].to_numpy(), open_ht
+    )
+    if also is not None:
+        keep = np.union1d(keep, also)
+    return dataclasses.replace(problem, out_arcs=arcs.iloc[keep].reset_index(drop=True))
+
+
 def widen_plan(
     problem: ProblemData, spilled: SpilledArcs, open_ht: np.ndarray, time_limit_s: float
 ) -> Widened:
     """The plan whose hubs are ``open_ht`` re-solved on every spilled arc to those hubs
     (its other integers, if any, by a small MIP: :meth:`FixedLp.complete`), within
-    ``time_limit_s``; None (logged) when that would not fit in memory.
+    ``time_limit_s`` (check :func:`hubopt.guard.widening_fits` first).
 
     ``problem`` is the restricted problem (its arcs are replaced); ``spilled`` keeps its
     file (the caller discards it)."""
     start = time.perf_counter()
-    arcs = read_arcs(spilled)
-    keep = arcs_to_open_hubs(
-        problem, arcs["hub_idx"].to_numpy(), arcs["stream_idx"].to_numpy(), open_ht
-    )
-    wide = dataclasses.replace(problem, out_arcs=arcs.iloc[keep].reset_index(drop=True))
-    del arcs
+    wide = on_open_hubs(problem, spilled, open_ht)
     model = build_model(wide, reach=False)
     opens = model.var_blocks["open"]
     lp = FixedLp(model, np.arange(opens.start, opens.stop))
@@ -86,4 +95,4 @@ def widen_plan(
         else LpPoint(False, math.inf, None, "no time left")
     )
     lp.close()
-    return Widened(wide, model, point, len(keep), time.perf_counter() - start)
+    return Widened(wide, model, point, len(wide.out_arcs), time.perf_counter() - start)
