@@ -364,7 +364,7 @@ def restricted_output(
     )
 
 
-VERIFY_SHARE = 0.05
+VERIFY_SHARE = 0.03
 """Share of a restricted solve's time limit kept for decoding and verifying its plan: the
 re-solve on the arcs to its open hubs (:func:`widened_output`) stops before it."""
 
@@ -446,11 +446,11 @@ HEURISTIC_SHARE = 0.8
 """Share of the time limit a restricted heuristic solve's column generation may plan on
 (:data:`RESTRICTED_PRICING_SHARE` of it)."""
 
-RESTRICTED_SEARCH_SHARE = 0.7
+RESTRICTED_SEARCH_SHARE = 0.8
 """Share of what the column generation leaves a restricted solve's search may use. The rest
-re-solves the plan on the arcs to its open hubs (:func:`widened_output`, a cold LP) and
-verifies it. On the 1000x60x10x12 ladder rung that LP took 23-35 s and made the plan 1.3 %
-cheaper, more than the search gains in the same time (docs/solvers.md)."""
+re-solves the plan on the arcs to its open hubs when the search did not hold them all
+(:func:`widened_output`, a cold LP: 23-26 s on the 1000x60x10x12 ladder rung) and
+verifies it (docs/solvers.md)."""
 
 BOUNDED_SEARCH_SHARE = 0.9
 """Share of the time limit the heuristic backend's search and the bound loop beside it may
