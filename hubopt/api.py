@@ -7,7 +7,6 @@ import logging
 import math
 import os
 import time
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -23,7 +22,6 @@ from hubopt.guard import (
     arcs_to_keep,
     lp_copies_that_fit,
     release_freed_memory,
-    widening_fits,
 )
 from hubopt.heuristic import (
     Searcher,
@@ -32,12 +30,18 @@ from hubopt.heuristic import (
     warm_start_vector,
     with_unused_plan,
 )
-from hubopt.heuristic.search import start_matrices
-from hubopt.heuristic.widen import on_open_hubs, widen_plan
 from hubopt.model.build import build_model
 from hubopt.model.matrix import MatrixModel
 from hubopt.model.network import linking_groups
 from hubopt.pooling import CutLoop, pooling_active, solve_model
+from hubopt.restricted import (
+    VERIFY_SHARE,
+    SearchSpace,
+    restrict,
+    restricted_output,
+    search_model,
+    widened_output,
+)
 from hubopt.result import Result
 from hubopt.routing.locate import locate_and_route
 from hubopt.routing.run import checked, routes_for_plan
@@ -48,7 +52,7 @@ from hubopt.solvers import HeuristicBackend, SolutionFeed, SolverOutput, SolveSt
 from hubopt.solvers.base import on_thread, stdout_to_stderr
 from hubopt.solvers.fixing import LpPoint, plan_output
 from hubopt.solvers.highs import HighsBackend, highs_version
-from hubopt.solvers.pricing import PricedLp, price_columns
+from hubopt.solvers.pricing import PricedLp
 from hubopt.solvers.rootcuts import (
     FIRST_STAGE_MAX_COLUMNS,
     RootCutReport,
@@ -252,157 +256,6 @@ def restricts_by_default(
         and model.n_vars > FIRST_STAGE_MAX_COLUMNS
         and bool(model.integer.any())
     )
-
-
-def restrict(
-    model: MatrixModel,
-    keep: np.ndarray,
-    per_stream: int,
-    seconds: float,
-    streams: int,
-) -> tuple[MatrixModel, PricedLp]:
-    """The model with the arcs ``keep`` (each stream's ``per_stream`` cheapest,
-    :func:`hubopt.data.problem.cheapest_arcs`) and the arcs column generation on the
-    whole model's LP adds within ``seconds`` (:func:`hubopt.solvers.pricing.price_columns`,
-    whose bound holds for the whole model), and that column generation; ``priced.kept``
-    are the arcs to keep in the problem (:func:`hubopt.data.problem.restrict_arcs`)."""
-    block = model.var_blocks["ship"]
-    arcs, columns = block.stop - block.start, model.n_vars
-    priced = price_columns(model, "ship", keep, seconds, max(streams // 4, 1000))
-    part = model.keep_columns("ship", priced.kept)
-    whole_of_part = model.kept_columns("ship", priced.kept)  # part's columns in the whole
-    if priced.x is not None:  # the LP's point in the restricted model: the search's starts
-        priced = dataclasses.replace(priced, x=priced.x[whole_of_part])
-    log.info(
-        "searching the %d cheapest arcs per stream and %d priced in: %d of %d arcs, "
-        "%d of %d columns; %s",
-        per_stream,
-        priced.added,
-        len(priced.kept),
-        arcs,
-        part.n_vars,
-        columns,
-        priced.text(),
-    )
-    return part, priced
-
-
-@dataclass(frozen=True)
-class SearchSpace:
-    """What a restricted solve searches (:func:`search_model`)."""
-
-    problem: ProblemData
-    model: MatrixModel
-    priced: PricedLp  # without the LP point when ``model`` is not the restricted one
-    start: np.ndarray | None  # the open matrix the search starts from (None: the LP's starts)
-    covered: np.ndarray | None  # hubs x periods whose every arc ``problem`` holds
-    note: str  # which arcs, for the log
-
-
-def search_model(
-    problem: ProblemData,
-    model: MatrixModel,
-    priced: PricedLp,
-    spilled: SpilledArcs,
-    start_open: np.ndarray | None,
-) -> SearchSpace:
-    """What a restricted solve searches: each stream's cheapest and priced-in arcs
-    (``priced.kept``) and every arc to the hubs of its start (``start_open``, else the first
-    of :func:`hubopt.heuristic.search.start_matrices` from the column generation's LP
-    point), from that start.
-
-    Searched on the priced arcs alone, closing a hub cost the lost sales of the streams
-    whose only kept arcs go there, although an open hub could serve them: on the
-    1000x60x10x12 ladder rung the same start cost 1.0507e12 instead of 1.0381e12, and the
-    plan 3.84 % above the bound against 3.53 % (docs/solvers.md). Unchanged (and searched
-    from the LP point's starts) when there is no LP point or the arcs would not fit in
-    memory."""
-    kept = f"({len(priced.kept):,} arcs)"
-    unchanged = SearchSpace(problem, model, priced, start_open, None, kept)
-    if priced.x is None and start_open is None:
-        return unchanged
-    relaxed = LpPoint(True, priced.objective, priced.x, "optimal")
-    start = start_open if start_open is not None else start_matrices(problem, model, relaxed)[0]
-    start = start.reshape(problem.n_hubs, problem.periods)
-    if not widening_fits(problem, spilled, float(start.mean()), len(priced.kept)):
-        note = f"{kept}; not every arc to its start's hubs: not enough memory"
-        return dataclasses.replace(unchanged, note=note)
-    wide = on_open_hubs(problem, spilled, start, priced.kept)
-    hubs = int((start.sum(axis=1) > 0).sum())
-    note = f"and every arc to the {hubs} hubs of its start ({len(wide.out_arcs):,} arcs)"
-    # the LP point's columns are the restricted model's: the search starts from ``start``
-    priced = dataclasses.replace(priced, x=None)
-    return SearchSpace(wide, build_model(wide, reach=False), priced, start, start, note)
-
-
-def restricted_output(
-    output: SolverOutput, priced: PricedLp, per_stream: int | None, space: SearchSpace | None
-) -> SolverOutput:
-    """``output`` of a restricted solve, saying so, with the pricing's seconds; infeasible
-    becomes an error (the restriction may be what is infeasible, not the scenario).
-    ``space``: what it searched (:func:`search_model`)."""
-    note = (
-        f"searched each stream's {per_stream} cheapest arcs and {priced.added:,} priced in "
-        f"{space.note if space else ''}; bound: the whole model's Lagrangian bound from the "
-        f"restricted LP's duals ({priced.text()})"
-    )
-    seconds = output.solve_seconds + priced.seconds
-    if output.status == SolveStatus.INFEASIBLE or (
-        output.x is None and priced.status == "Infeasible"
-    ):
-        return dataclasses.replace(
-            output,
-            status=SolveStatus.ERROR,
-            message=f"the {per_stream} cheapest arcs per stream admit no plan; raise "
-            "solver.arcs_per_stream (or all) to search more of them",
-            log=f"{note}\n{output.log}",
-            solve_seconds=seconds,
-        )
-    message = f"{output.message}; {note}" if output.message else note
-    return dataclasses.replace(
-        output, message=message, log=f"{note}\n{output.log}", solve_seconds=seconds
-    )
-
-
-VERIFY_SHARE = 0.03
-"""Share of a restricted solve's time limit kept for decoding and verifying its plan: the
-re-solve on the arcs to its open hubs (:func:`widened_output`) stops before it."""
-
-
-def widened_output(
-    problem: ProblemData,
-    model: MatrixModel,
-    output: SolverOutput,
-    spilled: SpilledArcs,
-    seconds: float,
-    mip_gap: float,
-    covered: np.ndarray | None = None,
-) -> tuple[ProblemData, MatrixModel, SolverOutput]:
-    """A restricted solve's plan re-solved within ``seconds`` on every arc to its open hubs
-    (:func:`hubopt.heuristic.widen.widen_plan`) when that makes it cheaper: the problem
-    and model on those arcs and the output with that plan (same bound). Otherwise the
-    same three, the log saying why; also when the plan opens no hub-period outside
-    ``covered`` (whose every arc the model holds already: :func:`search_model`)."""
-    if output.x is None or seconds <= 0:
-        return problem, model, output
-    open_ht = model.block(output.x, "open").reshape(problem.n_hubs, problem.periods)
-    if covered is not None and not (open_ht > covered + 0.5).any():
-        note = "not re-solved: the search held every arc to its open hubs"
-        return problem, model, dataclasses.replace(output, log=f"{output.log}\n{note}")
-    if not widening_fits(problem, spilled, float(open_ht.mean())):
-        note = "plan not re-solved on the arcs to its open hubs: not enough memory"
-        log.info(note)
-        return problem, model, dataclasses.replace(output, log=f"{output.log}\n{note}")
-    wide = widen_plan(problem, spilled, open_ht, seconds)
-    note = wide.text(output.objective)
-    log.info(note)
-    solve_seconds = output.solve_seconds + wide.seconds
-    logged = dataclasses.replace(output, log=f"{output.log}\n{note}", solve_seconds=solve_seconds)
-    point = wide.point
-    if not point.optimal or point.x is None or point.objective >= output.objective:
-        return problem, model, logged
-    better = plan_output(logged, wide.model, point.x, output.bound, mip_gap, output.message)
-    return wide.problem, wide.model, better
 
 
 LOCAL_SEARCH_MIN_BINARIES = 100

@@ -13,13 +13,14 @@ import yaml
 
 from benchmarks.ladder import write_ladder_scenario
 from hubopt import guard
-from hubopt.api import restrict, search_model, solve
+from hubopt.api import solve
 from hubopt.data.problem import ProblemData, build_problem, cheapest_arcs, restrict_arcs
 from hubopt.data.spill import SpilledArcs, restore_arcs, spill_arcs
 from hubopt.errors import ModelTooLargeError, ScenarioError
 from hubopt.heuristic.widen import widen_plan
 from hubopt.model.build import build_model
 from hubopt.model.matrix import MatrixModel
+from hubopt.restricted import restrict, search_model
 from hubopt.scenario.scenario import load_scenario
 from hubopt.solvers import SolveStatus
 from hubopt.solvers.fixing import FixedLp, lp_bound
@@ -187,7 +188,7 @@ def test_a_restricted_search_gets_every_arc_to_its_starts_hubs(
     try:
         small = restore_arcs(light, spilled, priced.kept, discard=False)
         space = search_model(small, part, priced, spilled, None)
-        monkeypatch.setattr("hubopt.api.widening_fits", lambda *args: False)
+        monkeypatch.setattr("hubopt.restricted.widening_fits", lambda *args: False)
         same = search_model(small, part, priced, spilled, None)
     finally:
         spilled.discard()

@@ -1,6 +1,6 @@
 """A problem's outbound arcs set aside on disk while a restricted solve prices columns.
 
-The column generation of a restricted solve (:func:`hubopt.api.restrict`) needs the
+The column generation of a restricted solve (:func:`hubopt.restricted.restrict`) needs the
 whole model, not the arcs table, which on a very large network is over a gigabyte (the
 5000x300x20x12 ladder rung: 11.8 M arcs, 1.3 GB in memory). The table waits in a
 temporary file and comes back with only the arcs the column generation kept.

@@ -1,6 +1,6 @@
 """A restricted solve's arcs widened to every arc of the hubs a plan opens.
 
-A restricted solve (:func:`hubopt.api.restrict`) searches each stream's few cheapest arcs
+A restricted solve (:func:`hubopt.restricted.restrict`) searches each stream's few cheapest arcs
 and the arcs its column generation priced in. A plan that closes a stream's cheapest hubs
 leaves that stream only its arcs to closed hubs there: its demand goes unmet at the
 lost-sale penalty although an open hub within its window could serve it. Measured on the
@@ -11,7 +11,7 @@ open hubs (471 146 of 1 007 538 arcs; arcs to closed hubs carry nothing), the sa
 costs 1.03330e12, 1.3 % less, one cold LP of 23 s.
 
 :func:`on_open_hubs` gives the search those arcs for the hubs of its start
-(:func:`hubopt.api.search_model`); :func:`widen_plan` re-solves a plan that opened other
+(:func:`hubopt.restricted.search_model`); :func:`widen_plan` re-solves a plan that opened other
 hubs on every arc to its own.
 """
 
