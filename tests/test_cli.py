@@ -278,3 +278,35 @@ def test_gap_line_says_proven_optimal_only_at_a_zero_gap() -> None:
         "0.84%: not proven optimal, at most 840"
     )
     assert line("optimal", 1000.0, 1000.0) == "0.00%: proven optimal"
+
+
+HEAVY = ("highspy", "pulp", "ortools", "folium", "dask", "distributed", "hubopt.api")
+
+
+def test_the_package_and_the_cli_import_nothing_heavy_until_used() -> None:
+    """`import hubopt` and `hubopt --help` load no solver, map or Dask module (they are
+    imported on first use), and every public name still resolves; `hubopt.compare` and
+    `hubopt.replan` stay the functions even once their submodules are imported."""
+    probe = (
+        "import sys, hubopt, hubopt.cli\n"
+        f"print(sorted(m for m in {HEAVY!r} if m in sys.modules))\n"
+        "import hubopt.batch, hubopt.replan.plan\n"
+        "from hubopt import compare, replan\n"
+        "print(callable(compare), compare.__module__, replan.__module__, hubopt.compare is compare)\n"
+        "missing = [n for n in hubopt.__all__ if getattr(hubopt, n, None) is None]\n"
+        "print(missing, sorted(set(hubopt.__all__) - set(dir(hubopt))))\n"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, timeout=120
+    )
+    assert proc.returncode == 0, proc.stderr
+    loaded, functions, names = proc.stdout.splitlines()
+    assert loaded == "[]"
+    assert functions == "True hubopt.compare hubopt.replan.plan True"
+    assert names == "[] []"
+    with pytest.raises(AttributeError, match="no attribute 'nonexistent'"):
+        import hubopt
+
+        hubopt.nonexistent  # noqa: B018
+    help_text = run_cli("--help")
+    assert help_text.returncode == 0 and "solve" in help_text.stdout

@@ -9,7 +9,6 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from hubopt.batch import SOLVED, run_batch
 from hubopt.cli.common import (
     EXIT_INPUT,
     EXIT_OK,
@@ -21,7 +20,6 @@ from hubopt.cli.common import (
     out,
     spinner,
 )
-from hubopt.compare import compare_runs
 from hubopt.errors import HubOptError, NoWorkersError, SchedulerError
 from hubopt.present.format import fmt_num, fmt_pct
 
@@ -87,6 +85,8 @@ def batch_command(
 ) -> None:
     """Run many scenarios (or a sweep) in parallel and compare them (comparison.csv, compare.html)."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
+
+    from hubopt.batch import SOLVED, run_batch
 
     if dask_scheduler and dask_local:
         err.print("Give either --dask-scheduler or --dask-local, not both.")
@@ -198,6 +198,7 @@ def compare_command(
     as_json: JsonOption = False,
 ) -> None:
     """Side-by-side synchronised map of two run folders, with what changed."""
+    from hubopt.compare import compare_runs
 
     try:
         with spinner("Loading runs and drawing...", as_json):

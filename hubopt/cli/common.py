@@ -14,10 +14,8 @@ import pandas as pd
 import typer
 from rich.console import Console
 
-from hubopt.changes import gap_money
 from hubopt.errors import HubOptError, InputError, InputWarning, Problem, StrictWarningsError
 from hubopt.present.format import fmt_num
-from hubopt.solvers.base import status_text
 
 EXIT_OK, EXIT_INPUT, EXIT_INFEASIBLE, EXIT_NO_SOLUTION, EXIT_INTERNAL = 0, 2, 3, 4, 5
 STATUS_EXIT = {
@@ -100,6 +98,9 @@ def fail(error: BaseException, as_json: bool) -> int:
 
 def gap_text(result: Any) -> str:
     """The gap in per cent and in money: how far from proven optimal the plan may be."""
+    from hubopt.changes import gap_money  # heavy (the result layer): lazy
+    from hubopt.solvers.base import status_text
+
     money = gap_money(result.objective, result.bound)
     if money is None or not math.isfinite(result.gap):
         return "-"

@@ -11,8 +11,6 @@ from rich.table import Table
 from hubopt.cli.common import EXIT_OK, JsonOption, app, emit_json, err, fail, out, spinner
 from hubopt.errors import HubOptError, InputError, Problem
 from hubopt.present.format import fmt_num, fmt_pct
-from hubopt.routing.kpis import compute_route_kpis, route_totals
-from hubopt.runs import route_run, write_routes
 
 
 def route_periods(periods: list[str] | None, more: list[str] | None) -> list[int] | None:
@@ -61,6 +59,9 @@ def routes_command(
     as_json: JsonOption = False,
 ) -> None:
     """Delivery routes (OR-Tools vehicle routing) for the plan of any run folder."""
+    from hubopt.routing.kpis import compute_route_kpis, route_totals
+    from hubopt.runs import route_run, write_routes
+
     try:
         chosen = route_periods(periods, more_periods)
         with spinner("Routing vans...", as_json):

@@ -1,4 +1,8 @@
-"""`hubopt solve`, `replan`, `validate`, `schema` and `demo`: one scenario or run folder."""
+"""`hubopt solve`, `replan`, `validate`, `schema` and `demo`: one scenario or run folder.
+
+Each command imports the solver, run-folder and map modules when it runs (STYLE: heavy
+imports are lazy), so `hubopt --help` and a refused scenario answer quickly.
+"""
 
 from __future__ import annotations
 
@@ -13,7 +17,6 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from hubopt.api import solve
 from hubopt.cli.common import (
     DEMO_SCENARIO,
     EXIT_INFEASIBLE,
@@ -35,19 +38,14 @@ from hubopt.cli.common import (
     read_csv,
     spinner,
 )
-from hubopt.data.problem import build_problem
-from hubopt.diagnose.structural import collect_warnings, refuse_warnings
-from hubopt.economics import campaign_economics as economics
 from hubopt.errors import HubOptError
-from hubopt.guard import estimate_model_bytes
-from hubopt.replan import replan
-from hubopt.runs import load_run, write_error, write_run
 from hubopt.scenario.scenario import load_scenario
 from hubopt.scenario.schema import ScenarioConfig
-from hubopt.solvers.base import status_text
 
 
 def _headline_table(result: Any, run_dir: Path | None) -> Table:
+    from hubopt.solvers.base import status_text
+
     status = status_text(result.status, result.gap)
     table = Table(title=f"{result.scenario.name}: {status}", show_header=False)
     footprint = result.solution is not None and len(result.solution.footprint)
@@ -90,6 +88,12 @@ def _headline_table(result: Any, run_dir: Path | None) -> Table:
     return table
 
 
+def _write_error(target: Path, error: BaseException) -> None:
+    from hubopt.runs import write_error
+
+    write_error(target, error)
+
+
 def run_solve(
     scenario: Path,
     out_dir: Path | None,
@@ -102,11 +106,12 @@ def run_solve(
     campaign_economics: bool = False,
 ) -> int:
     """Load, solve, write the run folder and report; return the exit code."""
-
     target: Path | None = out_dir
     try:
         with spinner("Loading scenario...", as_json):
             loaded = load_scenario(scenario)
+        from hubopt.api import solve  # heavy: only once the scenario has loaded
+
         limit = time_limit or loaded.config.solver.time_limit_s
         with spinner(f"Building and solving {loaded.name} (limit {limit:g} s)...", as_json):
             result = solve(
@@ -115,22 +120,26 @@ def run_solve(
         if result.solution is not None and (
             campaign_economics or loaded.config.output.campaign_economics
         ):
+            from hubopt.economics import campaign_economics as economics
+
             with spinner("Re-solving without each campaign...", as_json):
                 options: dict[str, Any] = {"backend": backend, "time_limit_s": time_limit}
                 table = economics(result, **{k: v for k, v in options.items() if v is not None})
             result = dataclasses.replace(result, campaign_economics=table)
         run_dir = None
         if write:
+            from hubopt.runs import write_run
+
             with spinner("Writing run folder...", as_json):
                 run_dir = write_run(result, out_dir, force=force)
     except HubOptError as error:
         if write and target is not None and error.exit_code != EXIT_INPUT:
-            write_error(target, error)
+            _write_error(target, error)
         return fail(error, as_json)
     except Exception as error:  # a bug: report without a wall of traceback, keep details in logs
         logging.getLogger(__name__).debug("internal error", exc_info=True)
         if write and target is not None:
-            write_error(target, error)
+            _write_error(target, error)
         return fail(error, as_json)
     code = STATUS_EXIT[str(result.status)]
     if as_json:
@@ -238,6 +247,9 @@ def replan_command(
     force: ForceOption = False,
 ) -> None:
     """Re-plan a finished run from period T with the actual stock (and sales)."""
+    from hubopt.replan import replan
+    from hubopt.runs import load_run, write_run
+
     try:
         with spinner("Loading run...", as_json):
             run = load_run(run_dir)
@@ -317,6 +329,10 @@ def validate_command(
     Exit 0 valid (warnings printed), 2 invalid (or any warning with --strict), 3 when a
     check proves the solve infeasible (demand that must be met and cannot be).
     """
+    from hubopt.data.problem import build_problem
+    from hubopt.diagnose.structural import collect_warnings, refuse_warnings
+    from hubopt.guard import estimate_model_bytes
+
     try:
         loaded = load_scenario(scenario)
         problem = build_problem(loaded)
