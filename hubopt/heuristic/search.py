@@ -105,6 +105,13 @@ def improve(
         if trial.objective < to_beat(best.objective):
             best_y, best = z, trial
             improvements += 1
+            log.debug(
+                "move %d improves to %.6g (%d hub-periods open, %.1f s before the deadline)",
+                evaluations,
+                trial.objective,
+                int(z.sum()),
+                deadline - time.perf_counter(),
+            )
             return True
         return False
 
