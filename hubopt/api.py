@@ -300,10 +300,28 @@ HEURISTIC_SHARE = 0.8
 (:data:`RESTRICTED_PRICING_SHARE` of it)."""
 
 RESTRICTED_SEARCH_SHARE = 0.8
-"""Share of what the column generation leaves a restricted solve's search may use. The rest
-re-solves the plan on the arcs to its open hubs when the search did not hold them all
-(:func:`widened_output`, a cold LP: 23-26 s on the 1000x60x10x12 ladder rung) and
-verifies it (docs/solvers.md)."""
+"""Share of what the column generation leaves a restricted solve's search may use at
+least. The rest re-solves the plan on the arcs to its open hubs when the search did not
+hold them all (:func:`widened_output`, a cold LP: 23-26 s on the 1000x60x10x12 ladder rung
+on a slow day) and verifies it (docs/solvers.md); :func:`restricted_search_seconds` gives
+the search more when the column generation's LPs show that the re-solve needs less."""
+
+RESOLVE_LPS = 3.0
+"""The re-solve of a restricted solve's plan is planned at this many of its column
+generation's mean LP times (:func:`restricted_search_seconds`). Measured ratio of the two:
+1.2-1.4 on the 1000x60x10x12 rung (7.1-9.9 s after 6 LPs in 33-42 s; 23-26 s after 6 LPs in
+125 s on a slow day), 0.95 on the 2000x150x10x12 rung (39.4 s after 6 LPs in 248 s)."""
+
+
+def restricted_search_seconds(priced: PricedLp, left: float) -> float:
+    """Seconds a restricted solve's search may take of the ``left`` its column generation
+    (``priced``) leaves: all but the verification's share of the whole limit
+    (:data:`VERIFY_SHARE`) and :data:`RESOLVE_LPS` mean LP times for the plan's re-solve;
+    at least :data:`RESTRICTED_SEARCH_SHARE` of ``left``."""
+    limit = left + priced.seconds
+    reserve = VERIFY_SHARE * limit + RESOLVE_LPS * priced.seconds / max(priced.rounds, 1)
+    return max(RESTRICTED_SEARCH_SHARE * left, left - reserve)
+
 
 BOUNDED_SEARCH_SHARE = 0.9
 """Share of the time limit the heuristic backend's search and the bound loop beside it may
@@ -385,10 +403,16 @@ def _solve(
         final_bound.append(priced.bound)  # the search stops once it proves a plan
         if priced.x is not None:
             relax = LpPoint(True, priced.objective, priced.x, "optimal")
+    budget = share * settings.time_limit_s
+    if heuristic_only and priced is not None and not pooling_active(problem):
+        # its plan is the search's LP point (below); counted from when the column
+        # generation ended (the LP copies took some of it)
+        budget = restricted_search_seconds(priced, settings.time_limit_s)
+        budget -= time.perf_counter() - start
     search = local_search(
         problem,
         model,
-        share * settings.time_limit_s,
+        budget,
         settings.local_search_moves,
         start_open,
         searcher,

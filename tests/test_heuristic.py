@@ -7,6 +7,7 @@ verified plan, bound <= optimum <= objective); here: the search's own guarantees
 from __future__ import annotations
 
 import copy
+import dataclasses
 import math
 import time
 from pathlib import Path
@@ -38,6 +39,7 @@ from hubopt.heuristic import (
     swaps,
     with_unused_plan,
 )
+from hubopt.heuristic.search import NEAR_HUBS
 from hubopt.model.build import build_model
 from hubopt.orlib import read_optima, read_orlib_cap, write_facility_scenario
 from hubopt.scenario.scenario import load_scenario
@@ -130,6 +132,114 @@ def test_a_move_dearer_than_its_cutoff_is_stopped_and_the_lp_stays_exact(tmp_pat
     assert above.objective == pytest.approx(plain.objective, rel=1e-9)
     assert again.objective == pytest.approx(plain.objective, rel=1e-9)
     assert lp.cut_off == 1
+
+
+def cap131_lp(tmp_path: Path) -> tuple[Path, FixedLp]:
+    """OR-Library cap131 (50 hubs) and its LP with the ``open`` columns to fix."""
+    path = write_facility_scenario(read_orlib_cap(FIXTURES / "orlib" / "cap131.txt"), tmp_path)
+    model = build_model(build_problem(load_scenario(path)))
+    block = model.var_blocks["open"]
+    return path, FixedLp(model, np.arange(block.start, block.stop))
+
+
+def test_reduced_costs_bound_every_move_from_below(tmp_path: Path) -> None:
+    """The LP's cost is convex in the fixed ``open`` values and a point's reduced costs are
+    a subgradient there: for 60 random moves (1-4 hubs flipped) from the every-fifth-hub
+    plan of cap131, f(z) >= f(y) + reduced @ (z - y). Some of them the bound rules out
+    (the descent skips those without an LP), and it is tight for none of the improving
+    ones. A sign error (or the duals of another point) breaks the inequality."""
+    _, lp = cap131_lp(tmp_path)
+    y = np.tile([1.0, 0.0, 0.0, 0.0, 0.0], 10)
+    point = lp.evaluate(y, 30.0)
+    assert point.optimal and point.reduced is not None and point.reduced.shape == (50,)
+    assert np.abs(point.reduced).max() > 1.0
+    rng = np.random.default_rng(7)
+    ruled_out = improving = 0
+    for _ in range(60):
+        z = y.copy()
+        flip = rng.choice(50, size=rng.integers(1, 5), replace=False)
+        z[flip] = 1.0 - z[flip]
+        rise = float(point.reduced @ (z - y))
+        moved = lp.evaluate(z, 30.0, point.basis)
+        if not moved.optimal:
+            continue
+        assert moved.objective >= point.objective + rise - 1e-6 * point.objective
+        ruled_out += rise >= 0.0
+        improving += moved.objective < point.objective
+    assert ruled_out >= 5 and improving >= 5, (ruled_out, improving)
+
+
+def test_the_descent_skips_only_moves_that_cannot_improve(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The descent on cap131 from every hub open, with and without the reduced costs:
+    the same plan (the moves they rule out never improve, so the path is the same) and
+    exactly the skipped moves fewer LPs."""
+    path, _ = cap131_lp(tmp_path)
+    problem = build_problem(load_scenario(path))
+    model = build_model(problem)
+    start = np.ones((50, 1))
+    pruned = local_search(problem, model, 120.0, 10_000, start=start)
+    evaluate = FixedLp.evaluate
+
+    def without_reduced_costs(self: FixedLp, *args: Any, **kwargs: Any) -> LpPoint:
+        return dataclasses.replace(evaluate(self, *args, **kwargs), reduced=None)
+
+    monkeypatch.setattr(FixedLp, "evaluate", without_reduced_costs)
+    plain = local_search(problem, model, 120.0, 10_000, start=start)
+    assert pruned.skipped > 0 and plain.skipped == 0
+    assert pruned.objective == plain.objective
+    assert pruned.improvements == plain.improvements
+    assert pruned.evaluations + pruned.skipped == plain.evaluations
+    assert "more skipped by their reduced costs" in pruned.summary()
+
+
+def test_a_change_that_failed_is_tried_after_the_fresh_ones(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Don't-look memory of the descent (cap131 from every hub open, one LP copy, reduced
+    costs off so every failure is scored): once a change (the cells a move sets, with their
+    values) has failed, later plans score it only after every fresh change of their
+    round, unless an improvement changed one of its hubs' nearest hubs since. Replayed
+    from the scored moves in order; the last round (the local optimum) scores failed
+    changes again, and the plan is the one without the memory would reach (cap131's
+    published optimum is not needed: the descent is never worse than its start)."""
+    path, _ = cap131_lp(tmp_path)
+    problem = build_problem(load_scenario(path))
+    model = build_model(problem)
+    nearest = Searcher(problem, model).costs.nearest
+    scored: list[tuple[np.ndarray, LpPoint]] = []
+    evaluate = FixedLp.evaluate
+
+    def recording(self: FixedLp, values: Any, *args: Any, **kwargs: Any) -> LpPoint:
+        point = dataclasses.replace(evaluate(self, values, *args, **kwargs), reduced=None)
+        scored.append((np.array(values, dtype=float), point))
+        return point
+
+    monkeypatch.setattr(FixedLp, "evaluate", recording)
+    result = local_search(problem, model, 120.0, 10_000, start=np.ones((50, 1)))
+    (base, start), moves = scored[0], scored[1:]
+    assert result.objective < start.objective
+    failed: dict[bytes, set[int]] = {}
+    best = start.objective
+    tried_again = 0
+    seen_failed = False  # in this round
+    for z, point in moves:
+        cells = np.flatnonzero(z != base)
+        change = cells.tobytes() + z[cells].tobytes()
+        if change in failed:
+            seen_failed = True
+            tried_again += 1
+        else:
+            assert not seen_failed, "a fresh change was scored after a failed one"
+        if point.optimal and point.objective < best - 1e-7 * abs(best):
+            near = set(nearest[cells, :NEAR_HUBS].ravel().tolist())
+            failed = {c: hubs for c, hubs in failed.items() if not hubs & near}
+            base, best, seen_failed = z, point.objective, False
+        else:
+            failed[change] = set(cells.tolist())
+    assert tried_again > 0
+    assert result.objective == pytest.approx(best)
 
 
 def test_starts_after_the_cheapest_so_far_are_cut_off_when_pruning(tmp_path: Path) -> None:

@@ -13,7 +13,7 @@ import yaml
 
 from benchmarks.ladder import write_ladder_scenario
 from hubopt import guard
-from hubopt.api import solve
+from hubopt.api import restricted_search_seconds, solve
 from hubopt.data.problem import ProblemData, build_problem, cheapest_arcs, restrict_arcs
 from hubopt.data.spill import SpilledArcs, restore_arcs, spill_arcs
 from hubopt.errors import ModelTooLargeError, ScenarioError
@@ -24,7 +24,7 @@ from hubopt.restricted import restrict, search_model
 from hubopt.scenario.scenario import load_scenario
 from hubopt.solvers import SolveStatus
 from hubopt.solvers.fixing import FixedLp, lp_bound
-from hubopt.solvers.pricing import price_columns
+from hubopt.solvers.pricing import PricedLp, price_columns
 
 RUNG = "40x6x2x3"  # 40 regions, 6 hubs, 2 products, 3 periods: ~4 arcs per stream
 
@@ -311,3 +311,16 @@ def test_keeping_the_demand_rows_is_exact_at_the_lp_duals(
     duals = price_columns(model, "ship", keep_all, 60.0, 10)
     assert duals.priced_out
     assert math.isclose(duals.bound, lp_bound(model, 60.0), rel_tol=1e-7)
+
+
+def test_a_restricted_search_keeps_what_its_plans_re_solve_needs() -> None:
+    """The search's seconds after a column generation of 6 LPs: all but 3 % of the whole
+    limit and 3 mean LP times (the re-solve of its plan), at least 80 % of what is left.
+    300 s limit, 6 LPs in 33 s: 267 - (9 + 16.5) = 241.5 s (80 % would be 213.6 s); 6 LPs in
+    125 s (a slow day): 80 % of 175 s = 140 s (the reserve 9 + 62.5 would leave 103.5 s)."""
+
+    def priced(seconds: float) -> PricedLp:
+        return PricedLp(np.zeros(0, dtype=np.int64), 0.0, 6, 0, True, "Optimal", seconds)
+
+    assert restricted_search_seconds(priced(33.0), 267.0) == pytest.approx(241.5)
+    assert restricted_search_seconds(priced(125.0), 175.0) == pytest.approx(140.0)

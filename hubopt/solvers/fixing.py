@@ -37,6 +37,9 @@ class LpPoint:
     status: str
     iterations: int = 0
     basis: Any = None  # HiGHS's basis at this point (to warm-start the next move from it)
+    # reduced costs of the fixed columns (FixedLp.evaluate): a subgradient of the LP's cost
+    # as a function of their values, so that f(z) >= objective + reduced @ (z - values)
+    reduced: np.ndarray | None = None
 
 
 CUT_OFF = "cut off: dearer than the cutoff"
@@ -62,7 +65,14 @@ class FixedLp:
         self.cutoff = math.inf  # HiGHS's objective_bound option as last set
         self.cut_off = 0  # evaluations the cutoff ended early
 
-    def _run(self, time_limit_s: float, basis: Any = None, cutoff: float = math.inf) -> LpPoint:
+    def _run(
+        self,
+        time_limit_s: float,
+        basis: Any = None,
+        cutoff: float = math.inf,
+        fixed: np.ndarray | None = None,
+    ) -> LpPoint:
+        """One run; ``fixed``: the columns whose reduced costs the point carries."""
         import highspy
 
         h = self.h
@@ -88,7 +98,11 @@ class FixedLp:
             return LpPoint(False, math.inf, None, CUT_OFF)
         if status != highspy.HighsModelStatus.kOptimal:
             return LpPoint(False, math.inf, None, h.modelStatusToString(status))
-        x = np.asarray(h.getSolution().col_value, dtype=float)
+        solution = h.getSolution()
+        x = np.asarray(solution.col_value, dtype=float)
+        reduced = None
+        if fixed is not None and solution.dual_valid:
+            reduced = np.asarray(solution.col_dual, dtype=float)[fixed]
         return LpPoint(
             True,
             float(info.objective_function_value),
@@ -96,6 +110,7 @@ class FixedLp:
             "optimal",
             int(info.simplex_iteration_count),
             h.getBasis(),
+            reduced,
         )
 
     def relaxation(self, time_limit_s: float) -> LpPoint:
@@ -121,12 +136,13 @@ class FixedLp:
         ``cutoff``: a cost the caller needs the completion to be below (a move must beat
         the plan it changes). The dual simplex's objective only rises towards the LP's
         optimum, so HiGHS stops once it passes ``cutoff`` (its ``objective_bound``
-        option); such a point is not optimal and says :data:`CUT_OFF`."""
+        option); such a point is not optimal and says :data:`CUT_OFF`. An optimal point
+        carries the columns' reduced costs (:attr:`LpPoint.reduced`)."""
         self.evaluations += 1
         cols = self.columns
         fixed = np.asarray(values, dtype=np.float64)
         self.h.changeColsBounds(len(cols), cols, fixed, fixed)
-        point = self._run(time_limit_s, basis, cutoff)
+        point = self._run(time_limit_s, basis, cutoff, cols)
         if point.x is not None:
             # HiGHS may hand back a fixed column one ulp off its bound (0.9999999999999999)
             point.x[cols] = fixed
