@@ -35,11 +35,14 @@ from hubopt.model.matrix import MatrixModel
 from hubopt.model.network import linking_groups
 from hubopt.pooling import CutLoop, pooling_active, solve_model
 from hubopt.restricted import (
+    CLIMB_SHARE,
     VERIFY_SHARE,
     SearchSpace,
+    climb_beside,
     restrict,
     restricted_output,
     search_model,
+    whole_bound,
     widened_output,
 )
 from hubopt.result import Result
@@ -52,6 +55,7 @@ from hubopt.solvers import HeuristicBackend, SolutionFeed, SolverOutput, SolveSt
 from hubopt.solvers.base import on_thread, stdout_to_stderr
 from hubopt.solvers.fixing import LpPoint, plan_output
 from hubopt.solvers.highs import HighsBackend, highs_version
+from hubopt.solvers.lagrangian import HubLagrangian
 from hubopt.solvers.pricing import PricedLp
 from hubopt.solvers.rootcuts import (
     FIRST_STAGE_MAX_COLUMNS,
@@ -123,6 +127,7 @@ def solve(
         model = model.without_rows("reach")
     build_seconds = time.perf_counter() - start
     priced: PricedLp | None = None  # the column generation of a restricted solve
+    whole: HubLagrangian | None = None  # its whole model's Lagrangian bound
     spilled: SpilledArcs | None = None  # its whole arcs table, on disk
     space: SearchSpace | None = None  # which arcs it searched
     whole_stats: dict[str, int] = {}  # a restricted solve's whole model's size
@@ -138,6 +143,7 @@ def solve(
             problem, spilled = spill_arcs(problem)
             release_freed_memory()
             try:
+                whole = whole_bound(model, problem)  # kept for the bound beside the search
                 model, priced = restrict(model, keep, per_stream, budget, len(problem.streams))
                 release_freed_memory()
                 problem = restore_arcs(problem, spilled, priced.kept, discard=False)
@@ -162,7 +168,10 @@ def solve(
     with stdout_to_stderr():
         if priced is not None:
             try:
-                output, model, cut_loop = _solve(problem, model, settings, start_open, priced)
+                output, model, cut_loop = _solve(
+                    problem, model, settings, start_open, priced, whole
+                )
+                del whole
                 if spilled is not None:
                     problem, model, output = widened_output(
                         problem,
@@ -349,6 +358,7 @@ def _solve(
     settings: SolverSettings,
     start_open: np.ndarray | None = None,
     priced: PricedLp | None = None,
+    whole: HubLagrangian | None = None,
 ) -> tuple[SolverOutput, MatrixModel, CutLoop | None]:
     """Run the backend (pooled safety stock: its cut loop, :mod:`hubopt.pooling`), with the
     local search's plan as the start and, for HiGHS, the search beside it
@@ -359,7 +369,8 @@ def _solve(
     whole model's bound and the LP point (in ``model``'s columns) the search starts from
     (:func:`restrict`); the heuristic backend then runs no bound loop beside its search
     (the restricted LP's bound would not hold for the whole model, and memory is what the
-    restriction is for)."""
+    restriction is for). ``whole``: the whole model's Lagrangian bound, raised from the
+    column generation's duals on a thread beside the search (:func:`climb_beside`)."""
     solver = get_backend(str(settings.backend))
     n_open = open_binaries(model)
     searching = isinstance(solver, HeuristicBackend) or (
@@ -388,9 +399,13 @@ def _solve(
         final_bound.append(loop.bound)
         return loop
 
+    best_plan = [math.inf]  # the search's best LP cost so far (the climb's target)
+
     def proven(best: float) -> bool:
         """The bound loop has ended and its bound proves ``best`` within the MIP gap (the
         search's LP cost; with other integers than ``open`` the plan may cost more)."""
+        if math.isfinite(best):
+            best_plan[0] = min(best_plan[0], best)
         return bool(final_bound) and best - final_bound[0] <= settings.mip_gap * max(
             abs(best), 1e-9
         )
@@ -409,6 +424,9 @@ def _solve(
         # generation ended (the LP copies took some of it)
         budget = restricted_search_seconds(priced, settings.time_limit_s)
         budget -= time.perf_counter() - start
+    climbing = None
+    if priced is not None and whole is not None and priced.duals is not None:
+        climbing = climb_beside(whole, priced.duals, CLIMB_SHARE * budget, best_plan, final_bound)
     search = local_search(
         problem,
         model,
@@ -420,11 +438,13 @@ def _solve(
         stop=proven,
     )
     if priced is not None:
+        bound, note = priced.bound, "the whole model's, by column generation"
+        if climbing is not None:
+            climbed = climbing()
+            log.info(climbed.text())
+            bound, note = max(bound, climbed.bound), f"the whole model's; {climbed.text()}"
         search = dataclasses.replace(
-            search,
-            lp_bound=priced.bound,
-            lp_status="column generation",
-            bound_note="the whole model's, by column generation",
+            search, lp_bound=bound, lp_status="column generation", bound_note=note
         )
         searcher.close()  # its HiGHS copies are not needed any more
     if bounding is not None:

@@ -96,6 +96,20 @@ def lp_copies_that_fit(nonzeros: int, wanted: int) -> int:
     return int(min(max(wanted, 1), 1 + max(spare, 0)))
 
 
+HELD_MODEL_BYTES_PER_COLUMN = 100
+"""Memory per column of the vectors one step of the Lagrangian bound makes
+(:mod:`hubopt.solvers.lagrangian`: reduced costs, boxes' ends, the inner minimiser, sort
+keys; with margin)."""
+
+
+def whole_model_stays(columns: int, model_bytes: int) -> bool:
+    """Whether a restricted solve may keep its whole model (``model_bytes`` held now) for
+    the Lagrangian bound beside its search: it and one step's vectors (``columns``) take
+    at most a quarter of :func:`headroom_bytes` (the search's LP copies come after)."""
+    need = model_bytes + HELD_MODEL_BYTES_PER_COLUMN * columns
+    return need <= headroom_bytes() // 4
+
+
 ARCS_TABLE_BYTES_PER_FILE_BYTE = 3
 """Memory of a spilled arcs table read back, per byte of its file (pickle, with the
 reading's copy; generous)."""

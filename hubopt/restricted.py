@@ -9,19 +9,23 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
 
 from hubopt.data.problem import ProblemData
 from hubopt.data.spill import SpilledArcs
-from hubopt.guard import widening_fits
+from hubopt.guard import whole_model_stays, widening_fits
 from hubopt.heuristic.search import start_matrices
 from hubopt.heuristic.widen import on_open_hubs, widen_plan
 from hubopt.model.build import build_model
 from hubopt.model.matrix import MatrixModel
 from hubopt.solvers import SolverOutput, SolveStatus
+from hubopt.solvers.base import on_thread
 from hubopt.solvers.fixing import LpPoint, plan_output
+from hubopt.solvers.lagrangian import Climb, HubLagrangian, climb
 from hubopt.solvers.pricing import PricedLp, price_columns
 
 log = logging.getLogger(__name__)
@@ -58,6 +62,52 @@ def restrict(
         priced.text(),
     )
     return part, priced
+
+
+def whole_bound(model: MatrixModel, problem: ProblemData) -> HubLagrangian | None:
+    """The whole model's Lagrangian bound with each hub's opening plan kept
+    (:mod:`hubopt.solvers.lagrangian`), when holding the whole model beside the search
+    fits in memory and the model has that bound's structure; else None."""
+    if not whole_model_stays(model.n_vars, model.nbytes):
+        log.info("no Lagrangian bound beside the search: the whole model would not fit")
+        return None
+    return HubLagrangian.of(model, problem.n_hubs, problem.periods)
+
+
+CLIMB_SHARE = 0.5
+"""Share of a restricted solve's search time the Lagrangian climb runs beside it (it
+takes a core from the search's two LP copies)."""
+
+
+def climb_beside(
+    whole: HubLagrangian,
+    duals: np.ndarray,
+    seconds: float,
+    best_plan: list[float],
+    bound: list[float],
+) -> Callable[[], Climb]:
+    """Raise ``whole``'s bound from the column generation's ``duals`` on a thread for at
+    most ``seconds``, towards ``best_plan[0]`` (the search's best cost, updated by it),
+    raising ``bound[0]`` (the search stops once that proves its plan); return the function
+    that ends the climb and gives its outcome.
+
+    On the 1000x60x10x12 ladder rung one step takes ~0.16 s (a core), and 300 steps raise
+    the column generation's 9.95412e11 to 9.9789e11 (docs/solvers.md)."""
+    stop = threading.Event()
+
+    def better(value: float) -> None:
+        bound[0] = max(bound[0], value)
+
+    wait = on_thread(
+        lambda: climb(whole, duals, seconds, lambda: best_plan[0], stop, better),
+        "hubopt-lagrangian",
+    )
+
+    def end() -> Climb:
+        stop.set()
+        return wait()
+
+    return end
 
 
 @dataclass(frozen=True)

@@ -5,6 +5,7 @@ the whole model, so the gap covers what the arcs left out could have saved."""
 from __future__ import annotations
 
 import math
+import re
 from pathlib import Path
 
 import numpy as np
@@ -238,6 +239,14 @@ def test_restricted_solve_is_verified_and_bounded_by_the_whole_optimum(
     assert "to its open hubs" in result.solver_log  # re-solved there, or searched there
     # searched on the priced arcs and every arc to its start's hubs (api.search_model)
     assert "hubs of its start" in result.message
+    # bounded by the Lagrangian climb beside the search, from the column generation's duals
+    climbed = re.search(
+        r"opening plan kept: (\S+) at the LP's duals, (\S+) after", result.solver_log
+    )
+    assert climbed is not None, result.solver_log
+    start, end = float(climbed[1]), float(climbed[2])
+    assert start <= end <= optimum + tol
+    assert result.bound >= end * (1 - 1e-7)  # the climb's, or the column generation's
     if result.status == SolveStatus.OPTIMAL:
         assert result.gap <= 1e-9 + 1e-6
 

@@ -171,6 +171,13 @@ class MatrixModel:
             row_blocks=blocks,
         )
 
+    @property
+    def nbytes(self) -> int:
+        """Memory of its arrays (the matrix and the column and row vectors)."""
+        A = self.A
+        vectors = (self.c, self.lb, self.ub, self.integer, self.row_lo, self.row_hi)
+        return A.data.nbytes + A.indices.nbytes + A.indptr.nbytes + sum(v.nbytes for v in vectors)
+
     def stats(self) -> dict[str, int]:
         """Sizes for logs and manifests."""
         return {

@@ -45,6 +45,7 @@ class PricedLp:
     seconds: float
     x: np.ndarray | None = None  # the last optimal LP's values, whole-model columns
     objective: float = math.nan  # that LP's optimum (of the restricted LP)
+    duals: np.ndarray | None = None  # the row duals that gave ``bound``
 
     def text(self) -> str:
         """One line for the run's log."""
@@ -86,6 +87,7 @@ def price_columns(
     del part
     deadline = start + time_limit_s
     x: np.ndarray | None = None
+    best_duals: np.ndarray | None = None
     objective = math.nan
     while time.perf_counter() < deadline:
         run_within(h, deadline - time.perf_counter())
@@ -96,7 +98,9 @@ def price_columns(
             break
         # never below whole.dual_bound(duals): keeping rows as constraints only narrows
         # the inner minimum (and spares that bound's vectors of every column)
-        bound = max(bound, whole.dual_bound_keeping(duals, KEPT_ROWS))
+        this = whole.dual_bound_keeping(duals, KEPT_ROWS)
+        if this > bound:
+            bound, best_duals = this, duals
         if h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
             break
         x = np.zeros(whole.n_vars)  # this LP's point, kept if time runs out later
@@ -129,4 +133,6 @@ def price_columns(
     h.clearModel()
     seconds = time.perf_counter() - start
     kept = np.flatnonzero(inside)
-    return PricedLp(kept, bound, rounds, added, priced_out, status, seconds, x, objective)
+    return PricedLp(
+        kept, bound, rounds, added, priced_out, status, seconds, x, objective, best_duals
+    )

@@ -1,0 +1,167 @@
+"""The Lagrangian bound with each hub's opening plan kept (hubopt.solvers.lagrangian): its
+inner minimum is exactly the MIP over the kept rows, it never exceeds an optimum, and its
+subgradient climb raises the LP bound where the LP is weak."""
+
+from __future__ import annotations
+
+import copy
+import dataclasses
+import tempfile
+import threading
+from pathlib import Path
+from typing import Any
+
+import highspy
+import numpy as np
+import pytest
+from helpers import FIXTURES, scenarios, write_scenario
+from hypothesis import HealthCheck, given, settings
+
+from hubopt import guard
+from hubopt.data.problem import build_problem
+from hubopt.model.build import build_model
+from hubopt.model.matrix import MatrixModel
+from hubopt.orlib import read_optima, read_orlib_cap, write_facility_scenario
+from hubopt.restricted import whole_bound
+from hubopt.scenario.scenario import load_scenario
+from hubopt.solvers.highs import pass_matrix
+from hubopt.solvers.lagrangian import HubLagrangian, climb
+
+
+def _solved(model: MatrixModel, relax: bool) -> highspy.Highs:
+    h = highspy.Highs()
+    h.setOptionValue("output_flag", False)
+    h.setOptionValue("mip_rel_gap", 0.0)
+    if relax:
+        model = dataclasses.replace(model, integer=np.zeros(model.n_vars, dtype=bool))
+    pass_matrix(h, model)
+    h.run()
+    assert h.getModelStatus() == highspy.HighsModelStatus.kOptimal
+    return h
+
+
+def lp_duals(model: MatrixModel) -> tuple[float, np.ndarray]:
+    """The LP relaxation's optimum and row duals."""
+    h = _solved(model, relax=True)
+    return h.getInfo().objective_function_value, np.asarray(h.getSolution().row_dual, float)
+
+
+def inner_mip(bound: HubLagrangian, duals: np.ndarray) -> float:
+    """The Lagrangian at ``duals`` by brute force: HiGHS's MIP over the kept rows, with the
+    reduced costs as objective and only open / opened / closed integer."""
+    m = bound.model
+    y = duals.copy()
+    for part in bound.kept:
+        y[part] = 0.0
+    total, reduced = m._lagrangian(y, np.zeros(m.n_vars, dtype=bool))
+    rows = np.concatenate([np.arange(p.start, p.stop) for p in bound.kept])
+    integer = np.zeros(m.n_vars, dtype=bool)
+    for block in (bound.open, bound.opened, bound.closed):
+        if block is not None:
+            integer[block] = True
+    inner = dataclasses.replace(
+        m,
+        c=reduced,
+        A=m.A[rows],
+        row_lo=m.row_lo[rows],
+        row_hi=m.row_hi[rows],
+        integer=integer,
+        offset=0.0,
+        row_blocks={},
+    )
+    return total + _solved(inner, relax=False).getInfo().objective_function_value
+
+
+def _case_model(case: Any) -> tuple[Any, MatrixModel]:
+    tables, blocks = copy.deepcopy(case)
+    with tempfile.TemporaryDirectory() as folder:
+        problem = build_problem(load_scenario(write_scenario(Path(folder), tables, **blocks)))
+    return problem, build_model(problem)
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=list(HealthCheck))
+@given(case=scenarios())
+def test_the_inner_minimum_is_the_mip_over_the_kept_rows(case: Any) -> None:
+    """Random small scenarios (existing, forced and late hubs, closing allowed or not,
+    capacities or none): at the LP's duals and at those duals jittered at random, the
+    knapsacks and each hub's open/closed sequence give the same value as HiGHS's MIP over
+    the kept rows; at the LP's duals it is at least the LP optimum; never above the
+    scenario's optimum."""
+    problem, model = _case_model(case)
+    bound = HubLagrangian.of(model, problem.n_hubs, problem.periods)
+    assert bound is not None
+    lp, duals = lp_duals(model)
+    optimum = _solved(model, relax=False).getInfo().objective_function_value
+    scale = 1e-7 * max(1.0, abs(optimum))
+    rng = np.random.default_rng(len(duals))
+    for trial in range(4):
+        y = duals if trial == 0 else duals * (1 + 0.3 * rng.standard_normal(len(duals)))
+        value, _ = bound.value(y)
+        assert value == pytest.approx(inner_mip(bound, y), abs=scale)
+        assert value <= optimum + scale
+        if trial == 0:
+            assert value >= lp - scale
+
+
+@settings(max_examples=15, deadline=None, suppress_health_check=list(HealthCheck))
+@given(case=scenarios())
+def test_the_climb_never_passes_the_optimum(case: Any) -> None:
+    """The subgradient climb aimed at the optimum itself (the fastest steps) ends at or
+    below it, and never below where it started."""
+    problem, model = _case_model(case)
+    bound = HubLagrangian.of(model, problem.n_hubs, problem.periods)
+    assert bound is not None
+    _, duals = lp_duals(model)
+    optimum = _solved(model, relax=False).getInfo().objective_function_value
+    climbed = climb(bound, duals, 2.0, lambda: optimum)
+    assert climbed.start <= climbed.bound <= optimum + 1e-7 * max(1.0, abs(optimum))
+
+
+def test_the_climb_closes_most_of_the_weak_lps_gap_on_cap41(tmp_path: Path) -> None:
+    """cap41 with one aggregated linking row per hub (``policy.linking: hub``): the LP
+    pays for a share of each hub's fixed cost by its used capacity. Keeping each hub's
+    capacity row and its opening whole, the climb from the LP's duals rises above the LP
+    and stays below the published optimum."""
+    path = write_facility_scenario(read_orlib_cap(FIXTURES / "orlib" / "cap41.txt"), tmp_path)
+    scenario = load_scenario(path)
+    policy = scenario.config.policy.model_copy(update={"linking": "hub"})
+    scenario = dataclasses.replace(
+        scenario, config=scenario.config.model_copy(update={"policy": policy})
+    )
+    problem = build_problem(scenario)
+    model = build_model(problem, strengthen=False)
+    optimum = read_optima(FIXTURES / "orlib" / "capopt.txt")["cap41"]
+    lp, duals = lp_duals(model)
+    bound = HubLagrangian.of(model, problem.n_hubs, problem.periods)
+    assert bound is not None
+    climbed = climb(bound, duals, 5.0, lambda: optimum)
+    assert climbed.bound <= optimum * (1 + 1e-9)
+    assert climbed.bound - lp >= 0.5 * (optimum - lp), (lp, climbed.bound, optimum)
+
+
+def test_the_climb_stops_when_told(tmp_path: Path) -> None:
+    """A climb with its stop event set ends after at most one step."""
+    path = write_facility_scenario(read_orlib_cap(FIXTURES / "orlib" / "cap41.txt"), tmp_path)
+    problem = build_problem(load_scenario(path))
+    model = build_model(problem)
+    bound = HubLagrangian.of(model, problem.n_hubs, problem.periods)
+    assert bound is not None
+    stop = threading.Event()
+    stop.set()
+    climbed = climb(bound, lp_duals(model)[1], 60.0, lambda: np.inf, stop)
+    assert climbed.steps == 0 and climbed.bound == climbed.start
+
+
+def test_no_bound_without_the_memory_to_hold_the_whole_model(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A restricted solve keeps its whole model for the bound only when it and a step's
+    vectors fit in a quarter of the memory left."""
+    path = write_facility_scenario(read_orlib_cap(FIXTURES / "orlib" / "cap41.txt"), tmp_path)
+    problem = build_problem(load_scenario(path))
+    model = build_model(problem)
+    need = model.nbytes + guard.HELD_MODEL_BYTES_PER_COLUMN * model.n_vars
+    monkeypatch.setattr(guard, "headroom_bytes", lambda: 4 * need)
+    assert whole_bound(model, problem) is not None
+    monkeypatch.setattr(guard, "headroom_bytes", lambda: 4 * need - 4)
+    assert whole_bound(model, problem) is None
