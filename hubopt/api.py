@@ -427,20 +427,22 @@ def _solve(
     climbing = None
     if priced is not None and whole is not None and priced.duals is not None:
         climbing = climb_beside(whole, priced.duals, CLIMB_SHARE * budget, best_plan, final_bound)
-    search = local_search(
-        problem,
-        model,
-        budget,
-        settings.local_search_moves,
-        start_open,
-        searcher,
-        relax=relax,
-        stop=proven,
-    )
+    try:
+        search = local_search(
+            problem,
+            model,
+            budget,
+            settings.local_search_moves,
+            start_open,
+            searcher,
+            relax=relax,
+            stop=proven,
+        )
+    finally:
+        climbed = climbing() if climbing is not None else None
     if priced is not None:
         bound, note = priced.bound, "the whole model's, by column generation"
-        if climbing is not None:
-            climbed = climbing()
+        if climbed is not None:
             log.info(climbed.text())
             bound, note = max(bound, climbed.bound), f"the whole model's; {climbed.text()}"
         search = dataclasses.replace(

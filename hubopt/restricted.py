@@ -85,11 +85,12 @@ def climb_beside(
     seconds: float,
     best_plan: list[float],
     bound: list[float],
-) -> Callable[[], Climb]:
+) -> Callable[[], Climb | None]:
     """Raise ``whole``'s bound from the column generation's ``duals`` on a thread for at
     most ``seconds``, towards ``best_plan[0]`` (the search's best cost, updated by it),
     raising ``bound[0]`` (the search stops once that proves its plan); return the function
-    that ends the climb and gives its outcome.
+    that ends the climb and gives its outcome (None if it failed: the bound is a bonus,
+    the search's plan must not be lost to it; the log says why).
 
     On the 1000x60x10x12 ladder rung one step takes ~0.09 s of a core alone, and 600 steps
     raise the column generation's 9.95412e11 to 9.98519e11 (docs/solvers.md)."""
@@ -98,12 +99,16 @@ def climb_beside(
     def better(value: float) -> None:
         bound[0] = max(bound[0], value)
 
-    wait = on_thread(
-        lambda: climb(whole, duals, seconds, lambda: best_plan[0], stop, better),
-        "hubopt-lagrangian",
-    )
+    def work() -> Climb | None:
+        try:
+            return climb(whole, duals, seconds, lambda: best_plan[0], stop, better)
+        except (ArithmeticError, MemoryError, ValueError) as err:
+            log.warning("the Lagrangian bound beside the search failed: %r", err)
+            return None
 
-    def end() -> Climb:
+    wait = on_thread(work, "hubopt-lagrangian")
+
+    def end() -> Climb | None:
         stop.set()
         return wait()
 

@@ -333,3 +333,23 @@ def test_a_restricted_search_keeps_what_its_plans_re_solve_needs() -> None:
 
     assert restricted_search_seconds(priced(33.0), 267.0) == pytest.approx(241.5)
     assert restricted_search_seconds(priced(125.0), 175.0) == pytest.approx(140.0)
+
+
+def test_a_failed_lagrangian_climb_loses_neither_plan_nor_bound(
+    rung: Path, optimum: float, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The climb beside a restricted solve's search is a bonus: when it fails (here out of
+    memory), the solve still returns its verified plan, bounded by the column generation,
+    and the log says what failed."""
+
+    def fail(*args: object, **kwargs: object) -> None:
+        raise MemoryError("no room for the step's vectors")
+
+    monkeypatch.setattr("hubopt.restricted.climb", fail)
+    result = solve(_with_solver(rung, backend="heuristic", arcs_per_stream=1))
+    assert result.status in {SolveStatus.OPTIMAL, SolveStatus.FEASIBLE}, result.message
+    assert result.verification is not None and result.verification.ok
+    assert result.bound <= optimum + 1e-6 * abs(optimum)
+    assert "opening plan kept" not in result.solver_log
+    assert "by column generation" in result.solver_log
+    assert "Lagrangian bound beside the search failed" in caplog.text
