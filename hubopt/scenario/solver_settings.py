@@ -126,8 +126,9 @@ class SolverSettings(Block):
         "every arc; a number: that many (heuristic backend); auto: every arc, or, when the "
         "whole model would not fit in memory, the most per stream that fit (backend auto or "
         "heuristic). The plan is verified against every arc and its bound is the whole "
-        "model's (Lagrangian bound of the restricted LP's duals), so the gap covers what "
-        "the arcs left out could have saved.",
+        "model's (Lagrangian bound of the restricted LP's duals, raised beside the search "
+        "by one that keeps each hub's capacity and opening plan whole, memory allowing), so "
+        "the gap covers what the arcs left out could have saved.",
     )
 
     @model_validator(mode="after")
