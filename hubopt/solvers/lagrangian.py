@@ -86,7 +86,6 @@ class HubLagrangian:
         self.model = model
         self.hubs, self.periods = hubs, periods
         rows = model.row_blocks
-        self.closing = "closing" in rows
         names = ("throughput", "opening", "closing", "no_closing")
         self.kept = [rows[n] for n in names if n in rows]
         self.open = model.var_blocks["open"]
@@ -101,7 +100,6 @@ class HubLagrangian:
         self.item_col = np.zeros(0, dtype=np.int64)
         self.item_volume = np.zeros(0)
         self.capacity = np.zeros(hubs * periods)  # per (h, t) with a throughput row
-        self.limited = np.zeros(hubs * periods, dtype=bool)
         if "throughput" in rows:
             t = _rows(model, "throughput").tocoo()
             is_open = (t.col >= self.open.start) & (t.col < self.open.stop)
@@ -109,7 +107,6 @@ class HubLagrangian:
             hp_of_row = np.full(t.shape[0], -1, dtype=np.int64)
             hp_of_row[t.row[is_open]] = hp
             self.capacity[hp] = -t.data[is_open]
-            self.limited[hp] = True
             items = ~is_open
             self.item_row = hp_of_row[t.row[items]]
             self.item_col = t.col[items].astype(np.int64)
@@ -127,6 +124,7 @@ class HubLagrangian:
         else:
             self._valid = True
         self.inside = inside
+        self.item_ub = model.ub[self.item_col]
         small = np.int16 if hubs * periods < np.iinfo(np.int16).max else np.int64
         self.sort_row = self.item_row.astype(small)
         self.start = np.zeros(hubs)
@@ -172,8 +170,7 @@ class HubLagrangian:
         self.start = -lo[first]
         if not (np.isin(self.start, (0.0, 1.0)).all() and (lo[~first] == 0).all()):
             return False
-        if self.closing:
-            assert self.closed is not None
+        if self.closed is not None:
             closing = m.row_blocks["closing"]
             ok = _same(_rows(m, "closing"), rows_of(self.closed, -1.0))
             return ok and bool((m.row_lo[closing][first] == self.start).all())
@@ -205,7 +202,7 @@ class HubLagrangian:
         order = improving[np.argsort(per_m3)]
         order = order[np.argsort(self.sort_row[order], kind="stable")]
         hp = self.item_row[order]
-        full = self.item_volume[order] * m.ub[self.item_col[order]]
+        full = self.item_volume[order] * self.item_ub[order]
         before = np.cumsum(full) - full
         if len(hp):
             starts = np.r_[0, np.flatnonzero(np.diff(hp)) + 1]
@@ -248,7 +245,7 @@ class HubLagrangian:
             return free.sum(axis=1), forced - free
 
         free_open, to_open = event_costs(self.opened)
-        free_close, to_close = event_costs(self.closed if self.closing else None)
+        free_close, to_close = event_costs(self.closed)
         was_open = self.start > 0.5
         v_open = np.where(was_open, 0.0, _BIG)
         v_closed = np.where(was_open, _BIG, 0.0)
