@@ -55,7 +55,7 @@ from hubopt.solvers import HeuristicBackend, SolutionFeed, SolverOutput, SolveSt
 from hubopt.solvers.base import on_thread, stdout_to_stderr
 from hubopt.solvers.fixing import LpPoint, plan_output
 from hubopt.solvers.highs import HighsBackend, highs_version
-from hubopt.solvers.lagrangian import HubLagrangian
+from hubopt.solvers.lagrangian import HubLagrangian, HubPrices
 from hubopt.solvers.pricing import PricedLp
 from hubopt.solvers.rootcuts import (
     FIRST_STAGE_MAX_COLUMNS,
@@ -426,7 +426,12 @@ def _solve(
         budget -= time.perf_counter() - start
     climbing = None
     if priced is not None and whole is not None and priced.duals is not None:
-        climbing = climb_beside(whole, priced.duals, CLIMB_SHARE * budget, best_plan, final_bound)
+        prices: list[HubPrices] = []  # at the climb's best multipliers so far
+        climbing = climb_beside(
+            whole, priced.duals, CLIMB_SHARE * budget, best_plan, final_bound, prices
+        )
+        if (whole.hubs, whole.periods) == searcher.shape:  # its plans are the whole model's
+            searcher.floor = lambda y: prices[-1].floor(y) if prices else -math.inf
     try:
         search = local_search(
             problem,

@@ -19,13 +19,14 @@ from hypothesis import HealthCheck, given, settings
 
 from hubopt import guard
 from hubopt.data.problem import build_problem
+from hubopt.heuristic import Searcher, local_search
 from hubopt.model.build import build_model
 from hubopt.model.matrix import MatrixModel
 from hubopt.orlib import read_optima, read_orlib_cap, write_facility_scenario
 from hubopt.restricted import whole_bound
 from hubopt.scenario.scenario import load_scenario
 from hubopt.solvers.highs import pass_matrix
-from hubopt.solvers.lagrangian import HubLagrangian, climb
+from hubopt.solvers.lagrangian import HubLagrangian, HubPrices, climb
 
 
 def _solved(model: MatrixModel, relax: bool) -> highspy.Highs:
@@ -46,10 +47,17 @@ def lp_duals(model: MatrixModel) -> tuple[float, np.ndarray]:
     return h.getInfo().objective_function_value, np.asarray(h.getSolution().row_dual, float)
 
 
-def inner_mip(bound: HubLagrangian, duals: np.ndarray) -> float:
+def inner_mip(bound: HubLagrangian, duals: np.ndarray, open_: np.ndarray | None = None) -> float:
     """The Lagrangian at ``duals`` by brute force: HiGHS's MIP over the kept rows, with the
-    reduced costs as objective and only open / opened / closed integer."""
+    reduced costs as objective and only open / opened / closed integer (``open_``: with
+    the open columns fixed to it; +inf when that is infeasible)."""
     m = bound.model
+    if open_ is not None:
+        if (open_ < m.lb[bound.open]).any() or (open_ > m.ub[bound.open]).any():
+            return np.inf
+        lb, ub = m.lb.copy(), m.ub.copy()
+        lb[bound.open], ub[bound.open] = open_, open_
+        m = dataclasses.replace(m, lb=lb, ub=ub)
     y = duals.copy()
     for part in bound.kept:
         y[part] = 0.0
@@ -69,7 +77,17 @@ def inner_mip(bound: HubLagrangian, duals: np.ndarray) -> float:
         offset=0.0,
         row_blocks={},
     )
+    if open_ is not None and not _feasible(inner):
+        return np.inf
     return total + _solved(inner, relax=False).getInfo().objective_function_value
+
+
+def _feasible(model: MatrixModel) -> bool:
+    h = highspy.Highs()
+    h.setOptionValue("output_flag", False)
+    pass_matrix(h, model)
+    h.run()
+    return h.getModelStatus() == highspy.HighsModelStatus.kOptimal
 
 
 def _case_model(case: Any) -> tuple[Any, MatrixModel]:
@@ -101,6 +119,40 @@ def test_the_inner_minimum_is_the_mip_over_the_kept_rows(case: Any) -> None:
         assert value <= optimum + scale
         if trial == 0:
             assert value >= lp - scale
+
+
+@settings(max_examples=20, deadline=None, suppress_health_check=list(HealthCheck))
+@given(case=scenarios())
+def test_the_floor_is_the_inner_minimum_with_open_fixed(case: Any) -> None:
+    """The hubs' prices at some multipliers bound every plan with a given ``open`` matrix:
+    at the inner minimiser's matrix the floor is the bound itself; at random 0/1 matrices
+    it is HiGHS's MIP over the kept rows with ``open`` fixed there (+inf where a rule or a
+    bound of ``open`` forbids the matrix), and never above the model's optimum with
+    ``open`` fixed there. The descent skips moves by it (``Searcher.floor``)."""
+    problem, model = _case_model(case)
+    bound = HubLagrangian.of(model, problem.n_hubs, problem.periods)
+    assert bound is not None
+    _, duals = lp_duals(model)
+    rng = np.random.default_rng(len(duals))
+    y = duals * (1 + 0.3 * rng.standard_normal(len(duals)))
+    inner = bound.inner(y)
+    assert inner.x is not None and inner.prices is not None
+    scale = 1e-7 * max(1.0, abs(inner.bound))
+    shape = (problem.n_hubs, problem.periods)
+    at_minimum = inner.x[bound.open].reshape(shape)
+    assert inner.prices.floor(at_minimum) == pytest.approx(inner.bound, abs=scale)
+    for _ in range(4):
+        z = (rng.random(shape) < 0.5).astype(float)
+        floor = inner.prices.floor(z)
+        assert floor == pytest.approx(inner_mip(bound, y, z.ravel()), abs=scale)
+        if np.isfinite(floor):  # below the LP with open fixed at z, where that is feasible
+            lb, ub = model.lb.copy(), model.ub.copy()
+            lb[bound.open], ub[bound.open] = z.ravel(), z.ravel()
+            fixed = dataclasses.replace(
+                model, lb=lb, ub=ub, integer=np.zeros(model.n_vars, dtype=bool)
+            )
+            if _feasible(fixed):
+                assert floor <= _solved(fixed, True).getInfo().objective_function_value + scale
 
 
 @settings(max_examples=15, deadline=None, suppress_health_check=list(HealthCheck))
@@ -165,3 +217,28 @@ def test_no_bound_without_the_memory_to_hold_the_whole_model(
     assert whole_bound(model, problem) is not None
     monkeypatch.setattr(guard, "headroom_bytes", lambda: 4 * need - 4)
     assert whole_bound(model, problem) is None
+
+
+def test_the_descent_skips_moves_the_floor_rules_out(tmp_path: Path) -> None:
+    """The descent on cap131 from every hub open, with and without the Lagrangian floor
+    (the hubs' prices after a short climb from the LP's duals): the same plan and path
+    (the moves it rules out never improve), and the moves it skips are LPs saved."""
+    path = write_facility_scenario(read_orlib_cap(FIXTURES / "orlib" / "cap131.txt"), tmp_path)
+    problem = build_problem(load_scenario(path))
+    model = build_model(problem)
+    bound = HubLagrangian.of(model, problem.n_hubs, problem.periods)
+    assert bound is not None
+    prices: list[HubPrices] = []
+    optimum = read_optima(FIXTURES / "orlib" / "capopt.txt")["cap131"]
+    climb(bound, lp_duals(model)[1], 3.0, lambda: optimum, on_better=lambda _, p: prices.append(p))
+    assert prices
+    start = np.ones((problem.n_hubs, 1))
+    plain = local_search(problem, model, 120.0, 10_000, start=start)
+    searcher = Searcher(problem, model)
+    searcher.floor = prices[-1].floor
+    pruned = local_search(problem, model, 120.0, 10_000, start=start, searcher=searcher)
+    assert pruned.objective == plain.objective
+    assert pruned.improvements == plain.improvements
+    assert pruned.skipped > plain.skipped, (pruned.skipped, plain.skipped)
+    assert pruned.evaluations + pruned.skipped == plain.evaluations + plain.skipped
+    assert "or a Lagrangian bound" in pruned.summary()

@@ -47,7 +47,7 @@ class SearchOutcome:
     evaluations: int
     improvements: int
     ranked: list[tuple[float, bytes]]  # cheapest LP-scored matrices seen (cost, y bytes)
-    skipped: int = 0  # moves not scored: the reduced costs showed they could not improve
+    skipped: int = 0  # moves not scored: a bound showed they could not improve
 
 
 def improve(
@@ -60,6 +60,7 @@ def improve(
     deadline: float,
     max_moves: int,
     stop: Callable[[float], bool] = lambda best: False,
+    floor: Callable[[np.ndarray], float] = lambda z: -math.inf,
 ) -> SearchOutcome:
     """Variable-neighbourhood descent from ``y`` (LP point ``point``); never worse.
 
@@ -68,8 +69,9 @@ def improve(
     none improves (a local optimum over all of them), after ``max_moves`` LPs, at
     ``deadline`` or when ``stop`` says so (asked with the best LP cost so far before each
     LP). A move whose LP the best point's reduced costs show cannot come below it (the
-    LP's cost is convex in the fixed values: ``f(z) >= f(y) + reduced @ (z - y)``) is
-    skipped without an LP.
+    LP's cost is convex in the fixed values: ``f(z) >= f(y) + reduced @ (z - y)``), or
+    whose ``floor`` (a lower bound on every plan with that ``open`` matrix: the Lagrangian
+    bound's, :meth:`HubPrices.floor`) is not below it, is skipped without an LP.
 
     Don't-look memory: a change (the cells a move sets, with their values) that failed
     from one plan is scored from the next ones only after every fresh change of their
@@ -119,9 +121,10 @@ def improve(
 
     def worth(z: np.ndarray, base: np.ndarray, change: bytes) -> bool:
         """Whether move ``z`` may improve on ``base`` (the best plan): not if the LP cannot
-        come below it (see ``rise``; then the change failed without an LP)."""
+        come below it (see ``rise``, and ``floor``; then the change failed without an LP)."""
         nonlocal hopeless
-        if best.reduced is None or rise(z) < best.objective - to_beat(best.objective):
+        cutoff = to_beat(best.objective)
+        if floor(z) < cutoff and (best.reduced is None or rise(z) < best.objective - cutoff):
             return True
         hopeless += 1
         failed[change] = touched(z, base)
@@ -236,7 +239,7 @@ class LocalSearchResult:
     reached: tuple[np.ndarray, LpPoint] | None = None  # where the search stopped (to go on)
     bound_note: str = ""  # how ``lp_bound`` was found when not by the search's own LP
     cut_off: int = 0  # of ``evaluations``: moves whose LP stopped at their cutoff
-    skipped: int = 0  # moves the reduced costs showed could not improve (no LP)
+    skipped: int = 0  # moves a bound showed could not improve (no LP)
 
     def summary(self) -> str:
         """One line for the run's log."""
@@ -249,7 +252,7 @@ class LocalSearchResult:
             f"local search: start {self.start_objective:.6g} -> {self.objective:.6g} "
             f"({self.improvements} improving of {self.evaluations} LP-scored moves, "
             f"{self.cut_off} of them cut off, {self.skipped} more skipped by their reduced "
-            f"costs, {self.seconds:.1f} s); LP relaxation bound "
+            f"costs or a Lagrangian bound, {self.seconds:.1f} s); LP relaxation bound "
             f"{self.lp_bound:.6g}" + (f" ({self.bound_note})" if self.bound_note else "")
         )
 
@@ -306,6 +309,9 @@ class Searcher:
             problem.hubs["fixed_cost"].to_numpy(float)[:, None], problem.periods, axis=1
         )
         self.lock = threading.Lock()
+        # a lower bound on every plan with a given open matrix (set by a restricted
+        # solve's Lagrangian climb); the descent skips the moves it shows cannot improve
+        self.floor: Callable[[np.ndarray], float] = lambda y: -math.inf
 
     def starts(self, relaxed: LpPoint) -> list[np.ndarray]:
         """:func:`start_matrices` of this model."""
@@ -345,7 +351,16 @@ class Searcher:
         """:func:`improve` from ``y`` on every copy of this model's LP."""
         with self.lock:
             return improve(
-                y, point, self.space, self.lps, self.costs, self.fixed, deadline, max_moves, stop
+                y,
+                point,
+                self.space,
+                self.lps,
+                self.costs,
+                self.fixed,
+                deadline,
+                max_moves,
+                stop,
+                self.floor,
             )
 
     def score_all(

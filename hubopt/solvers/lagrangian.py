@@ -18,9 +18,13 @@ minimum splits by hub:
 
 Every ``y`` gives a lower bound on the MILP (weak duality over a relaxation whose
 feasible set contains every plan). At the LP's duals it is at least the LP bound; a
-subgradient ascent on the demand rows' multipliers (:func:`climb`) raises it towards the
-LP with per-(hub, stream) linking rows (the convex hull of each hub's set). Measured on
-the 1000x60x10x12 ladder rung (docs/solvers.md).
+deflected subgradient ascent on the demand rows' multipliers (:func:`climb`) raises it
+towards the LP over the convex hull of each hub's set (at least the LP with per-(hub,
+stream) linking rows). Measured on the 1000x60x10x12 ladder rung (docs/solvers.md).
+
+With ``open`` fixed to a matrix the inner minimum is a lower bound on every plan with
+that matrix (:meth:`HubPrices.floor`): the local search skips the moves it shows cannot
+improve.
 """
 
 from __future__ import annotations
@@ -41,12 +45,21 @@ CLIMB_ROWS = "demand"
 they are what couples the hubs."""
 
 STEP = 1.0
-"""Polyak step's starting factor: ``STEP * (target - L) / |g|^2``. Measured on the
-1000x60x10x12 ladder rung from the column generation's duals, after 600 steps: 9.98519e11
-with 1.0, 9.98305e11 with 0.5, 9.98078e11 with 0.25 (halving every 15 steps)."""
+"""Polyak step's starting factor: ``STEP * (target - L) / |d|^2``. Measured on the
+1000x60x10x12 ladder rung from the column generation's duals, after 600 plain subgradient
+steps: 9.98519e11 with 1.0, 9.98305e11 with 0.5, 9.98078e11 with 0.25 (halving every 15
+steps); with the deflection below 9.99350e11 (with 2.0, the first steps overshoot and no
+better bound comes in 600 steps)."""
 
 PATIENCE = 30
 """Steps without a better bound after which the step factor halves."""
+
+DEFLECTION = 1.5
+"""How much of the last direction a step keeps when the new subgradient turns against it
+(Camerini, Fratta & Maffioli's ``gamma``, 1.5 their recommendation). On the 1000x60x10x12
+rung, 600 steps from the column generation's duals: 9.98519e11 without deflection,
+9.99265e11 with 1.0, 9.99350e11 with 1.5, 9.99434e11 with 2.0; going back to the best
+multipliers when the factor halves lost most of the gain (9.98958e11 with 1.5)."""
 
 _BIG = 1e300
 
@@ -67,6 +80,42 @@ class Climb:
             f"duals, {self.bound:.8g} after {self.steps} subgradient steps "
             f"({self.seconds:.1f} s)"
         )
+
+
+@dataclass(frozen=True)
+class HubPrices:
+    """What each hub's open/closed sequence costs at one multiplier vector: with them,
+    :meth:`floor` bounds every plan with a given ``open`` matrix from below."""
+
+    base: float  # the bound's part outside the hubs' sequences
+    stay: np.ndarray  # hubs x periods: an open period (open's reduced cost and its knapsack)
+    to_open: np.ndarray  # hubs x periods: an opening's cost there (_BIG: barred)
+    to_close: np.ndarray  # hubs x periods: a closing's cost there (_BIG: barred)
+    was_open: np.ndarray  # per hub: open before the first period
+    lb: np.ndarray  # hubs x periods: open's bounds
+    ub: np.ndarray
+
+    def floor(self, y: np.ndarray) -> float:
+        """A lower bound on the cost of every plan whose ``open`` matrix (hubs x periods,
+        0/1) is ``y``: the inner minimum with ``open`` fixed to it (+inf when ``y`` breaks
+        an opening or closing rule or a bound of ``open``)."""
+        y = np.asarray(y, dtype=float).reshape(self.stay.shape) > 0.5
+        before = np.concatenate([self.was_open[:, None], y[:, :-1]], axis=1)
+        if (y & (self.ub < 0.5)).any() or (~y & (self.lb > 0.5)).any():
+            return math.inf
+        events = self.to_open[y & ~before].sum() + self.to_close[~y & before].sum()
+        if events >= _BIG / 2:
+            return math.inf
+        return self.base + float(self.stay[y].sum() + events)
+
+
+@dataclass(frozen=True)
+class Inner:
+    """The inner minimum at one multiplier vector (:meth:`HubLagrangian.inner`)."""
+
+    bound: float  # -inf (x and prices None) when some hub has no feasible sequence
+    x: np.ndarray | None  # a minimiser, its event columns aside
+    prices: HubPrices | None
 
 
 def _rows(model: MatrixModel, name: str) -> sp.csr_matrix:
@@ -186,13 +235,19 @@ class HubLagrangian:
     def value(self, duals: np.ndarray, want_point: bool = False) -> tuple[float, np.ndarray | None]:
         """The bound at row multipliers ``duals`` (those of the kept rows are ignored) and,
         with ``want_point``, a minimiser of the inner problem (its event columns aside)."""
+        inner = self.inner(duals)
+        return inner.bound, inner.x if want_point else None
+
+    def inner(self, duals: np.ndarray) -> Inner:
+        """The inner minimum at row multipliers ``duals`` (those of the kept rows are
+        ignored): the bound, a minimiser (its event columns aside) and the hubs' prices."""
         m = self.model
         y = np.asarray(duals, dtype=float).copy()
         for part in self.kept:
             y[part] = 0.0
         total, reduced = m._lagrangian(y, ~self.inside)
         if not math.isfinite(total):
-            return total, None
+            return Inner(total, None, None)
         # per (h, t): its throughput row's continuous knapsack over improving items
         r_item = reduced[self.item_col]
         improving = np.flatnonzero(r_item < 0)
@@ -213,23 +268,24 @@ class HubLagrangian:
         knapsack = np.bincount(hp, weights=r_item[order] * take, minlength=n)
         # items of a hub-period without a throughput row are priced at their boxes
         staying = reduced[self.open.start : self.open.stop] + knapsack
-        is_open, hub_total = self._sequences(reduced, staying)
+        is_open, hub_total, prices = self._sequences(reduced, staying, total)
         if (hub_total >= _BIG / 2).any():  # a hub with no feasible sequence: no bound
-            return -math.inf, None
+            return Inner(-math.inf, None, None)
         bound = total + float(hub_total.sum())
-        if not want_point:
-            return bound, None
         x = np.where(reduced > 0, m.lb, m.ub).astype(float)
         x[reduced == 0] = m.lb[reduced == 0]
         x[self.item_col] = 0.0
         x[self.item_col[order]] = take * is_open[hp]
         x[self.open.start : self.open.stop] = is_open
-        return bound, x
+        return Inner(bound, x, prices)
 
-    def _sequences(self, reduced: np.ndarray, staying: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    def _sequences(
+        self, reduced: np.ndarray, staying: np.ndarray, total: float
+    ) -> tuple[np.ndarray, np.ndarray, HubPrices]:
         """Per hub, the cheapest open/closed sequence: ``staying[h,t]`` per open period,
         the event columns at their cheapest values, forced to 1 where the sequence opens
-        (closes); the open matrix (flattened) and each hub's value."""
+        (closes); the open matrix (flattened), each hub's value and the prices (``total``:
+        the bound's part outside the hubs)."""
         m, H, T = self.model, self.hubs, self.periods
         o_lb = m.lb[self.open].reshape(H, T)
         o_ub = m.ub[self.open].reshape(H, T)
@@ -266,7 +322,9 @@ class HubLagrangian:
         for t in range(T - 1, -1, -1):
             is_open[:, t] = state
             state = np.where(state, open_from_open[:, t], closed_from_open[:, t])
-        return is_open.ravel(), hub_total
+        base = total + float(free_open.sum() + free_close.sum())
+        prices = HubPrices(base, stay, to_open, to_close, was_open, o_lb, o_ub)
+        return is_open.ravel(), hub_total, prices
 
 
 def climb(
@@ -275,48 +333,62 @@ def climb(
     seconds: float,
     target: Callable[[], float],
     stop: threading.Event | None = None,
-    on_better: Callable[[float], None] | None = None,
+    on_better: Callable[[float, HubPrices], None] | None = None,
 ) -> Climb:
-    """Subgradient ascent (Polyak steps towards ``target()``, the best plan's cost known
-    so far) on the multipliers of the :data:`CLIMB_ROWS` rows from ``duals``, for at
-    most ``seconds`` or until ``stop`` is set; ``on_better`` hears every better bound."""
+    """Subgradient ascent on the multipliers of the :data:`CLIMB_ROWS` rows from
+    ``duals``, for at most ``seconds`` or until ``stop`` is set: Polyak steps towards
+    ``target()`` (the best plan's cost known so far) along the subgradient deflected by the
+    last direction (Camerini, Fratta & Maffioli: ``d = g + beta d'``, ``beta = DEFLECTION
+    * max(0, -g.d' / |d'|^2)``), the step's factor halved after :data:`PATIENCE` steps
+    without a better bound. ``on_better`` hears the start's bound and every better one,
+    with the hubs' prices there."""
     began = time.perf_counter()
     m = bound.model
     y = np.asarray(duals, dtype=float).copy()
-    start, _ = bound.value(y)
-    if CLIMB_ROWS not in m.row_blocks:  # nothing couples the hubs: no steps to take
+    first = bound.inner(y)
+    start = first.bound
+    if CLIMB_ROWS not in m.row_blocks or first.x is None:  # nothing to climb
         return Climb(start, start, 0, time.perf_counter() - began)
     part = m.row_blocks[CLIMB_ROWS]
     rows = m.A[part.start : part.stop]
     lo, hi = m.row_lo[part], m.row_hi[part]
     equal = lo == hi
+    side = np.where(np.isfinite(lo), lo, hi)
     best, factor, stale, steps = start, STEP, 0, 0
+    if on_better is not None and first.prices is not None:
+        on_better(start, first.prices)
+    here, direction = first, None
     while time.perf_counter() - began < seconds and not (stop is not None and stop.is_set()):
-        value, x = bound.value(y, want_point=True)
-        steps += 1
+        x = here.x
         if x is None:
             break
-        if value > best + 1e-9 * abs(best):
-            best, stale = value, 0
-            if on_better is not None:
-                on_better(best)
-        else:
-            stale += 1
-            if stale >= PATIENCE:
-                factor, stale = factor / 2.0, 0
         # the subgradient: each row's side minus its activity at the inner minimiser
-        activity = rows @ x
-        g = np.where(np.isfinite(lo), lo, hi) - activity
+        g = side - rows @ x
         mu = y[part]
         g = np.where(~equal & np.isfinite(lo) & (mu <= 0) & (g < 0), 0.0, g)
         g = np.where(~equal & np.isfinite(hi) & (mu >= 0) & (g > 0), 0.0, g)
+        if direction is not None:
+            along = float(direction @ direction)
+            if along > 0.0:
+                g = g + DEFLECTION * max(0.0, -float(g @ direction) / along) * direction
+        direction = g
         norm = float(g @ g)
         goal = target()
         if not math.isfinite(goal) or goal <= best:
             goal = best + 0.01 * abs(best) + 1.0
         if norm == 0.0 or factor < 1e-4:
             break
-        mu = mu + factor * (goal - value) / norm * g
+        mu = mu + factor * (goal - here.bound) / norm * g
         mu = np.where(~equal & np.isfinite(lo), np.maximum(mu, 0.0), mu)
         y[part] = np.where(~equal & np.isfinite(hi), np.minimum(mu, 0.0), mu)
+        here = bound.inner(y)
+        steps += 1
+        if here.bound > best + 1e-9 * abs(best) and here.prices is not None:
+            best, stale = here.bound, 0
+            if on_better is not None:
+                on_better(best, here.prices)
+        else:
+            stale += 1
+            if stale >= PATIENCE:
+                factor, stale = factor / 2.0, 0
     return Climb(best, start, steps, time.perf_counter() - began)
