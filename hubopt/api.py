@@ -20,6 +20,7 @@ from hubopt.diagnose.structural import collect_warnings, refuse_warnings
 from hubopt.errors import VerificationError
 from hubopt.guard import (
     arcs_to_keep,
+    limit_heap_growth,
     lp_copies_that_fit,
     release_freed_memory,
 )
@@ -139,6 +140,7 @@ def solve(
             # generation needs only the model; the whole model goes once restricted)
             budget = RESTRICTED_PRICING_SHARE * HEURISTIC_SHARE * settings.time_limit_s
             began = time.perf_counter()
+            limit_heap_growth()  # a model this large: freed memory back to the system
             whole_stats = {f"whole_{key}": value for key, value in model.stats().items()}
             problem, spilled = spill_arcs(problem)
             release_freed_memory()

@@ -27,6 +27,7 @@ from helpers import (
 )
 from hypothesis import HealthCheck, assume, given, settings
 
+from hubopt import guard
 from hubopt.api import auto_backend, search_lps, solve
 from hubopt.data.problem import build_problem
 from hubopt.guard import lp_copies_that_fit
@@ -387,6 +388,103 @@ def test_extra_lp_copies_only_where_memory_allows(
     model = build_model(build_problem(load_scenario(three_hubs(tmp_path))))
     assert search_lps(model, SolverSettings(threads=2)) == 2
     assert search_lps(model, SolverSettings(threads=1)) == 1
+
+
+HEAP_PROBE = """
+import ctypes, sys
+from hubopt.guard import limit_heap_growth
+
+libc = ctypes.CDLL("libc.so.6")
+fields = "arena ordblks smblks hblks hblkhd usmblks fsmblks uordblks fordblks keepcost"
+
+
+class Mallinfo2(ctypes.Structure):
+    _fields_ = [(name, ctypes.c_size_t) for name in fields.split()]
+
+
+libc.mallinfo2.restype = Mallinfo2
+libc.malloc.restype = ctypes.c_void_p
+libc.free.argtypes = [ctypes.c_void_p]
+if sys.argv[1] == "limited":
+    assert limit_heap_growth()
+size = 4 << 20
+libc.free(libc.malloc(size))  # by default glibc raises its mmap threshold past this size
+block = libc.malloc(size)
+print("mapped" if libc.mallinfo2().hblkhd >= size else "heap")
+libc.free(block)
+"""
+
+
+ARENA_PROBE = """
+import ctypes, os, sys, tempfile, threading
+from hubopt.guard import limit_heap_growth
+
+libc = ctypes.CDLL("libc.so.6")
+libc.malloc.restype = ctypes.c_void_p
+libc.free.argtypes = [ctypes.c_void_p]
+libc.fdopen.restype = ctypes.c_void_p
+libc.malloc_info.argtypes = [ctypes.c_int, ctypes.c_void_p]
+libc.fclose.argtypes = [ctypes.c_void_p]
+if sys.argv[1] == "limited":
+    assert limit_heap_growth()
+together = threading.Barrier(6)
+
+
+def work():
+    block = libc.malloc(1000)
+    together.wait()  # six threads hold a block at once, as six solves' threads would
+    libc.free(block)
+
+
+threads = [threading.Thread(target=work) for _ in range(6)]
+for thread in threads:
+    thread.start()
+for thread in threads:
+    thread.join()
+with tempfile.TemporaryFile() as out:
+    stream = libc.fdopen(os.dup(out.fileno()), b"w")
+    libc.malloc_info(0, stream)
+    libc.fclose(stream)
+    out.seek(0)
+    print(out.read().decode().count("<heap nr="))
+"""
+
+
+@pytest.mark.skipif(not Path("/lib/x86_64-linux-gnu/libc.so.6").exists(), reason="not glibc")
+def test_limit_heap_growth_caps_the_heaps_threads_keep() -> None:
+    """With glibc's defaults six threads allocating at once get heaps (arenas) of their
+    own, which keep their freed pages; after :func:`hubopt.guard.limit_heap_growth` they
+    share :data:`hubopt.guard.ARENAS` (docs/solvers.md: the 5000 rung's peak). Each case in
+    a process of its own: the setting lasts for the process."""
+    import subprocess
+    import sys
+
+    def heaps(mode: str) -> int:
+        done = subprocess.run(
+            [sys.executable, "-c", ARENA_PROBE, mode], capture_output=True, text=True, check=True
+        )
+        return int(done.stdout.strip())
+
+    assert heaps("default") > 4
+    assert heaps("limited") <= guard.ARENAS
+
+
+@pytest.mark.skipif(not Path("/lib/x86_64-linux-gnu/libc.so.6").exists(), reason="not glibc")
+def test_limit_heap_growth_keeps_large_blocks_out_of_the_heap() -> None:
+    """With glibc's defaults a 4 MB block allocated after one was freed comes from the
+    heap (which keeps its pages); after :func:`hubopt.guard.limit_heap_growth` it is mapped
+    on its own, and its pages go back when it is freed. In a process of its own."""
+    import subprocess
+    import sys
+
+    def where(mode: str) -> str:
+        done = subprocess.run(
+            [sys.executable, "-c", HEAP_PROBE, mode], capture_output=True, text=True, check=True
+        )
+        return done.stdout.strip()
+
+    assert where("default") == "heap"
+    assert where("limited") == "mapped"
 
 
 def test_local_search_stops_when_its_stop_says_the_plan_is_good_enough(tmp_path: Path) -> None:

@@ -221,7 +221,10 @@ def test_restricted_solve_is_verified_and_bounded_by_the_whole_optimum(
         return light, spilled
 
     monkeypatch.setattr("hubopt.api.spill_arcs", spill)
+    limited: list[bool] = []  # glibc told to hand freed memory back (guard.limit_heap_growth)
+    monkeypatch.setattr("hubopt.api.limit_heap_growth", lambda: limited.append(True) or True)
     result = solve(_with_solver(rung, backend="heuristic", arcs_per_stream=1))
+    assert limited == [True]
     # the arcs waited on disk during the column generation, and the file is gone
     assert len(spills) == 1 and spills[0].parent == tmp_path and not spills[0].exists()
     assert result.status in {SolveStatus.OPTIMAL, SolveStatus.FEASIBLE}, result.message
