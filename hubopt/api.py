@@ -140,12 +140,13 @@ def solve(
             # generation needs only the model; the whole model goes once restricted)
             budget = RESTRICTED_PRICING_SHARE * HEURISTIC_SHARE * settings.time_limit_s
             began = time.perf_counter()
-            limit_heap_growth()  # a model this large: freed memory back to the system
             whole_stats = {f"whole_{key}": value for key, value in model.stats().items()}
             problem, spilled = spill_arcs(problem)
             release_freed_memory()
             try:
                 whole = whole_bound(model, problem)  # kept for the bound beside the search
+                if whole is None:  # memory is what limits this solve: hand freed pages back
+                    limit_heap_growth()
                 model, priced = restrict(model, keep, per_stream, budget, len(problem.streams))
                 release_freed_memory()
                 problem = restore_arcs(problem, spilled, priced.kept, discard=False)
