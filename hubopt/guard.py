@@ -209,12 +209,17 @@ def limit_heap_growth() -> bool:
     generation): peak RSS 8 435 MiB with glibc's defaults, 6 934 MiB with these
     (docs/solvers.md). Nothing on other C libraries."""
     try:
-        libc = ctypes.CDLL("libc.so.6")
+        libc = _glibc()
         return bool(libc.mallopt(_M_ARENA_MAX, ARENAS)) and bool(
             libc.mallopt(_M_MMAP_THRESHOLD, MMAP_THRESHOLD)
         )
     except (OSError, AttributeError):
         return False
+
+
+def _glibc() -> ctypes.CDLL:
+    """glibc (OSError elsewhere; AttributeError on a C library without its calls)."""
+    return ctypes.CDLL("libc.so.6")
 
 
 def release_freed_memory() -> None:
@@ -223,4 +228,4 @@ def release_freed_memory() -> None:
     model build for 3.8 GB of problem and model). Nothing on other C libraries."""
     gc.collect()
     with contextlib.suppress(OSError, AttributeError):
-        ctypes.CDLL("libc.so.6").malloc_trim(0)
+        _glibc().malloc_trim(0)

@@ -390,11 +390,18 @@ def test_extra_lp_copies_only_where_memory_allows(
     assert search_lps(model, SolverSettings(threads=1)) == 1
 
 
-HEAP_PROBE = """
-import ctypes, sys
+PROBE_LIBC = """
+import ctypes, os, sys, tempfile, threading
 from hubopt.guard import limit_heap_growth
 
 libc = ctypes.CDLL("libc.so.6")
+libc.malloc.restype = ctypes.c_void_p
+libc.free.argtypes = [ctypes.c_void_p]
+if sys.argv[1] == "limited":
+    assert limit_heap_growth()
+"""
+
+HEAP_PROBE = """
 fields = "arena ordblks smblks hblks hblkhd usmblks fsmblks uordblks fordblks keepcost"
 
 
@@ -403,10 +410,6 @@ class Mallinfo2(ctypes.Structure):
 
 
 libc.mallinfo2.restype = Mallinfo2
-libc.malloc.restype = ctypes.c_void_p
-libc.free.argtypes = [ctypes.c_void_p]
-if sys.argv[1] == "limited":
-    assert limit_heap_growth()
 size = 4 << 20
 libc.free(libc.malloc(size))  # by default glibc raises its mmap threshold past this size
 block = libc.malloc(size)
@@ -414,19 +417,10 @@ print("mapped" if libc.mallinfo2().hblkhd >= size else "heap")
 libc.free(block)
 """
 
-
 ARENA_PROBE = """
-import ctypes, os, sys, tempfile, threading
-from hubopt.guard import limit_heap_growth
-
-libc = ctypes.CDLL("libc.so.6")
-libc.malloc.restype = ctypes.c_void_p
-libc.free.argtypes = [ctypes.c_void_p]
 libc.fdopen.restype = ctypes.c_void_p
 libc.malloc_info.argtypes = [ctypes.c_int, ctypes.c_void_p]
 libc.fclose.argtypes = [ctypes.c_void_p]
-if sys.argv[1] == "limited":
-    assert limit_heap_growth()
 together = threading.Barrier(6)
 
 
@@ -449,42 +443,39 @@ with tempfile.TemporaryFile() as out:
     print(out.read().decode().count("<heap nr="))
 """
 
+glibc_only = pytest.mark.skipif(
+    not Path("/lib/x86_64-linux-gnu/libc.so.6").exists(), reason="not glibc"
+)
 
-@pytest.mark.skipif(not Path("/lib/x86_64-linux-gnu/libc.so.6").exists(), reason="not glibc")
+
+def _probe(code: str, mode: str) -> str:
+    """What ``code`` prints in a process of its own (the setting lasts for the process),
+    after :func:`hubopt.guard.limit_heap_growth` when ``mode`` is "limited"."""
+    import subprocess
+    import sys
+
+    done = subprocess.run(
+        [sys.executable, "-c", PROBE_LIBC + code, mode], capture_output=True, text=True, check=True
+    )
+    return done.stdout.strip()
+
+
+@glibc_only
 def test_limit_heap_growth_caps_the_heaps_threads_keep() -> None:
     """With glibc's defaults six threads allocating at once get heaps (arenas) of their
     own, which keep their freed pages; after :func:`hubopt.guard.limit_heap_growth` they
-    share :data:`hubopt.guard.ARENAS` (docs/solvers.md: the 5000 rung's peak). Each case in
-    a process of its own: the setting lasts for the process."""
-    import subprocess
-    import sys
-
-    def heaps(mode: str) -> int:
-        done = subprocess.run(
-            [sys.executable, "-c", ARENA_PROBE, mode], capture_output=True, text=True, check=True
-        )
-        return int(done.stdout.strip())
-
-    assert heaps("default") > 4
-    assert heaps("limited") <= guard.ARENAS
+    share :data:`hubopt.guard.ARENAS` (docs/solvers.md: the 5000 rung's peak)."""
+    assert int(_probe(ARENA_PROBE, "default")) > 4
+    assert int(_probe(ARENA_PROBE, "limited")) <= guard.ARENAS
 
 
-@pytest.mark.skipif(not Path("/lib/x86_64-linux-gnu/libc.so.6").exists(), reason="not glibc")
+@glibc_only
 def test_limit_heap_growth_keeps_large_blocks_out_of_the_heap() -> None:
     """With glibc's defaults a 4 MB block allocated after one was freed comes from the
     heap (which keeps its pages); after :func:`hubopt.guard.limit_heap_growth` it is mapped
-    on its own, and its pages go back when it is freed. In a process of its own."""
-    import subprocess
-    import sys
-
-    def where(mode: str) -> str:
-        done = subprocess.run(
-            [sys.executable, "-c", HEAP_PROBE, mode], capture_output=True, text=True, check=True
-        )
-        return done.stdout.strip()
-
-    assert where("default") == "heap"
-    assert where("limited") == "mapped"
+    on its own, and its pages go back when it is freed."""
+    assert _probe(HEAP_PROBE, "default") == "heap"
+    assert _probe(HEAP_PROBE, "limited") == "mapped"
 
 
 def test_local_search_stops_when_its_stop_says_the_plan_is_good_enough(tmp_path: Path) -> None:
