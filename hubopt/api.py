@@ -184,6 +184,7 @@ def solve(
                         deadline - time.perf_counter(),
                         settings.mip_gap,
                         space.covered if space else None,
+                        priced.seconds / max(priced.rounds, 1),  # ~ what a re-solve takes
                     )
             finally:
                 if spilled is not None:
@@ -311,28 +312,15 @@ HEURISTIC_SHARE = 0.8
 """Share of the time limit a restricted heuristic solve's column generation may plan on
 (:data:`RESTRICTED_PRICING_SHARE` of it)."""
 
-RESTRICTED_SEARCH_SHARE = 0.8
-"""Share of what the column generation leaves a restricted solve's search may use at
-least. The rest re-solves the plan on the arcs to its open hubs when the search did not
-hold them all (:func:`widened_output`, a cold LP: 23-26 s on the 1000x60x10x12 ladder rung
-on a slow day) and verifies it (docs/solvers.md); :func:`restricted_search_seconds` gives
-the search more when the column generation's LPs show that the re-solve needs less."""
-
-RESOLVE_LPS = 3.0
-"""The re-solve of a restricted solve's plan is planned at this many of its column
-generation's mean LP times (:func:`restricted_search_seconds`). Measured ratio of the two:
-1.2-1.4 on the 1000x60x10x12 rung (7.1-9.9 s after 6 LPs in 33-42 s; 23-26 s after 6 LPs in
-125 s on a slow day), 0.95 on the 2000x150x10x12 rung (39.4 s after 6 LPs in 248 s)."""
-
-
-def restricted_search_seconds(priced: PricedLp, left: float) -> float:
-    """Seconds a restricted solve's search may take of the ``left`` its column generation
-    (``priced``) leaves: all but the verification's share of the whole limit
-    (:data:`VERIFY_SHARE`) and :data:`RESOLVE_LPS` mean LP times for the plan's re-solve;
-    at least :data:`RESTRICTED_SEARCH_SHARE` of ``left``."""
-    limit = left + priced.seconds
-    reserve = VERIFY_SHARE * limit + RESOLVE_LPS * priced.seconds / max(priced.rounds, 1)
-    return max(RESTRICTED_SEARCH_SHARE * left, left - reserve)
+RESTRICTED_SEARCH_SHARE = 0.95
+"""Share of what the column generation leaves a restricted solve's search may use. The
+rest (about :data:`VERIFY_SHARE` of the whole limit on the ladder's rungs) decodes and
+verifies the plan, and re-solves it on the arcs to its open hubs first when the search did
+not hold them all and such a re-solve fits (about one mean LP of the column generation,
+:func:`widened_output`). Was 0.8, with three mean LP times kept for that re-solve: on the
+2000x150x10x12 rung it gained 0.05 % once and was stopped unfinished twice in 5 runs
+(41-49 s), while the search there still gains ~0.1 % every 7 s when its time ends
+(docs/solvers.md)."""
 
 
 BOUNDED_SEARCH_SHARE = 0.9
@@ -425,7 +413,7 @@ def _solve(
     if heuristic_only and priced is not None and not pooling_active(problem):
         # its plan is the search's LP point (below); counted from when the column
         # generation ended (the LP copies took some of it)
-        budget = restricted_search_seconds(priced, settings.time_limit_s)
+        budget = RESTRICTED_SEARCH_SHARE * settings.time_limit_s
         budget -= time.perf_counter() - start
     climbing = None
     if priced is not None and whole is not None and priced.duals is not None:

@@ -209,17 +209,26 @@ def widened_output(
     seconds: float,
     mip_gap: float,
     covered: np.ndarray | None = None,
+    least_seconds: float = 0.0,
 ) -> tuple[ProblemData, MatrixModel, SolverOutput]:
     """A restricted solve's plan re-solved within ``seconds`` on every arc to its open hubs
     (:func:`hubopt.heuristic.widen.widen_plan`) when that makes it cheaper: the problem
     and model on those arcs and the output with that plan (same bound). Otherwise the
     same three, the log saying why; also when the plan opens no hub-period outside
-    ``covered`` (whose every arc the model holds already: :func:`search_model`)."""
+    ``covered`` (whose every arc the model holds already: :func:`search_model`), and when
+    ``seconds`` is below ``least_seconds`` (what such a re-solve takes, about)."""
     if output.x is None or seconds <= 0:
         return problem, model, output
     open_ht = model.block(output.x, "open").reshape(problem.n_hubs, problem.periods)
     if covered is not None and not (open_ht > covered + 0.5).any():
         note = "not re-solved: the search held every arc to its open hubs"
+        return problem, model, dataclasses.replace(output, log=f"{output.log}\n{note}")
+    if seconds < least_seconds:
+        note = (
+            f"not re-solved on the arcs to its open hubs: {seconds:.1f} s left, a re-solve "
+            f"takes ~{least_seconds:.0f} s"
+        )
+        log.info(note)
         return problem, model, dataclasses.replace(output, log=f"{output.log}\n{note}")
     if not widening_fits(problem, spilled, float(open_ht.mean())):
         note = "plan not re-solved on the arcs to its open hubs: not enough memory"

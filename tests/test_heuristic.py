@@ -170,6 +170,30 @@ def test_reduced_costs_bound_every_move_from_below(tmp_path: Path) -> None:
     assert ruled_out >= 5 and improving >= 5, (ruled_out, improving)
 
 
+def test_reduced_costs_are_highs_column_duals_and_dear_points_carry_no_values(
+    tmp_path: Path,
+) -> None:
+    """The fixed columns' reduced costs a point carries (priced from the row duals,
+    ``c - A^T y``) are HiGHS's own column duals there, at two plans of cap131 (a sign or
+    transpose error breaks it). A point optimal but not below its cutoff (the move cannot
+    beat its plan) carries its cost and no values, basis or reduced costs; one below it
+    carries them all."""
+    _, lp = cap131_lp(tmp_path)
+    for y in (np.tile([1.0, 0.0, 0.0, 0.0, 0.0], 10), np.tile([1.0, 1.0, 0.0], 17)[:50]):
+        point = lp.evaluate(y, 30.0)
+        assert point.optimal and point.reduced is not None
+        duals = np.asarray(lp.h.getSolution().col_dual)[lp.columns]
+        np.testing.assert_allclose(point.reduced, duals, rtol=1e-9, atol=1e-6)
+        assert np.abs(duals).max() > 1.0
+    cost = point.objective
+    dear = lp.evaluate(y, 30.0, point.basis, cutoff=cost - 1e-6 * cost)
+    # the same LP again from its optimal basis: no dual simplex step, so no cut-off
+    assert dear.optimal and dear.objective == pytest.approx(cost)
+    assert dear.x is None and dear.basis is None and dear.reduced is None
+    cheap = lp.evaluate(y, 30.0, point.basis, cutoff=cost + 1e-6 * cost)
+    assert cheap.optimal and cheap.x is not None and cheap.reduced is not None
+
+
 def test_the_descent_skips_only_moves_that_cannot_improve(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -20,6 +20,7 @@ from hypothesis import HealthCheck, given, settings
 from hubopt import guard
 from hubopt.data.problem import build_problem
 from hubopt.heuristic import Searcher, local_search
+from hubopt.heuristic import search as search_module
 from hubopt.model.build import build_model
 from hubopt.model.matrix import MatrixModel
 from hubopt.orlib import read_optima, read_orlib_cap, write_facility_scenario
@@ -219,10 +220,9 @@ def test_no_bound_without_the_memory_to_hold_the_whole_model(
     assert whole_bound(model, problem) is None
 
 
-def test_the_descent_skips_moves_the_floor_rules_out(tmp_path: Path) -> None:
-    """The descent on cap131 from every hub open, with and without the Lagrangian floor
-    (the hubs' prices after a short climb from the LP's duals): the same plan and path
-    (the moves it rules out never improve), and the moves it skips are LPs saved."""
+def _cap131_prices(tmp_path: Path) -> tuple[Any, MatrixModel, list[HubPrices], float]:
+    """cap131's problem and model, the hubs' prices after a short climb from the LP's
+    duals (each better one) and the published optimum."""
     path = write_facility_scenario(read_orlib_cap(FIXTURES / "orlib" / "cap131.txt"), tmp_path)
     problem = build_problem(load_scenario(path))
     model = build_model(problem)
@@ -232,6 +232,19 @@ def test_the_descent_skips_moves_the_floor_rules_out(tmp_path: Path) -> None:
     optimum = read_optima(FIXTURES / "orlib" / "capopt.txt")["cap131"]
     climb(bound, lp_duals(model)[1], 3.0, lambda: optimum, on_better=lambda _, p: prices.append(p))
     assert prices
+    return problem, model, prices, optimum
+
+
+def test_the_descent_skips_moves_the_floor_rules_out(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The descent on cap131 from every hub open, with and without the Lagrangian floor
+    (the hubs' prices after a short climb from the LP's duals), its moves in their
+    neighbourhoods' order (batches of one move: not sorted by the floor): the same plan
+    and path (the moves it rules out never improve), and the moves it skips are LPs
+    saved."""
+    monkeypatch.setattr(search_module, "GUIDED_BATCH", 1)
+    problem, model, prices, _ = _cap131_prices(tmp_path)
     start = np.ones((problem.n_hubs, 1))
     plain = local_search(problem, model, 120.0, 10_000, start=start)
     searcher = Searcher(problem, model)
@@ -242,3 +255,51 @@ def test_the_descent_skips_moves_the_floor_rules_out(tmp_path: Path) -> None:
     assert pruned.skipped > plain.skipped, (pruned.skipped, plain.skipped)
     assert pruned.evaluations + pruned.skipped == plain.evaluations + plain.skipped
     assert "or a Lagrangian bound" in pruned.summary()
+
+
+def _scored(searcher: Searcher) -> list[tuple[np.ndarray, float]]:
+    """Every matrix ``searcher``'s LP scores from now on, with its LP cost (inf: not
+    optimal or cut off), in order."""
+    lp = searcher.lp
+    evaluate = lp.evaluate
+    scored: list[tuple[np.ndarray, float]] = []
+
+    def record(values: np.ndarray, *args: Any, **kwargs: Any) -> Any:
+        point = evaluate(values, *args, **kwargs)
+        scored.append((np.array(values, dtype=float), point.objective))
+        return point
+
+    lp.evaluate = record  # type: ignore[method-assign]
+    return scored
+
+
+def test_the_descent_scores_moves_lowest_floor_first(tmp_path: Path) -> None:
+    """With a floor, the descent scores the moves of a round lowest floor first. From
+    cap131's optimal hubs (a local optimum: the round is every move, none improves) and a
+    floor that puts fewer open hubs lower (closings, then swaps, then openings), every
+    LP-scored move's floor is at least the one before; without the floor the descent
+    scores them in its neighbourhoods' order (openings before closings)."""
+    problem, model, _, optimum = _cap131_prices(tmp_path)
+    solved = _solved(model, relax=False)
+    shape = (problem.n_hubs, problem.periods)
+    best = np.round(np.asarray(solved.getSolution().col_value)[model.var_blocks["open"]])
+
+    def floor(z: np.ndarray) -> float:
+        return -1e15 + 1e6 * float(np.sum(z))
+
+    orders = []
+    for guided in (True, False):
+        searcher = Searcher(problem, model)
+        if guided:
+            searcher.floor = floor
+        scored = _scored(searcher)
+        result = local_search(
+            problem, model, 120.0, 10_000, start=best.reshape(shape), searcher=searcher
+        )
+        assert result.objective == pytest.approx(optimum, rel=1e-6)
+        assert result.improvements == 0
+        orders.append([floor(values) for values, _ in scored[1:]])
+    by_floor, plain = orders
+    assert len(by_floor) > 20 and sorted(by_floor) == sorted(plain)
+    assert by_floor == sorted(by_floor)
+    assert plain != sorted(plain)

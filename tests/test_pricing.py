@@ -14,18 +14,18 @@ import yaml
 
 from benchmarks.ladder import write_ladder_scenario
 from hubopt import guard
-from hubopt.api import restricted_search_seconds, solve
+from hubopt.api import solve
 from hubopt.data.problem import ProblemData, build_problem, cheapest_arcs, restrict_arcs
 from hubopt.data.spill import SpilledArcs, restore_arcs, spill_arcs
 from hubopt.errors import ModelTooLargeError, ScenarioError
 from hubopt.heuristic.widen import widen_plan
 from hubopt.model.build import build_model
 from hubopt.model.matrix import MatrixModel
-from hubopt.restricted import restrict, search_model
+from hubopt.restricted import restrict, search_model, widened_output
 from hubopt.scenario.scenario import load_scenario
-from hubopt.solvers import SolveStatus
+from hubopt.solvers import SolverOutput, SolveStatus
 from hubopt.solvers.fixing import FixedLp, lp_bound
-from hubopt.solvers.pricing import PricedLp, price_columns
+from hubopt.solvers.pricing import price_columns
 
 RUNG = "40x6x2x3"  # 40 regions, 6 hubs, 2 products, 3 periods: ~4 arcs per stream
 
@@ -174,6 +174,39 @@ def test_a_plan_re_solved_on_its_open_hubs_arcs_costs_what_the_whole_model_says(
     assert (open_ht[arcs["hub_idx"].to_numpy(), period - 1] == 1).all()
     assert wide.arcs == len(arcs) < len(problem.out_arcs)
     assert "->" in wide.text(restricted)
+
+
+def test_a_plan_is_re_solved_on_its_open_hubs_arcs_only_when_the_time_left_fits(
+    whole: tuple[ProblemData, MatrixModel], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A plan searched on each stream's cheapest arc that closes the hub most streams have
+    as their cheapest: with less time left than a re-solve takes (``least_seconds``) it
+    stands, and the log says why; with the time, the re-solve on every arc to its open hubs
+    makes it cheaper (the same bound)."""
+    problem, _ = whole
+    monkeypatch.setattr("tempfile.tempdir", str(tmp_path))
+    keep = cheapest_arcs(problem, 1)
+    open_ht = np.ones((problem.n_hubs, problem.periods))
+    cheapest_hub = problem.out_arcs["hub_idx"].to_numpy()[keep]
+    open_ht[np.bincount(cheapest_hub, minlength=problem.n_hubs).argmax()] = 0.0
+    light, spilled = spill_arcs(problem)
+    try:
+        small = restore_arcs(light, spilled, keep, discard=False)
+        model = build_model(small, reach=False)
+        opens = model.var_blocks["open"]
+        point = FixedLp(model, np.arange(opens.start, opens.stop)).evaluate(open_ht.ravel(), 60)
+        assert point.optimal and point.x is not None
+        output = SolverOutput(
+            SolveStatus.FEASIBLE, point.x, point.objective, 0.0, 1.0, "heuristic", "test"
+        )
+        late = widened_output(small, model, output, spilled, 30.0, 0.0, least_seconds=31.0)
+        timely = widened_output(small, model, output, spilled, 30.0, 0.0, least_seconds=29.0)
+    finally:
+        spilled.discard()
+    assert late[0] is small and late[1] is model and late[2].objective == output.objective
+    assert "30.0 s left, a re-solve takes ~31 s" in late[2].log
+    assert timely[2].objective < output.objective * (1 - 1e-3) and timely[2].bound == 0.0
+    assert len(timely[0].out_arcs) > len(small.out_arcs)
 
 
 def test_a_restricted_search_gets_every_arc_to_its_starts_hubs(
@@ -339,19 +372,6 @@ def test_keeping_the_demand_rows_is_exact_at_the_lp_duals(
     duals = price_columns(model, "ship", keep_all, 60.0, 10)
     assert duals.priced_out
     assert math.isclose(duals.bound, lp_bound(model, 60.0), rel_tol=1e-7)
-
-
-def test_a_restricted_search_keeps_what_its_plans_re_solve_needs() -> None:
-    """The search's seconds after a column generation of 6 LPs: all but 3 % of the whole
-    limit and 3 mean LP times (the re-solve of its plan), at least 80 % of what is left.
-    300 s limit, 6 LPs in 33 s: 267 - (9 + 16.5) = 241.5 s (80 % would be 213.6 s); 6 LPs in
-    125 s (a slow day): 80 % of 175 s = 140 s (the reserve 9 + 62.5 would leave 103.5 s)."""
-
-    def priced(seconds: float) -> PricedLp:
-        return PricedLp(np.zeros(0, dtype=np.int64), 0.0, 6, 0, True, "Optimal", seconds)
-
-    assert restricted_search_seconds(priced(33.0), 267.0) == pytest.approx(241.5)
-    assert restricted_search_seconds(priced(125.0), 175.0) == pytest.approx(140.0)
 
 
 def test_a_failed_lagrangian_climb_loses_neither_plan_nor_bound(

@@ -30,6 +30,7 @@ START_SHARES = (0.0, 0.3, 0.6)  # LP-rounded starts: open once y reaches this sh
 START_LEVELS = (0.1, 0.2)  # and: open where y reaches this level (this share of the hub)
 NEAR_HUBS = 6  # a hub and its nearest: an improvement there makes their failed moves fresh
 IMPROVEMENT = 1e-7  # relative cost decrease a move must bring to be taken
+GUIDED_BATCH = 2000  # with a Lagrangian floor, moves are scored by it in batches this long
 
 
 def to_beat(cost: float) -> float:
@@ -103,28 +104,50 @@ def improve(
     def fresh(moves: Iterator[np.ndarray], base: np.ndarray) -> Iterator[np.ndarray]:
         nonlocal deferred
         later: list[bytes] = []
+        guided = math.isfinite(floor(base))
+        batch: dict[bytes, tuple[float, int, np.ndarray]] = {}  # the next GUIDED_BATCH
         for z in moves:
             key = z.tobytes()
-            if key in seen or not space.allows(z):
+            if key in seen or key in batch or not space.allows(z):
                 continue
-            seen.add(key)
             change = change_of(z, base)
             if change in failed:
+                seen.add(key)
                 later.append(change)
                 deferred += 1
-            elif worth(z, base, change):
+                continue
+            lowest = floor(z)
+            if not worth(z, base, change, lowest):
+                seen.add(key)
+            elif not guided:
+                seen.add(key)
                 yield z
+            else:  # the moves of a batch lowest floor first (the likeliest to pay most)
+                batch[key] = (lowest, len(batch), z)
+                if len(batch) >= GUIDED_BATCH:
+                    yield from by_floor(batch)
+        yield from by_floor(batch)
         for change in later:
             z = apply(change, base)
-            if worth(z, base, change):
+            if worth(z, base, change, floor(z)):
                 yield z
 
-    def worth(z: np.ndarray, base: np.ndarray, change: bytes) -> bool:
+    def by_floor(batch: dict[bytes, tuple[float, int, np.ndarray]]) -> Iterator[np.ndarray]:
+        """The moves of ``batch`` by their floor, lowest first (emptying it); each marked
+        seen only when taken (a round may end before the rest are scored)."""
+        order = sorted(batch.items(), key=lambda item: item[1][:2])
+        batch.clear()
+        for key, (_, _, z) in order:
+            seen.add(key)
+            yield z
+
+    def worth(z: np.ndarray, base: np.ndarray, change: bytes, lowest: float) -> bool:
         """Whether move ``z`` may improve on ``base`` (the best plan): not if the LP cannot
-        come below it (see ``rise``, and ``floor``; then the change failed without an LP)."""
+        come below it (see ``rise``, and ``lowest``, its ``floor``; then the change failed
+        without an LP)."""
         nonlocal hopeless
         cutoff = to_beat(best.objective)
-        if floor(z) < cutoff and (best.reduced is None or rise(z) < best.objective - cutoff):
+        if lowest < cutoff and (best.reduced is None or rise(z) < best.objective - cutoff):
             return True
         hopeless += 1
         failed[change] = touched(z, base)

@@ -122,7 +122,7 @@ class SolverSettings(Block):
         description="Delivery arcs per demand stream the solve starts from (its cheapest "
         "ones); column generation on the whole LP adds the arcs that would lower it, and the "
         "search also gets every arc to the hubs of its start (the plan is re-solved on every "
-        "arc to its open hubs if it opens others), memory allowing. all: "
+        "arc to its open hubs if it opens others and time is left), memory allowing. all: "
         "every arc; a number: that many (heuristic backend); auto: every arc, or, when the "
         "whole model would not fit in memory, the most per stream that fit (backend auto or "
         "heuristic). The plan is verified against every arc and its bound is the whole "

@@ -59,6 +59,10 @@ class FixedLp:
         self.h.setOptionValue("threads", 1)
         relaxed = dataclasses.replace(model, integer=np.zeros(model.n_vars, dtype=bool))
         pass_matrix(self.h, relaxed)
+        # the fixed columns' coefficients: their reduced costs come from the row duals
+        # (c - A^T y), not from every column's dual read through highspy's Python list
+        # (~0.1-0.25 s per LP of 2 M columns)
+        self.fixed_rows = model.A[:, self.columns].T.tocsr()
         self.evaluations = 0
         self.seconds = 0.0
         self.cancelled: Callable[[], bool] = lambda: False
@@ -70,9 +74,11 @@ class FixedLp:
         time_limit_s: float,
         basis: Any = None,
         cutoff: float = math.inf,
-        fixed: np.ndarray | None = None,
+        fixed: bool = False,
     ) -> LpPoint:
-        """One run; ``fixed``: the columns whose reduced costs the point carries."""
+        """One run; ``fixed``: the point carries the fixed columns' reduced costs. An
+        optimal point not below a finite ``cutoff`` carries no values (nor basis, nor
+        reduced costs): reading them costs time and its caller does not use them."""
         import highspy
 
         h = self.h
@@ -98,14 +104,18 @@ class FixedLp:
             return LpPoint(False, math.inf, None, CUT_OFF)
         if status != highspy.HighsModelStatus.kOptimal:
             return LpPoint(False, math.inf, None, h.modelStatusToString(status))
+        objective = float(info.objective_function_value)
+        if objective >= cutoff:
+            return LpPoint(True, objective, None, "optimal", int(info.simplex_iteration_count))
         solution = h.getSolution()
         x = np.asarray(solution.col_value, dtype=float)
         reduced = None
-        if fixed is not None and solution.dual_valid:
-            reduced = np.asarray(solution.col_dual, dtype=float)[fixed]
+        if fixed and solution.dual_valid:
+            row_dual = np.asarray(solution.row_dual, dtype=float)
+            reduced = self.model.c[self.columns] - self.fixed_rows @ row_dual
         return LpPoint(
             True,
-            float(info.objective_function_value),
+            objective,
             x,
             "optimal",
             int(info.simplex_iteration_count),
@@ -142,7 +152,7 @@ class FixedLp:
         cols = self.columns
         fixed = np.asarray(values, dtype=np.float64)
         self.h.changeColsBounds(len(cols), cols, fixed, fixed)
-        point = self._run(time_limit_s, basis, cutoff, cols)
+        point = self._run(time_limit_s, basis, cutoff, fixed=True)
         if point.x is not None:
             # HiGHS may hand back a fixed column one ulp off its bound (0.9999999999999999)
             point.x[cols] = fixed
