@@ -162,6 +162,7 @@ def solve(
                 raise
         del keep
     if priced is not None:  # the restriction's seconds (pricing, restricted model) are solve time
+        lp_seconds = priced.seconds / max(priced.rounds, 1)  # ~ what a re-solve takes
         priced = dataclasses.replace(priced, seconds=time.perf_counter() - began)
         deadline = began + (1.0 - VERIFY_SHARE) * settings.time_limit_s
         left = max(settings.time_limit_s - priced.seconds, 1.0)
@@ -184,7 +185,7 @@ def solve(
                         deadline - time.perf_counter(),
                         settings.mip_gap,
                         space.covered if space else None,
-                        priced.seconds / max(priced.rounds, 1),  # ~ what a re-solve takes
+                        lp_seconds,
                     )
             finally:
                 if spilled is not None:

@@ -372,6 +372,10 @@ def test_local_search_on_two_lp_copies_reaches_the_same_optimum(tmp_path: Path) 
     assert opened.tolist() == [[0, 0], [1, 1], [0, 1]]
     assert [lp.evaluations > 0 for lp in searcher.lps] == [True, True]
     assert result.evaluations == searcher.evaluations
+    assert searcher.lps[1].fixed_rows is searcher.lps[0].fixed_rows  # one matrix, shared
+    # the moves' dual simplex runs without HiGHS's cost perturbation (docs/solvers.md)
+    for lp in searcher.lps:
+        assert lp.h.getOptionValue("dual_simplex_cost_perturbation_multiplier")[1] == 0.0
     searcher.close()
 
 

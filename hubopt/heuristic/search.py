@@ -325,8 +325,8 @@ class Searcher:
         self.costs = ArcCosts.of(problem, model)
         block = model.var_blocks["open"]
         columns = np.arange(block.start, block.stop)
-        self.lps = [FixedLp(model, columns) for _ in range(max(lps, 1))]
-        self.lp = self.lps[0]
+        self.lp = FixedLp(model, columns)
+        self.lps = [self.lp, *(FixedLp(model, columns, self.lp) for _ in range(lps - 1))]
         self.shape = (problem.n_hubs, problem.periods)
         self.fixed = np.repeat(
             problem.hubs["fixed_cost"].to_numpy(float)[:, None], problem.periods, axis=1
