@@ -414,7 +414,6 @@ def _solve(
     if heuristic_only and priced is not None and not pooling_active(problem):
         # its plan is the search's LP point (below); counted from when the column
         # generation ended (the LP copies took some of it)
-        budget = RESTRICTED_SEARCH_SHARE * settings.time_limit_s
         budget -= time.perf_counter() - start
     climbing = None
     if priced is not None and whole is not None and priced.duals is not None:

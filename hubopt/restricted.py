@@ -219,21 +219,22 @@ def widened_output(
     ``seconds`` is below ``least_seconds`` (what such a re-solve takes, about)."""
     if output.x is None or seconds <= 0:
         return problem, model, output
+
+    def stands(note: str) -> tuple[ProblemData, MatrixModel, SolverOutput]:
+        """The plan as it is, its log saying why it was not re-solved."""
+        log.info(note)
+        return problem, model, dataclasses.replace(output, log=f"{output.log}\n{note}")
+
     open_ht = model.block(output.x, "open").reshape(problem.n_hubs, problem.periods)
     if covered is not None and not (open_ht > covered + 0.5).any():
-        note = "not re-solved: the search held every arc to its open hubs"
-        return problem, model, dataclasses.replace(output, log=f"{output.log}\n{note}")
+        return stands("not re-solved: the search held every arc to its open hubs")
     if seconds < least_seconds:
-        note = (
+        return stands(
             f"not re-solved on the arcs to its open hubs: {seconds:.1f} s left, a re-solve "
             f"takes ~{least_seconds:.0f} s"
         )
-        log.info(note)
-        return problem, model, dataclasses.replace(output, log=f"{output.log}\n{note}")
     if not widening_fits(problem, spilled, float(open_ht.mean())):
-        note = "plan not re-solved on the arcs to its open hubs: not enough memory"
-        log.info(note)
-        return problem, model, dataclasses.replace(output, log=f"{output.log}\n{note}")
+        return stands("plan not re-solved on the arcs to its open hubs: not enough memory")
     wide = widen_plan(problem, spilled, open_ht, seconds)
     note = wide.text(output.objective)
     log.info(note)

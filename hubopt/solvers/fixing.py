@@ -71,13 +71,13 @@ class FixedLp:
         self.h.setOptionValue("dual_simplex_cost_perturbation_multiplier", COST_PERTURBATION)
         relaxed = dataclasses.replace(model, integer=np.zeros(model.n_vars, dtype=bool))
         pass_matrix(self.h, relaxed)
-        # the fixed columns' coefficients: their reduced costs come from the row duals
-        # (c - A^T y), not from every column's dual read through highspy's Python list
-        # (~0.1-0.25 s per LP of 2 M columns)
-        # (a copy ``like`` the same columns of the same model shares them)
+        # the fixed columns' costs and coefficients (shared with ``like``): their reduced
+        # costs come from the row duals (c - A^T y), not from every column's dual read
+        # through highspy's Python list (~0.1-0.25 s per LP of 2 M columns)
         self.fixed_rows: sp.csr_matrix = (
             like.fixed_rows if like is not None else model.A[:, self.columns].T.tocsr()
         )
+        self.fixed_costs = model.c[self.columns]
         self.evaluations = 0
         self.seconds = 0.0
         self.cancelled: Callable[[], bool] = lambda: False
@@ -127,7 +127,7 @@ class FixedLp:
         reduced = None
         if fixed and solution.dual_valid:
             row_dual = np.asarray(solution.row_dual, dtype=float)
-            reduced = self.model.c[self.columns] - self.fixed_rows @ row_dual
+            reduced = self.fixed_costs - self.fixed_rows @ row_dual
         return LpPoint(
             True,
             objective,
