@@ -15,9 +15,16 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+import pulp
 import pytest
+import scipy.sparse as sp
 from helpers import BACKENDS, REL_TOL, scenarios, solve_all_backends, solve_verified, write_scenario
 from hypothesis import HealthCheck, given, settings
+
+from hubopt.model.matrix import MatrixModel
+from hubopt.scenario.schema import SolverSettings
+from hubopt.solvers import SolveStatus, pulp_cbc
 
 PAIR = ("highs", "cbc")
 
@@ -112,3 +119,140 @@ def test_every_backend_agrees_on_a_mixed_scenario(tmp_path: Path) -> None:
     for backend, value in objectives.items():
         assert math.isclose(value, reference, rel_tol=REL_TOL), objectives
         assert results[backend].verification is not None
+
+
+# drawn by the property test above (3 Dec 2026): CBC presolved it, postsolved to a point
+# that broke 11 rows and reported "Optimal"
+CBC_BROKEN_CASE = (
+    {
+        "demand": [
+            {"period": 1, "product_id": "P0", "quantity": 24.0, "region_id": "R0", "std": 0.0},
+            {"period": 1, "product_id": "P1", "quantity": 19.0, "region_id": "R0", "std": 0.0},
+            {"period": 1, "product_id": "P0", "quantity": 4.0, "region_id": "R1", "std": 0.0},
+            {"period": 1, "product_id": "P1", "quantity": 0.0, "region_id": "R1", "std": 0.0},
+            {"period": 1, "product_id": "P0", "quantity": 0.0, "region_id": "R2", "std": 0.0},
+            {"period": 1, "product_id": "P1", "quantity": 0.0, "region_id": "R2", "std": 0.0},
+            {"period": 1, "product_id": "P0", "quantity": 19.0, "region_id": "R3", "std": 0.0},
+            {"period": 1, "product_id": "P1", "quantity": 0.0, "region_id": "R3", "std": 0.0},
+            {"period": 1, "product_id": "P0", "quantity": 16.0, "region_id": "R4", "std": 0.0},
+            {"period": 1, "product_id": "P1", "quantity": 0.0, "region_id": "R4", "std": 0.0},
+        ],
+        "hubs": [
+            {
+                "fixed_cost": 298.0,
+                "handling_cost": 0.0,
+                "hub_id": "H0",
+                "lat": 36.39,
+                "lon": 128.09,
+                "opening_cost": 11.0,
+            },
+            {
+                "fixed_cost": 59.0,
+                "handling_cost": 0.0,
+                "hub_id": "H1",
+                "lat": 36.13,
+                "lon": 127.17,
+                "opening_cost": 21.0,
+            },
+        ],
+        "inventory": [{"hub_id": "H0", "product_id": "P0", "quantity": 11.0}],
+        "modes": [
+            {
+                "co2_g_per_tkm": 100,
+                "cost_per_kg": 0.0,
+                "cost_per_kg_km": 0.0,
+                "leg": "both",
+                "mode_id": "road",
+                "speed_kmh": 60,
+            }
+        ],
+        "products": [
+            {
+                "holding_cost": 1.0,
+                "lost_sale_penalty": 5.0,
+                "product_id": "P0",
+                "unit_volume": 0.5,
+                "unit_weight_kg": 1.0,
+            },
+            {
+                "holding_cost": 0.0,
+                "lost_sale_penalty": 5.0,
+                "product_id": "P1",
+                "unit_volume": 0.5,
+                "unit_weight_kg": 1.0,
+            },
+        ],
+        "regions": [
+            {"lat": 35.56, "lon": 129.16, "region_id": "R0"},
+            {"lat": 35.12, "lon": 127.14, "region_id": "R1"},
+            {"lat": 35.12, "lon": 127.14, "region_id": "R2"},
+            {"lat": 36.72, "lon": 127.74, "region_id": "R3"},
+            {"lat": 36.72, "lon": 127.74, "region_id": "R4"},
+        ],
+        "sources": [{"lat": 35.0, "lon": 126.5, "source_id": "S0"}],
+        "supply": [
+            {"capacity": 10.0, "product_id": "P0", "source_id": "S0", "unit_cost": 0.0},
+            {"capacity": 10.0, "product_id": "P1", "source_id": "S0", "unit_cost": 0.0},
+        ],
+    },
+    {
+        "policy": {
+            "allow_closing": False,
+            "carbon": {"price_per_t": 169.0},
+            "max_open_hubs": 1,
+            "safety_stock": {"z": 0.0},
+            "single_sourcing": True,
+        }
+    },
+)
+
+
+@pytest.mark.skipif(not set(PAIR) <= set(BACKENDS), reason="needs HiGHS and CBC")
+def test_cbc_plan_that_breaks_the_rows_is_solved_again_without_preprocessing() -> None:
+    """On this scenario CBC's preprocessing returned a point breaking the model's rows as
+    "Optimal": the backend checks the point, solves again without preprocessing, and the
+    plan verifies at HiGHS's optimum."""
+    tables, blocks = CBC_BROKEN_CASE
+    with tempfile.TemporaryDirectory() as folder:
+        path = write_scenario(Path(folder), tables, **blocks)  # type: ignore[arg-type]
+        results = {backend: solve_verified(path, backend) for backend in PAIR}
+    assert math.isclose(results["cbc"].objective, results["highs"].objective, rel_tol=REL_TOL)
+
+
+def test_a_cbc_point_breaking_the_rows_is_never_a_plan(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The CBC backend re-solves without preprocessing when CBC's point breaks a row or a
+    bound, and returns no plan (status error) when the second point breaks them too."""
+    model = MatrixModel(  # x0 + x1 >= 1, x in [0, 1], x0 integer; optimum x0 = 1
+        c=np.array([1.0, 2.0]),
+        lb=np.zeros(2),
+        ub=np.ones(2),
+        integer=np.array([True, False]),
+        A=sp.csr_matrix(np.array([[1.0, 1.0]])),
+        row_lo=np.array([1.0]),
+        row_hi=np.array([np.inf]),
+        var_blocks={"x": slice(0, 2)},
+        row_blocks={"cover": slice(0, 1)},
+    )
+    asked: list[list[str] | None] = []
+
+    def broken_then(second: np.ndarray) -> object:
+        def run(
+            prob: object, xs: object, settings: object, warm: bool, extra: list[str] | None = None
+        ) -> tuple[int, np.ndarray, str]:
+            asked.append(extra)
+            point = np.zeros(2) if len(asked) == 1 else second
+            return pulp.LpSolutionOptimal, point, f"run {len(asked)}"
+
+        return run
+
+    monkeypatch.setattr(pulp_cbc, "_run_cbc", broken_then(np.array([1.0, 0.0])))
+    out = pulp_cbc.PulpCbcBackend().solve(model, SolverSettings())
+    assert asked == [None, ["preprocess off"]]
+    assert out.status == SolveStatus.OPTIMAL and out.objective == 1.0
+    assert "solved again without preprocessing" in out.log
+
+    asked.clear()
+    monkeypatch.setattr(pulp_cbc, "_run_cbc", broken_then(np.array([0.5, 0.5])))
+    out = pulp_cbc.PulpCbcBackend().solve(model, SolverSettings())
+    assert out.status == SolveStatus.ERROR and out.x is None
+    assert "broke the model's rows, with and without preprocessing" in out.message

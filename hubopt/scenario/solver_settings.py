@@ -80,7 +80,12 @@ class SolverSettings(Block):
         "every stream; HiGHS); auto: benders where it applies and pays (large such models), "
         "else compact.",
     )
-    time_limit_s: float = Field(default=120.0, gt=0, description="Wall-clock limit in seconds.")
+    time_limit_s: float = Field(
+        default=120.0,
+        gt=0,
+        description="Wall-clock limit in seconds, the model's build included (the solver gets "
+        "what the build leaves, at least a tenth).",
+    )
     mip_gap: float = Field(default=0.005, ge=0, le=1, description="Relative MIP gap to stop at.")
     threads: int = Field(
         default=0,

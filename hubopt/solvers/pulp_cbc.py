@@ -8,12 +8,15 @@ import os
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
 from hubopt.model.matrix import MatrixModel
 from hubopt.scenario.schema import SolverSettings
 from hubopt.solvers.base import SolverOutput, SolveStatus
+
+BROKEN = "CBC's plan broke the model's rows"
 
 
 class PulpCbcBackend:
@@ -67,31 +70,26 @@ class PulpCbcBackend:
         if warm_start is not None:
             for j in np.flatnonzero(~np.isnan(warm_start)):
                 xs[j].setInitialValue(float(warm_start[j]))
-        fd, log_path = tempfile.mkstemp(prefix="hubopt-cbc-", suffix=".log")
-        os.close(fd)
-        cmd = pulp.PULP_CBC_CMD(
-            msg=False,
-            timeLimit=float(settings.time_limit_s),
-            gapRel=float(settings.mip_gap),
-            threads=settings.threads or None,
-            warmStart=warm_start is not None,
-            logPath=log_path,
-            options=[f"randomSeed {settings.seed + 1}", f"randomCbcSeed {settings.seed + 1}"],
-        )
         start = time.perf_counter()
-        prob.solve(cmd)
+        sol, x, log = _run_cbc(prob, xs, settings, warm_start is not None)
+        broken = x is not None and not satisfies(model, x)
+        if broken:
+            # CBC's preprocessing can postsolve to a point that breaks rows and still report
+            # "Optimal" ("Postprocessed model is infeasible - possible tolerance issue - try
+            # without preprocessing"; seen on a 2-hub random scenario): do as it says
+            left = max(settings.time_limit_s - (time.perf_counter() - start), 1.0)
+            again = settings.model_copy(update={"time_limit_s": left})
+            first = log
+            sol, x, log = _run_cbc(prob, xs, again, warm_start is not None, ["preprocess off"])
+            log = f"{first}\n{BROKEN}: solved again without preprocessing\n{log}"
+            broken = x is not None and not satisfies(model, x)
+            if broken:
+                x = None
         seconds = time.perf_counter() - start
-        log = Path(log_path).read_text(errors="replace")
-        Path(log_path).unlink(missing_ok=True)
-        sol = prob.sol_status
-        has_solution = sol in (pulp.LpSolutionOptimal, pulp.LpSolutionIntegerFeasible)
-        x = (
-            np.array([v.varValue if v.varValue is not None else 0.0 for v in xs], dtype=float)
-            if has_solution
-            else None
-        )
         objective = float(model.c @ x + model.offset) if x is not None else math.nan
-        if sol == pulp.LpSolutionOptimal:
+        if broken:
+            result, bound = SolveStatus.ERROR, math.nan
+        elif sol == pulp.LpSolutionOptimal:
             result, bound = SolveStatus.OPTIMAL, objective
         elif sol == pulp.LpSolutionIntegerFeasible:
             result, bound = SolveStatus.FEASIBLE, _cbc_bound(log)
@@ -112,8 +110,52 @@ class PulpCbcBackend:
             backend=self.name,
             solver_version=f"CBC via PuLP {pulp.__version__}",
             log=log,
-            message=pulp.LpStatus.get(prob.status, str(prob.status)),
+            message=(
+                f"{BROKEN}, with and without preprocessing"
+                if broken
+                else pulp.LpStatus.get(prob.status, str(prob.status))
+            ),
         )
+
+
+def _run_cbc(
+    prob: Any, xs: list[Any], settings: SolverSettings, warm: bool, extra: list[str] | None = None
+) -> tuple[int, np.ndarray | None, str]:
+    """Run CBC on ``prob``: its solution status, its point when it has one, and its log."""
+    import pulp
+
+    fd, log_path = tempfile.mkstemp(prefix="hubopt-cbc-", suffix=".log")
+    os.close(fd)
+    cmd = pulp.PULP_CBC_CMD(
+        msg=False,
+        timeLimit=float(settings.time_limit_s),
+        gapRel=float(settings.mip_gap),
+        threads=settings.threads or None,
+        warmStart=warm,
+        logPath=log_path,
+        options=[f"randomSeed {settings.seed + 1}", f"randomCbcSeed {settings.seed + 1}"]
+        + (extra or []),
+    )
+    prob.solve(cmd)
+    log = Path(log_path).read_text(errors="replace")
+    Path(log_path).unlink(missing_ok=True)
+    sol = prob.sol_status
+    if sol not in (pulp.LpSolutionOptimal, pulp.LpSolutionIntegerFeasible):
+        return sol, None, log
+    return sol, np.array([v.varValue if v.varValue is not None else 0.0 for v in xs]), log
+
+
+def satisfies(model: MatrixModel, x: np.ndarray, tol: float = 1e-6) -> bool:
+    """Whether ``x`` keeps ``model``'s rows, bounds and integers within ``tol`` (scaled by
+    each side's size)."""
+    activity = model.A @ x
+    lo_ok = activity >= model.row_lo - tol * (1.0 + np.abs(model.row_lo))
+    hi_ok = activity <= model.row_hi + tol * (1.0 + np.abs(model.row_hi))
+    in_box = (x >= model.lb - tol * (1.0 + np.abs(model.lb))) & (
+        x <= model.ub + tol * (1.0 + np.abs(model.ub))
+    )
+    whole = ~model.integer | (np.abs(x - np.round(x)) <= 1e-5)
+    return bool(lo_ok.all() and hi_ok.all() and in_box.all() and whole.all())
 
 
 def _cbc_bound(log: str) -> float:
