@@ -256,3 +256,23 @@ def test_a_cbc_point_breaking_the_rows_is_never_a_plan(monkeypatch: pytest.Monke
     out = pulp_cbc.PulpCbcBackend().solve(model, SolverSettings())
     assert out.status == SolveStatus.ERROR and out.x is None
     assert "broke the model's rows, with and without preprocessing" in out.message
+
+
+def test_a_point_within_the_tolerances_satisfies_the_model() -> None:
+    """``satisfies`` allows the solver's tolerances: a capacity of 1e5 times an ``open`` of
+    0.9999999 (1e-2 over in absolute terms) keeps its row; 1 % over does not."""
+    model = MatrixModel(  # ship - 1e5 open <= 0, ship >= 5e4, open binary
+        c=np.array([1.0, 1.0]),
+        lb=np.zeros(2),
+        ub=np.array([np.inf, 1.0]),
+        integer=np.array([False, True]),
+        A=sp.csr_matrix(np.array([[1.0, -1e5], [1.0, 0.0]])),
+        row_lo=np.array([-np.inf, 5e4]),
+        row_hi=np.array([0.0, np.inf]),
+        var_blocks={"x": slice(0, 2)},
+        row_blocks={"r": slice(0, 2)},
+    )
+    assert pulp_cbc.satisfies(model, np.array([1e5, 0.9999999]))
+    assert not pulp_cbc.satisfies(model, np.array([1.01e5, 1.0]))
+    assert not pulp_cbc.satisfies(model, np.array([4.9e4, 1.0]))
+    assert not pulp_cbc.satisfies(model, np.array([6e4, 0.5]))
