@@ -21,6 +21,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from hubopt.model.matrix import MatrixModel
+from hubopt.solvers.crash import crash_basis
 from hubopt.solvers.highs import pass_matrix, run_within
 
 KEPT_ROWS = "demand"
@@ -46,6 +47,7 @@ class PricedLp:
     x: np.ndarray | None = None  # the last optimal LP's values, whole-model columns
     objective: float = math.nan  # that LP's optimum (of the restricted LP)
     duals: np.ndarray | None = None  # the row duals that gave ``bound``
+    first_seconds: float = math.nan  # the first LP's solve (a cold start's cost)
 
     def text(self) -> str:
         """One line for the run's log."""
@@ -53,7 +55,7 @@ class PricedLp:
         return (
             f"column generation: {self.rounds} LP(s), {self.added:,} columns added, "
             f"{len(self.kept):,} kept; bound {self.bound:.8g} for the whole model; {end} "
-            f"({self.seconds:.1f} s)"
+            f"({self.seconds:.1f} s, the first LP {self.first_seconds:.1f} s)"
         )
 
 
@@ -64,11 +66,13 @@ def price_columns(
     time_limit_s: float,
     max_per_round: int,
     max_rounds: int | None = None,
+    crashed: bool = True,
 ) -> PricedLp:
     """Solve the LP relaxation of ``whole`` restricted to the columns ``kept`` (ascending
     positions) of block ``name``, adding left-out columns of that block by pricing (at
     most ``max_per_round`` per round, at most ``max_rounds`` LP solves); one thread, dual
-    simplex without presolve (so a run cut short still has the LP's duals)."""
+    simplex without presolve (so a run cut short still has the LP's duals), the first LP
+    from :func:`hubopt.solvers.crash.crash_basis` when ``crashed``."""
     import highspy
 
     start = time.perf_counter()
@@ -82,16 +86,21 @@ def price_columns(
     h.setOptionValue("threads", 1)
     h.setOptionValue("presolve", "off")
     pass_matrix(h, dataclasses.replace(part, integer=np.zeros(part.n_vars, dtype=bool)))
+    crash = crash_basis(part) if crashed else None
+    if crash is not None:  # the first LP starts from it (3x faster on the 2000 rung)
+        h.setBasis(crash.highs())
     bound, rounds, added, priced_out, status = -math.inf, 0, 0, False, "not solved"
     order = whole.kept_columns(name, kept)  # the whole model's columns in HiGHS's order
     del part
     deadline = start + time_limit_s
     x: np.ndarray | None = None
     best_duals: np.ndarray | None = None
-    objective = math.nan
+    objective = first_seconds = math.nan
     while time.perf_counter() < deadline:
         run_within(h, deadline - time.perf_counter())
         rounds += 1
+        if rounds == 1:
+            first_seconds = time.perf_counter() - start
         status = h.modelStatusToString(h.getModelStatus())
         duals = np.asarray(h.getSolution().row_dual, dtype=float)
         if len(duals) != whole.n_rows:
@@ -134,5 +143,15 @@ def price_columns(
     seconds = time.perf_counter() - start
     kept = np.flatnonzero(inside)
     return PricedLp(
-        kept, bound, rounds, added, priced_out, status, seconds, x, objective, best_duals
+        kept,
+        bound,
+        rounds,
+        added,
+        priced_out,
+        status,
+        seconds,
+        x,
+        objective,
+        best_duals,
+        first_seconds,
     )
