@@ -54,21 +54,6 @@ class CrashBasis:
         return basis
 
 
-def start_from_crash(h: Any, model: MatrixModel) -> CrashBasis | None:
-    """Set :func:`crash_basis` of ``model`` (the LP loaded in the ``highspy.Highs`` ``h``)
-    as where ``h``'s next simplex run starts; the basis, or None when there is none or
-    HiGHS refused it (the run then starts from the slack basis)."""
-    import highspy
-
-    crash = crash_basis(model)
-    if crash is None:
-        return None
-    if h.setBasis(crash.highs()) != highspy.HighsStatus.kOk:
-        log.info("HiGHS refused the crash basis; the LP starts from the slack basis")
-        return None
-    return crash
-
-
 def crash_basis(model: MatrixModel) -> CrashBasis | None:
     """The starting basis of the module's docstring for ``model``'s LP relaxation; None
     when the model has no ``demand`` rows with ``ship`` columns (nothing to crash)."""

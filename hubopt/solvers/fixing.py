@@ -24,7 +24,6 @@ from hubopt.errors import SolverError
 from hubopt.model.matrix import MatrixModel
 from hubopt.scenario.schema import SolverSettings
 from hubopt.solvers.base import SolverOutput, SolveStatus, in_fresh_thread
-from hubopt.solvers.crash import start_from_crash
 from hubopt.solvers.highs import HighsSession, pass_matrix, run_within
 
 
@@ -84,7 +83,6 @@ class FixedLp:
         self.cancelled: Callable[[], bool] = lambda: False
         self.cutoff = math.inf  # HiGHS's objective_bound option as last set
         self.cut_off = 0  # evaluations the cutoff ended early
-        self.ran = False  # whether HiGHS has run (a basis of its own to go on from)
 
     def _run(
         self,
@@ -101,10 +99,6 @@ class FixedLp:
         h = self.h
         if basis is not None:
             h.setBasis(basis)
-        elif not self.ran:  # a cold first LP starts from the crash basis: on the 2000x150x10x12
-            # rung's search model 10.7 s (+1.3 s for the basis) instead of 70.3 s
-            start_from_crash(h, self.model)
-        self.ran = True
         if cutoff != self.cutoff:
             h.setOptionValue("objective_bound", float(min(cutoff, highspy.kHighsInf)))
             self.cutoff = cutoff
