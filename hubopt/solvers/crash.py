@@ -17,7 +17,6 @@ cheapest arcs; 340 368 rows, 1.30 M columns; one thread, AMD EPYC): from the sla
 
 from __future__ import annotations
 
-import logging
 from dataclasses import dataclass
 from typing import Any
 
@@ -25,8 +24,6 @@ import numpy as np
 import scipy.sparse as sp
 
 from hubopt.model.matrix import MatrixModel
-
-log = logging.getLogger(__name__)
 
 LOWER, BASIC, UPPER, ZERO = 0, 1, 2, 3
 """``highspy.HighsBasisStatus`` values: kLower, kBasic, kUpper, kZero."""
