@@ -28,6 +28,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import yaml
 
 from benchmarks.ladder import LADDER, LadderSize, write_ladder_scenario
@@ -715,3 +716,52 @@ def now_stamp() -> str:
 def settings_dict(settings: Settings) -> dict[str, Any]:
     """The settings, JSON-ready."""
     return asdict(settings)
+
+
+PACE_RUNG = "200x20x4x6"
+"""The seeded ladder rung (:mod:`benchmarks.ladder`, seed 0) whose LP :class:`Pace` times."""
+
+
+class Pace:
+    """The machine's pace for this kind of work at a moment: the seconds HiGHS's dual
+    simplex takes on the LP relaxation of :data:`PACE_RUNG` (serial, no presolve,
+    from the slack basis; the best of two runs). The machines here are shared and
+    their speed changes by the hour: the same AMD EPYC model gave the fresh-clone suite
+    in 14:51 one evening and 16:44-21:26 the day before, and the same Korea demo solve in
+    65.7 s against 93.3 s. Each results file records the pace at the start and end of its
+    set (``pace_start_s``, ``pace_end_s``), so runs of different sessions can be compared
+    through it. The model is built once, in ``folder``."""
+
+    def __init__(self, folder: Path) -> None:
+        from hubopt.data.problem import build_problem
+        from hubopt.model.build import build_model
+        from hubopt.scenario.scenario import load_scenario
+
+        path = write_ladder_scenario(PACE_RUNG, folder / "pace")
+        model = build_model(build_problem(load_scenario(path)))
+        self.model = replace(model, integer=np.zeros_like(model.integer))
+
+    def seconds(self) -> float:
+        """The best of two timed LP solves (3 decimals)."""
+        import highspy
+
+        from hubopt.solvers.highs import pass_matrix
+
+        times = []
+        for _ in range(2):
+            h = highspy.Highs()
+            h.setOptionValue("output_flag", False)
+            # serial dual simplex: one thread whatever the process's HiGHS scheduler has
+            # (the "threads" option fails once another run in the process set it)
+            h.setOptionValue("presolve", "off")
+            h.setOptionValue("solver", "simplex")
+            h.setOptionValue("simplex_strategy", 1)
+            pass_matrix(h, self.model)
+            start = time.perf_counter()
+            h.run()
+            times.append(time.perf_counter() - start)
+            if h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
+                raise RuntimeError(
+                    f"pace LP ({PACE_RUNG}): {h.modelStatusToString(h.getModelStatus())}"
+                )
+        return round(min(times), 3)

@@ -31,7 +31,10 @@ scenario key, e.g. ``--option policy.linking=stream``; ``--method M`` is short f
 
 Results: ``benchmarks/results/<timestamp>-<set>.csv`` (columns: harness.COLUMNS, listed
 in docs/solvers.md) with a sidecar ``.json`` (machine, versions, git commit, load
-average at start and end, settings). ``--markdown`` prints the short table of one or
+average at start and end, settings, and the machine's pace at start and end:
+``harness.Pace``, the seconds of one fixed LP, printed at each set's start; compare runs of
+different sessions through it, the machines here are shared and their speed changes by
+the hour). ``--markdown`` prints the short table of one or
 more results files; with ``--docs`` it replaces the table between the
 ``<!-- bench-table:start/end -->`` markers in that file.
 
@@ -68,9 +71,11 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from benchmarks.harness import (  # noqa: E402
+    PACE_RUNG,
     RESULTS,
     RUNNERS,
     SETS,
+    Pace,
     Settings,
     apply_options,
     cases_for,
@@ -220,6 +225,17 @@ def _load() -> list[float]:
     return [round(x, 2) for x in os.getloadavg()]
 
 
+def paced(path: Path, seconds: float) -> None:
+    """Record the pace at the end of a set (``pace_end_s``, also in its last session) in the
+    sidecar JSON of its results ``path``."""
+    side = path.with_suffix(".json")
+    info = json.loads(side.read_text())
+    info["pace_end_s"] = seconds
+    if info.get("sessions"):
+        info["sessions"][-1]["pace_end_s"] = seconds
+    side.write_text(json.dumps(info, indent=2, default=str))
+
+
 def resume_run(
     out: Path,
     stamp: str,
@@ -278,7 +294,8 @@ def markdown(paths: list[Path], docs: Path | None) -> None:
         if m:
             where += (
                 f": {m.get('cpu_count')} CPUs ({m.get('cpu_model')}), {m.get('ram_gb')} GB, "
-                f"load {meta.get('load_start')} -> {meta.get('load_end')}, highspy "
+                f"load {meta.get('load_start')} -> {meta.get('load_end')}, pace "
+                f"{meta.get('pace_start_s')} -> {meta.get('pace_end_s')} s, highspy "
                 f"{m.get('highspy')}, PuLP {m.get('pulp')}, commit {str(m.get('git_commit'))[:9]}"
             )
         lines.append(f"- {where}")
@@ -400,8 +417,18 @@ def main(argv: list[str] | None = None) -> int:
     all_rows: list[dict[str, Any]] = []
     started = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="hubopt-bench-") as tmp:
+        pace = Pace(Path(tmp))
         for set_name in sets:
-            session = {"started": now_stamp(), "load_start": _load()}
+            session = {
+                "started": now_stamp(),
+                "load_start": _load(),
+                "pace_start_s": pace.seconds(),
+            }
+            print(
+                f"[{set_name}] pace: {session['pace_start_s']} s (the {PACE_RUNG} ladder "
+                "rung's LP, serial dual simplex; lower is faster)",
+                flush=True,
+            )
             set_start = time.perf_counter()
             cases, note = cases_for(set_name, args.quick, Path(tmp), settings, args.only)
             if note:
@@ -436,6 +463,7 @@ def main(argv: list[str] | None = None) -> int:
                     "quick": args.quick,
                     "machine": before.get("machine", machine),
                     "load_start": before.get("load_start", session["load_start"]),
+                    "pace_start_s": before.get("pace_start_s", session["pace_start_s"]),
                     "load_end": _load(),
                     "seconds": round(before.get("seconds", 0.0) + seconds, 1),
                     "complete": {c.name for c in cases} <= {row["instance"] for row in rows},
@@ -450,6 +478,7 @@ def main(argv: list[str] | None = None) -> int:
                 # rewritten after every instance, so an interrupted run keeps what it measured
                 write_results(rows, path, info)
             if path.is_file():
+                paced(path, pace.seconds())
                 shown = path.relative_to(ROOT) if path.is_relative_to(ROOT) else path
                 print(f"[{set_name}] results: {shown}", flush=True)
             all_rows += rows

@@ -162,7 +162,7 @@ def pulp_matrix(model: MatrixModel, time_limit: float, mip_gap: float) -> Baseli
         for j in cols
     }
     prob = pulp.LpProblem("matrix", pulp.LpMinimize)
-    prob += pulp.lpSum(float(model.c[j]) * x[j] for j in np.flatnonzero(model.c))
+    prob += pulp.lpSum(float(model.c[j]) * x[int(j)] for j in np.flatnonzero(model.c))
     A = model.A
     for i in range(model.n_rows):
         sl = slice(A.indptr[i], A.indptr[i + 1])

@@ -266,8 +266,9 @@ def test_an_interrupted_run_resumes_where_it_stopped(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     """``--resume STAMP`` keeps the instances the run measured, measures the rest into the
-    same file and lists both sessions; other settings, another commit or a stamp with no
-    results are refused with exit 2, naming what differs."""
+    same file and lists both sessions (each with the machine's pace); other settings,
+    another commit or a stamp with no results are refused with exit 2, naming what
+    differs."""
     machine = {"cpu_count": 2, "ram_gb": 1.0, "git_commit": "abc123", "git_dirty": False}
     monkeypatch.setattr("benchmarks.run.machine_info", lambda: dict(machine))
     base = ["--sets", "orlib", "--runners", "highs", "--out", str(tmp_path)]
@@ -286,6 +287,10 @@ def test_an_interrupted_run_resumes_where_it_stopped(
     assert math.isclose(float(rows[1]["highs_objective"]), CAP_OPTIMA["cap71"], rel_tol=REL)
     info = json.loads(csv_path.with_suffix(".json").read_text())
     assert len(info["sessions"]) == 2 and info["complete"] is True
+    # the machine's pace at each session's start and end; the file's start is the run's
+    assert all(s["pace_start_s"] > 0 and s["pace_end_s"] > 0 for s in info["sessions"])
+    assert info["pace_start_s"] == info["sessions"][0]["pace_start_s"]
+    assert info["pace_end_s"] == info["sessions"][1]["pace_end_s"]
 
     pulp = ["--sets", "orlib", "--runners", "pulp", "--out", str(tmp_path)]
     assert run_main([*pulp, "--resume", stamp]) == 2
