@@ -20,6 +20,7 @@ from benchmarks.harness import (
     COLUMNS,
     MEMORY_LIMITS,
     Case,
+    Pace,
     Settings,
     apply_options,
     cases_for,
@@ -301,3 +302,20 @@ def test_an_interrupted_run_resumes_where_it_stopped(
     assert "git commit was abc123, now def456" in capsys.readouterr().err
     assert run_main([*base, "--resume", "19990101T000000Z"]) == 2
     assert "no results of that run" in capsys.readouterr().err
+
+
+def test_the_pace_is_one_lps_seconds_whatever_ran_on_the_thread_before(tmp_path: Path) -> None:
+    """:class:`Pace` times an optimal LP even after a HiGHS run with two threads on the
+    same thread (whose scheduler refuses a one-thread run: status "Not Set"); what it
+    times is the 200x20x4x6 rung's whole LP relaxation."""
+    import highspy
+
+    h = highspy.Highs()
+    h.setOptionValue("output_flag", False)
+    h.setOptionValue("threads", 2)
+    h.addVar(0.0, 1.0)
+    h.run()
+    assert h.getModelStatus() == highspy.HighsModelStatus.kOptimal
+    pace = Pace(tmp_path)
+    assert pace.model.n_vars > 10_000 and not pace.model.integer.any()
+    assert 0.0 < pace.seconds() < 120.0

@@ -27,6 +27,7 @@ from hubopt.model.matrix import MatrixModel
 from hubopt.restricted import restrict, search_model, widened_output
 from hubopt.scenario.scenario import load_scenario
 from hubopt.solvers import SolverOutput, SolveStatus
+from hubopt.solvers.base import in_fresh_thread
 from hubopt.solvers.crash import BASIC, crash_basis
 from hubopt.solvers.fixing import FixedLp, lp_bound
 from hubopt.solvers.pricing import price_columns
@@ -412,7 +413,9 @@ def _lp_from(model: MatrixModel, basis: object | None) -> tuple[float, int]:
     pass_matrix(h, dataclasses.replace(model, integer=np.zeros(model.n_vars, dtype=bool)))
     if basis is not None:
         assert h.setBasis(basis) == highspy.HighsStatus.kOk
-    h.run()
+    # on a thread of its own: a thread whose HiGHS scheduler an earlier test sized
+    # otherwise refuses one thread ("Not Set")
+    in_fresh_thread(h.run)
     assert h.getModelStatus() == highspy.HighsModelStatus.kOptimal
     return h.getInfo().objective_function_value, h.getInfo().simplex_iteration_count
 
