@@ -225,17 +225,6 @@ def _load() -> list[float]:
     return [round(x, 2) for x in os.getloadavg()]
 
 
-def paced(path: Path, seconds: float) -> None:
-    """Record the pace at the end of a set (``pace_end_s``, also in its last session) in the
-    sidecar JSON of its results ``path``."""
-    side = path.with_suffix(".json")
-    info = json.loads(side.read_text())
-    info["pace_end_s"] = seconds
-    if info.get("sessions"):
-        info["sessions"][-1]["pace_end_s"] = seconds
-    side.write_text(json.dumps(info, indent=2, default=str))
-
-
 def resume_run(
     out: Path,
     stamp: str,
@@ -442,6 +431,7 @@ def main(argv: list[str] | None = None) -> int:
                     flush=True,
                 )
             path = args.out / f"{stamp}-{set_name}.csv"
+            info: dict[str, Any] | None = None  # this session's sidecar, once it measured
             for case in [c for c in cases if c.name not in done]:
                 runs = {}
                 log = args.out / "logs" / f"{stamp}-{set_name}-{case.name}.log"
@@ -477,8 +467,11 @@ def main(argv: list[str] | None = None) -> int:
                 }
                 # rewritten after every instance, so an interrupted run keeps what it measured
                 write_results(rows, path, info)
+            if info is not None:
+                # the pace at the set's end, for the file and this session
+                info["pace_end_s"] = info["sessions"][-1]["pace_end_s"] = pace.seconds()
+                write_results(rows, path, info)
             if path.is_file():
-                paced(path, pace.seconds())
                 shown = path.relative_to(ROOT) if path.is_relative_to(ROOT) else path
                 print(f"[{set_name}] results: {shown}", flush=True)
             all_rows += rows
