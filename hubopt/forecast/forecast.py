@@ -121,7 +121,7 @@ def forecast_demand(
     horizon:
         Number of periods to forecast (period 1 = ``start``).
     freq:
-        Period frequency: ``W-MON`` (weeks starting Monday; any ``W-XXX``) or ``MS``.
+        Period frequency: ``W-MON`` (weeks starting Monday; any weekday anchor, e.g. ``W-SUN``) or ``MS``.
     start:
         Start date of period 1 (a period start); default the period after the history.
         Periods between the history and ``start`` are forecast and dropped.
