@@ -440,6 +440,9 @@ def _solve(
             searcher,
             relax=relax,
             stop=proven,
+            # a sub-MIP from a local optimum reached early (not on a restricted model:
+            # there its root LP alone takes most of the limit, docs/solvers.md)
+            escape=heuristic_only and priced is None,
         )
     finally:
         climbed = climbing() if climbing is not None else None

@@ -13,7 +13,9 @@ are the cheapest LPs and the most productive moves. Moves that break a bound (fo
 statuses, ``open_from_period``), the no-closing rule or ``min/max_open_hubs`` are skipped
 without an LP; anything else the LP rejects (a budget, a capacity, a window). It stops
 at a local optimum, after ``max_moves`` LPs or at its deadline, and never returns a plan
-costlier than its start.
+costlier than its start. With ``escape`` (the heuristic backend) a local optimum reached
+with time left is not the end: a sub-MIP around it (:mod:`hubopt.heuristic.rins`) may
+find a cheaper plan, from which the descent goes on.
 
 :func:`improve_beside` goes on searching while HiGHS runs, from where the search before
 HiGHS stopped and then from each new HiGHS incumbent, and offers better plans back

@@ -19,6 +19,7 @@ import numpy as np
 from hubopt.data.problem import ProblemData
 from hubopt.heuristic.elastic import FEASIBLE, elastic_copy
 from hubopt.heuristic.moves import ArcCosts, HubSpace, neighbourhoods
+from hubopt.heuristic.rins import sub_mip, worth_a_sub_mip
 from hubopt.heuristic.start import greedy_open
 from hubopt.model.matrix import MatrixModel
 from hubopt.solvers.base import SolutionFeed, SolverOutput, SolveStatus
@@ -49,6 +50,7 @@ class SearchOutcome:
     improvements: int
     ranked: list[tuple[float, bytes]]  # cheapest LP-scored matrices seen (cost, y bytes)
     skipped: int = 0  # moves not scored: a bound showed they could not improve
+    local_optimum: bool = False  # no move improves (not stopped by time, moves or ``stop``)
 
 
 def improve(
@@ -244,7 +246,8 @@ def improve(
         pool.shutdown(wait=True)
     ranked.sort(key=lambda item: item[0])
     log.debug("descent: %d moves put last (their change had failed near there)", deferred)
-    return SearchOutcome(best_y, best, evaluations, improvements, ranked[:5], hopeless)
+    stalled = not improved and not out_of_moves()
+    return SearchOutcome(best_y, best, evaluations, improvements, ranked[:5], hopeless, stalled)
 
 
 @dataclass(frozen=True)
@@ -263,6 +266,7 @@ class LocalSearchResult:
     bound_note: str = ""  # how ``lp_bound`` was found when not by the search's own LP
     cut_off: int = 0  # of ``evaluations``: moves whose LP stopped at their cutoff
     skipped: int = 0  # moves a bound showed could not improve (no LP)
+    notes: tuple[str, ...] = ()  # what the sub-MIPs around its local optima did
 
     def summary(self) -> str:
         """One line for the run's log."""
@@ -276,7 +280,9 @@ class LocalSearchResult:
             f"({self.improvements} improving of {self.evaluations} LP-scored moves, "
             f"{self.cut_off} of them cut off, {self.skipped} more skipped by their reduced "
             f"costs or a Lagrangian bound, {self.seconds:.1f} s); LP relaxation bound "
-            f"{self.lp_bound:.6g}" + (f" ({self.bound_note})" if self.bound_note else "")
+            f"{self.lp_bound:.6g}"
+            + (f" ({self.bound_note})" if self.bound_note else "")
+            + "".join(f"; {note}" for note in self.notes)
         )
 
 
@@ -509,12 +515,14 @@ def local_search(
     searcher: Searcher | None = None,
     relax: bool | LpPoint = True,
     stop: Callable[[float], bool] = lambda best: False,
+    escape: bool = False,
 ) -> LocalSearchResult:
     """The LP relaxation (unless ``relax`` is false, or is that relaxation already
     solved), then a local search from the best start (or from ``start``, an ``open``
     matrix of hubs x periods), within
     ``time_budget_s`` and ``max_moves`` LPs; ``stop`` (asked with the best LP cost so far)
-    ends the search early.
+    ends the search early. ``escape``: from a local optimum reached with time left, a
+    sub-MIP around it (:func:`escape_local_optimum`) and the search again from its plan.
 
     Its plan is complete (every integer integral) and verified-feasible for the model
     as far as the LP solver's tolerances go; its cost is never above the start's.
@@ -550,6 +558,9 @@ def local_search(
         evaluations = searcher.evaluations - counted
         return LocalSearchResult(None, math.nan, math.nan, bound, status, evaluations, 0, seconds)
     outcome = searcher.search(best[0], best[1], deadline, max_moves, stop)
+    notes: list[str] = []
+    if escape:
+        outcome = escape_local_optimum(searcher, outcome, relaxed, deadline, max_moves, stop, notes)
     plan = searcher.complete(outcome, deadline + 0.2 * time_budget_s)
     seconds = time.perf_counter() - begin
     evaluations = searcher.evaluations - counted
@@ -569,9 +580,69 @@ def local_search(
         (outcome.y, outcome.point),
         cut_off=searcher.cut_off - cut_before,
         skipped=outcome.skipped,
+        notes=tuple(notes),
     )
     log.info(result.summary())
     return result
+
+
+def escape_local_optimum(
+    searcher: Searcher,
+    outcome: SearchOutcome,
+    relaxed: LpPoint,
+    deadline: float,
+    max_moves: int,
+    stop: Callable[[float], bool],
+    notes: list[str],
+) -> SearchOutcome:
+    """While ``outcome`` is a local optimum and a sub-MIP may pay before ``deadline``
+    (:func:`hubopt.heuristic.rins.worth_a_sub_mip`): the sub-MIP around it
+    (:func:`hubopt.heuristic.rins.sub_mip`, the plan and the LP relaxation ``relaxed``
+    agreeing, or the LP solved here when ``relaxed`` has no point) and, when it finds a
+    cheaper plan, the descent again from there. Never worse than ``outcome``; what each
+    sub-MIP did goes to ``notes``."""
+    model = searcher.model
+    block = model.var_blocks["open"]
+    relaxed_open = relaxed.x[block] if relaxed.x is not None else None
+
+    def left() -> float:
+        return deadline - time.perf_counter()
+
+    while (
+        outcome.local_optimum
+        and outcome.evaluations < max_moves
+        and worth_a_sub_mip(model, left())
+        and not stop(outcome.point.objective)
+    ):
+        if relaxed_open is None:
+            with searcher.lock:
+                lp = searcher.lp.relaxation(left())
+            if lp.x is None:
+                notes.append(f"no sub-MIP: the LP relaxation {lp.status}")
+                break
+            relaxed_open = lp.x[block]
+        assert outcome.point.x is not None
+        found = sub_mip(model, outcome.point.x, relaxed_open, left(), stop)
+        log.info(found.text())
+        notes.append(found.text())
+        if found.x is None:
+            break
+        y = np.round(found.x[block]).reshape(searcher.shape)
+        with searcher.lock:
+            point = searcher.lp.evaluate(y.ravel(), max(left(), 1.0))
+        if not point.optimal or point.objective >= to_beat(outcome.point.objective):
+            break
+        more = searcher.search(y, point, deadline, max_moves - outcome.evaluations, stop)
+        outcome = SearchOutcome(
+            more.y,
+            more.point,
+            outcome.evaluations + 1 + more.evaluations,
+            outcome.improvements + 1 + more.improvements,
+            sorted(outcome.ranked + more.ranked, key=lambda item: item[0])[:5],
+            outcome.skipped + more.skipped,
+            more.local_optimum,
+        )
+    return outcome
 
 
 def with_unused_plan(output: SolverOutput, feed: SolutionFeed, mip_gap: float) -> SolverOutput:
