@@ -77,6 +77,7 @@ def sub_mip(
     relaxed_open: np.ndarray,
     seconds: float,
     stop: Callable[[float], bool] = lambda cost: False,
+    below: float | None = None,
     threads: int = 1,
     seed: int = 0,
 ) -> SubMip:
@@ -84,7 +85,9 @@ def sub_mip(
     ``plan`` (a complete plan, all columns) and ``relaxed_open`` (the LP relaxation's
     ``open`` values) agree fixed to the plan's, from ``plan``, interrupted once ``stop``
     (asked with its best plan's cost whenever HiGHS checks its limits) says that is good
-    enough. Its best plan when cheaper than ``plan``, else none."""
+    enough. Its best plan when it costs less than ``below`` (default: ``plan``'s cost; the
+    local search passes its own improvement threshold, :func:`~hubopt.heuristic.search.to_beat`),
+    else none."""
     began = time.perf_counter()
     block = model.var_blocks["open"]
     columns = np.arange(block.start, block.stop)
@@ -119,7 +122,7 @@ def sub_mip(
     answer = highs.run()
     x = answer.x
     cost = float(model.c @ x) + model.offset if x is not None else math.inf
-    cheaper = x is not None and cost < start_cost - 1e-7 * max(abs(start_cost), 1.0)
+    cheaper = x is not None and cost < (start_cost if below is None else below)
     return SubMip(
         x if cheaper else None,
         cost if cheaper else start_cost,

@@ -622,7 +622,8 @@ def escape_local_optimum(
                 break
             relaxed_open = lp.x[block]
         assert outcome.point.x is not None
-        found = sub_mip(model, outcome.point.x, relaxed_open, left(), stop)
+        cost = outcome.point.objective
+        found = sub_mip(model, outcome.point.x, relaxed_open, left(), stop, to_beat(cost))
         log.info(found.text())
         notes.append(found.text())
         if found.x is None:
@@ -630,7 +631,7 @@ def escape_local_optimum(
         y = np.round(found.x[block]).reshape(searcher.shape)
         with searcher.lock:
             point = searcher.lp.evaluate(y.ravel(), max(left(), 1.0))
-        if not point.optimal or point.objective >= to_beat(outcome.point.objective):
+        if not point.optimal or point.objective >= to_beat(cost):
             break
         more = searcher.search(y, point, deadline, max_moves - outcome.evaluations, stop)
         outcome = SearchOutcome(
