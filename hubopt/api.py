@@ -443,6 +443,8 @@ def _solve(
             # a sub-MIP from a local optimum reached early (not on a restricted model:
             # there its root LP alone takes most of the limit, docs/solvers.md)
             escape=heuristic_only and priced is None,
+            # the bound loop's core too, once it has ended
+            threads=lambda: (settings.threads or os.cpu_count() or 1) if final_bound else 1,
         )
     finally:
         climbed = climbing() if climbing is not None else None

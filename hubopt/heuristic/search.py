@@ -516,13 +516,15 @@ def local_search(
     relax: bool | LpPoint = True,
     stop: Callable[[float], bool] = lambda best: False,
     escape: bool = False,
+    threads: Callable[[], int] = lambda: 1,
 ) -> LocalSearchResult:
     """The LP relaxation (unless ``relax`` is false, or is that relaxation already
     solved), then a local search from the best start (or from ``start``, an ``open``
     matrix of hubs x periods), within
     ``time_budget_s`` and ``max_moves`` LPs; ``stop`` (asked with the best LP cost so far)
     ends the search early. ``escape``: from a local optimum reached with time left, a
-    sub-MIP around it (:func:`escape_local_optimum`) and the search again from its plan.
+    sub-MIP around it (:func:`escape_local_optimum`, on ``threads()`` threads, asked as
+    each starts) and the search again from its plan.
 
     Its plan is complete (every integer integral) and verified-feasible for the model
     as far as the LP solver's tolerances go; its cost is never above the start's.
@@ -560,7 +562,9 @@ def local_search(
     outcome = searcher.search(best[0], best[1], deadline, max_moves, stop)
     notes: list[str] = []
     if escape:
-        outcome = escape_local_optimum(searcher, outcome, relaxed, deadline, max_moves, stop, notes)
+        outcome = escape_local_optimum(
+            searcher, outcome, relaxed, deadline, max_moves, stop, notes, threads
+        )
     plan = searcher.complete(outcome, deadline + 0.2 * time_budget_s)
     seconds = time.perf_counter() - begin
     evaluations = searcher.evaluations - counted
@@ -594,13 +598,14 @@ def escape_local_optimum(
     max_moves: int,
     stop: Callable[[float], bool],
     notes: list[str],
+    threads: Callable[[], int] = lambda: 1,
 ) -> SearchOutcome:
     """While ``outcome`` is a local optimum and a sub-MIP may pay before ``deadline``
     (:func:`hubopt.heuristic.rins.worth_a_sub_mip`): the sub-MIP around it
     (:func:`hubopt.heuristic.rins.sub_mip`, the plan and the LP relaxation ``relaxed``
-    agreeing, or the LP solved here when ``relaxed`` has no point) and, when it finds a
-    cheaper plan, the descent again from there. Never worse than ``outcome``; what each
-    sub-MIP did goes to ``notes``."""
+    agreeing, or the LP solved here when ``relaxed`` has no point; on ``threads()``
+    threads) and, when it finds a cheaper plan, the descent again from there. Never worse
+    than ``outcome``; what each sub-MIP did goes to ``notes``."""
     model = searcher.model
     block = model.var_blocks["open"]
     relaxed_open = relaxed.x[block] if relaxed.x is not None else None
@@ -623,7 +628,9 @@ def escape_local_optimum(
             relaxed_open = lp.x[block]
         assert outcome.point.x is not None
         cost = outcome.point.objective
-        found = sub_mip(model, outcome.point.x, relaxed_open, left(), stop, to_beat(cost))
+        found = sub_mip(
+            model, outcome.point.x, relaxed_open, left(), stop, to_beat(cost), threads()
+        )
         log.info(found.text())
         notes.append(found.text())
         if found.x is None:
