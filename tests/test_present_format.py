@@ -11,6 +11,7 @@ from hubopt.present.format import (
     esc,
     fmt_hours,
     fmt_money,
+    fmt_num,
     fmt_pct,
     fmt_value,
     periods_text,
@@ -26,6 +27,18 @@ def test_money_and_share_formats() -> None:
     assert fmt_money(float("nan")) == "–"
     assert fmt_pct(0.98676) == "98.7 %"
     assert periods_text([1, 2, 3, 5, 7, 8]) == "1–3, 5, 7–8"
+
+
+def test_a_value_that_rounds_to_zero_never_reads_minus_zero() -> None:
+    """Solver round-off (demand minus delivered: -1e-9 units) shows as 0, not "-0" (seen
+    in the report's "Not delivered" column); real negatives keep their sign."""
+    assert fmt_num(-1e-9) == "0" and fmt_num(-0.4) == "0" and fmt_num(-0.6) == "-1"
+    assert fmt_num(-1e-9, 2) == "0.00"
+    assert fmt_pct(-1e-12) == "0.0 %"
+    assert fmt_hours(-0.01) == "0.0 h"
+    assert fmt_money(-0.3, "KRW") == "0 KRW" and fmt_money(-1e-9, "EUR") == "0.00 EUR"
+    assert fmt_money(-0.001, per_unit=True) == "0.00"
+    assert fmt_money(-2_500.0, "KRW") == "-2,500 KRW"
 
 
 def test_escape_is_safe_in_html_and_js_template_literals() -> None:

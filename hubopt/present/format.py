@@ -2,7 +2,9 @@
 
 Pages are rendered by Jinja2 with autoescape (:mod:`hubopt.present.templates`), so these
 functions return plain text; :func:`esc` is only for the few strings that folium puts
-into HTML or JavaScript itself (popups, tooltips, legends).
+into HTML or JavaScript itself (popups, tooltips, legends). Fixed-point numbers use the
+``z`` format option (PEP 682): a value that rounds to zero (solver round-off, -1e-9 units)
+reads 0, never -0.
 """
 
 from __future__ import annotations
@@ -74,19 +76,19 @@ def finite(value: Any) -> float | None:
 def fmt_num(value: Any, digits: int = 0) -> str:
     """``1234567.8`` -> ``1,234,568``; NaN/inf/None -> a dash."""
     number = finite(value)
-    return DASH if number is None else f"{number:,.{digits}f}"
+    return DASH if number is None else f"{number:z,.{digits}f}"
 
 
 def fmt_pct(value: Any, digits: int = 1) -> str:
     """A share as a percentage: ``0.9867`` -> ``98.7 %``."""
     number = finite(value)
-    return DASH if number is None else f"{100 * number:.{digits}f} %"
+    return DASH if number is None else f"{100 * number:z.{digits}f} %"
 
 
 def fmt_hours(value: Any) -> str:
     """Hours with one decimal: ``11.72`` -> ``11.7 h``."""
     number = finite(value)
-    return DASH if number is None else f"{number:,.1f} h"
+    return DASH if number is None else f"{number:z,.1f} h"
 
 
 def currency_decimals(currency: str = "") -> int:
@@ -108,15 +110,15 @@ def fmt_money(value: Any, currency: str = "", per_unit: bool = False) -> str:
         return DASH
     size = abs(number)
     if per_unit and size < 1e6:
-        text = f"{number:,.2f}"
+        text = f"{number:z,.2f}"
     elif size >= 1e9:
-        text = f"{number / 1e9:,.2f} bn"
+        text = f"{number / 1e9:z,.2f} bn"
     elif size >= 1e6:
-        text = f"{number / 1e6:,.1f} m"
+        text = f"{number / 1e6:z,.1f} m"
     elif size >= 1e3:
-        text = f"{number:,.0f}"
+        text = f"{number:z,.0f}"
     else:
-        text = f"{number:,.{currency_decimals(currency)}f}"
+        text = f"{number:z,.{currency_decimals(currency)}f}"
     return f"{text} {currency}".strip()
 
 
@@ -126,11 +128,11 @@ def fmt_axis(value: float, kind: str = "num") -> str:
         return fmt_pct(value)
     size = abs(value)
     if size >= 1e9:
-        return f"{value / 1e9:,.2f} bn"
+        return f"{value / 1e9:z,.2f} bn"
     if size >= 1e6:
-        return f"{value / 1e6:,.1f} m"
+        return f"{value / 1e6:z,.1f} m"
     if size >= 1e3:
-        return f"{value:,.0f}"
+        return f"{value:z,.0f}"
     return f"{value:.3g}"
 
 
