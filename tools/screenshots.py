@@ -6,7 +6,7 @@
 The default is the 3-week Korea cut (`scenarios/korea/korea-small.yaml`): it solves to
 its 1 % gap in under a minute, so the pictures show a proven plan on any machine.
 
-Pages are opened exactly as the browser tests open them (tests/browser/conftest.py): the
+Pages are opened exactly as the browser tests open them (tests/browser/offline.py): the
 run folder is served on 127.0.0.1, folium's CDN scripts and styles come from the local
 asset cache (tests/browser/assets.py, filled by tools/install_browser_deps.sh), map tiles
 are answered with a blank tile and any other external request is refused, so the
@@ -29,7 +29,7 @@ sys.path.insert(0, str(ROOT))
 
 import hubopt  # noqa: E402
 from tests.browser import assets  # noqa: E402
-from tests.browser.conftest import CHROMIUM, PageCheck, _LocalServer, _route_handler  # noqa: E402
+from tests.browser.offline import CHROMIUM, LocalServer, PageCheck, route_handler  # noqa: E402
 
 LAUNCH_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 DEMO = ROOT / "scenarios" / "korea" / "korea-small.yaml"
@@ -44,7 +44,7 @@ def solve_demo(scenario: Path, out: Path) -> Path:
 
 def shoot(page_path: Path, target: Path, size: tuple[int, int], settle_ms: int) -> list[str]:
     """Open one page offline in headless Chromium and save a viewport PNG; return page errors."""
-    server = _LocalServer(page_path.parent)
+    server = LocalServer(page_path.parent)
     try:
         with sync_playwright() as playwright:
             browser = playwright.chromium.launch(
@@ -56,7 +56,7 @@ def shoot(page_path: Path, target: Path, size: tuple[int, int], settle_ms: int) 
             page = context.new_page()
             check = PageCheck(page=page)
             page.on("pageerror", lambda err: check.errors.append(f"page error: {err}"))
-            context.route("**/*", _route_handler(check, server.origin, set()))
+            context.route("**/*", route_handler(check, server.origin, set()))
             page.goto(f"{server.origin}/{page_path.name}", wait_until="networkidle")
             page.wait_for_timeout(settle_ms)
             page.screenshot(path=str(target))
