@@ -63,15 +63,14 @@ def test_the_sub_mip_takes_the_search_from_its_local_optimum_to_the_optimum(
 def test_the_sub_mip_runs_on_the_threads_the_search_is_given_as_it_starts(
     rung: tuple[Path, MatrixModel, float],
 ) -> None:
-    path, _, optimum = rung
-    problem = build_problem(load_scenario(path))
-    model = build_model(problem)
+    path, model, optimum = rung
     asked: list[int] = []
 
     def threads() -> int:
         asked.append(2)
         return 2
 
+    problem = build_problem(load_scenario(path))
     escaped = local_search(problem, model, 60.0, 10_000, escape=True, threads=threads)
     assert asked  # asked as the sub-MIP started
     assert optimum * (1 - 1e-9) <= escaped.objective <= optimum * 1.001
