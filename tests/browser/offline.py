@@ -94,6 +94,7 @@ class LocalServer:
         self.thread.start()
 
     def close(self) -> None:
+        """Stop serving and wait for the server's thread to end."""
         self.httpd.shutdown()
         self.httpd.server_close()
         self.thread.join()
