@@ -53,7 +53,7 @@ from hubopt.scenario.scenario import Scenario, load_scenario
 from hubopt.scenario.schema import SolverSettings
 from hubopt.solution import decode_solution
 from hubopt.solvers import HeuristicBackend, SolutionFeed, SolverOutput, SolveStatus, get_backend
-from hubopt.solvers.base import on_thread, stdout_to_stderr
+from hubopt.solvers.base import on_thread, solver_threads, stdout_to_stderr
 from hubopt.solvers.fixing import LpPoint, plan_output
 from hubopt.solvers.highs import HighsBackend, highs_version
 from hubopt.solvers.lagrangian import HubLagrangian, HubPrices
@@ -347,8 +347,7 @@ def search_lps(model: MatrixModel, settings: SolverSettings) -> int:
     (:func:`hubopt.guard.lp_copies_that_fit`); ``solver.threads`` caps it. Measured on the
     1000x60x10x12 rung's restricted LP, 200 s from the column generation's LP point: one
     copy 208 moves, plan 1.05722e12; two 370 moves, 1.05387e12 (docs/solvers.md)."""
-    cores = settings.threads or os.cpu_count() or 1
-    return lp_copies_that_fit(model.A.nnz, cores)
+    return lp_copies_that_fit(model.A.nnz, solver_threads(settings))
 
 
 def _solve(
@@ -444,7 +443,7 @@ def _solve(
             # there its root LP alone takes most of the limit, docs/solvers.md)
             escape=heuristic_only and priced is None,
             # the bound loop's core too, once it has ended
-            threads=lambda: (settings.threads or os.cpu_count() or 1) if final_bound else 1,
+            threads=lambda: solver_threads(settings) if final_bound else 1,
         )
     finally:
         climbed = climbing() if climbing is not None else None

@@ -9,9 +9,9 @@ of the search.
 Measured (docs/solvers.md): on the 250x25x6x8 ladder rung the search stops at a local
 optimum 0.75 % above the proven optimum, and this sub-MIP (153 of 200 hub-periods fixed)
 finds that optimum when left to run (interrupted once the bound proves its plan within the
-default 0.5 % gap, it ends at 0.30 %). On the 1000x60x10x12 rung's restricted model (885 k columns) it found
-nothing cheaper in 150 s (its root LP alone took 45 s): :func:`worth_a_sub_mip` keeps it to
-models whose LP HiGHS re-solves in seconds.
+default 0.5 % gap, it ends at 0.30 %). On the 1000x60x10x12 rung's restricted model (885 k
+columns) it found nothing cheaper in 150 s (its root LP alone took 45 s):
+:func:`worth_a_sub_mip` keeps it to models whose LP HiGHS re-solves in seconds.
 """
 
 from __future__ import annotations

@@ -122,6 +122,11 @@ def on_thread(work: Callable[[], T], name: str = "hubopt-solve") -> Callable[[],
     return wait
 
 
+def solver_threads(settings: SolverSettings) -> int:
+    """Threads a solve may use: ``solver.threads``, else every core of the machine."""
+    return settings.threads or os.cpu_count() or 1
+
+
 def in_fresh_thread(run: Callable[[], T]) -> T:
     """Call ``run()`` in a new thread that ends with it, and return its value.
 

@@ -25,6 +25,7 @@ from hubopt.solvers.base import (
     SolveStatus,
     in_fresh_thread,
     on_thread,
+    solver_threads,
 )
 
 log = logging.getLogger(__name__)
@@ -224,7 +225,7 @@ class HighsSession:
         h.setOptionValue("time_limit", float(settings.time_limit_s))
         h.setOptionValue("mip_rel_gap", float(settings.mip_gap))
         h.setOptionValue("random_seed", int(settings.seed))
-        threads = settings.threads or (os.cpu_count() or 1)
+        threads = solver_threads(settings)
         h.setOptionValue("threads", int(threads))
         if threads > 1:
             h.setOptionValue("parallel", "on")

@@ -21,7 +21,6 @@ from __future__ import annotations
 import dataclasses
 import logging
 import math
-import os
 import time
 from dataclasses import dataclass
 from typing import Any
@@ -32,7 +31,7 @@ from hubopt.data.problem import ProblemData
 from hubopt.model.matrix import MatrixModel
 from hubopt.model.strong import StrongRows, region_rows, strong_rows
 from hubopt.scenario.schema import RootCutSettings, SolverSettings
-from hubopt.solvers.base import SolverOutput
+from hubopt.solvers.base import SolverOutput, solver_threads
 from hubopt.solvers.highs import HighsBackend, add_rows, pass_matrix, run_within
 from hubopt.solvers.pricing import KEPT_ROWS
 
@@ -293,7 +292,7 @@ def root_cut_loop(
     budget = config.time_share * settings.time_limit_s
     h = highspy.Highs()
     h.setOptionValue("output_flag", False)
-    h.setOptionValue("threads", int(settings.threads or (os.cpu_count() or 1)))
+    h.setOptionValue("threads", int(solver_threads(settings)))
     h.setOptionValue("random_seed", int(settings.seed))
     relaxed = dataclasses.replace(model, integer=np.zeros(model.n_vars, dtype=bool))
     pass_matrix(h, relaxed)
