@@ -38,8 +38,8 @@ from hubopt.pooling import CutLoop, pooling_active, solve_model
 from hubopt.restricted import (
     CLIMB_SHARE,
     VERIFY_SHARE,
+    ClimbBeside,
     SearchSpace,
-    climb_beside,
     restrict,
     restricted_output,
     search_model,
@@ -56,7 +56,6 @@ from hubopt.solvers import HeuristicBackend, SolutionFeed, SolverOutput, SolveSt
 from hubopt.solvers.base import on_thread, solver_threads, stdout_to_stderr
 from hubopt.solvers.fixing import LpPoint, plan_output
 from hubopt.solvers.highs import HighsBackend, highs_version
-from hubopt.solvers.lagrangian import HubLagrangian, HubPrices
 from hubopt.solvers.pricing import PricedLp
 from hubopt.solvers.rootcuts import (
     FIRST_STAGE_MAX_COLUMNS,
@@ -131,7 +130,7 @@ def solve(
     limit = max(settings.time_limit_s - build_seconds, LEAST_SOLVE_SHARE * settings.time_limit_s)
     settings = settings.model_copy(update={"time_limit_s": limit})
     priced: PricedLp | None = None  # the column generation of a restricted solve
-    whole: HubLagrangian | None = None  # its whole model's Lagrangian bound
+    climbing: ClimbBeside | None = None  # its whole model's Lagrangian bound, on a thread
     spilled: SpilledArcs | None = None  # its whole arcs table, on disk
     space: SearchSpace | None = None  # which arcs it searched
     whole_stats: dict[str, int] = {}  # a restricted solve's whole model's size
@@ -141,7 +140,6 @@ def solve(
             # inline, not in a helper: this frame holds the whole problem's and model's
             # only references, dropped here (the arcs table waits on disk while the column
             # generation needs only the model; the whole model goes once restricted)
-            budget = RESTRICTED_PRICING_SHARE * HEURISTIC_SHARE * settings.time_limit_s
             began = time.perf_counter()
             whole_stats = {f"whole_{key}": value for key, value in model.stats().items()}
             problem, spilled = spill_arcs(problem)
@@ -150,7 +148,14 @@ def solve(
                 whole = whole_bound(model, problem)  # kept for the bound beside the search
                 if whole is None:  # memory is what limits this solve: hand freed pages back
                     limit_heap_growth()
-                model, priced = restrict(model, keep, per_stream, budget, len(problem.streams))
+                else:  # climbing beside the column generation from its first LP's duals
+                    climbing = ClimbBeside(whole)
+                del whole
+                share = RESTRICTED_PRICING_SHARE if climbing is None else CLIMBING_PRICING_SHARE
+                budget = share * HEURISTIC_SHARE * settings.time_limit_s
+                model, priced = restrict(
+                    model, keep, per_stream, budget, len(problem.streams), climbing
+                )
                 release_freed_memory()
                 problem = restore_arcs(problem, spilled, priced.kept, discard=False)
                 space = search_model(problem, model, priced, spilled, start_open)
@@ -162,6 +167,8 @@ def solve(
                 )
             except BaseException:
                 spilled.discard()  # kept for the plan's re-solve (widened_output) otherwise
+                if climbing is not None:
+                    climbing.end()
                 raise
         del keep
     if priced is not None:  # the restriction's seconds (pricing, restricted model) are solve time
@@ -176,9 +183,8 @@ def solve(
         if priced is not None:
             try:
                 output, model, cut_loop = _solve(
-                    problem, model, settings, start_open, priced, whole
+                    problem, model, settings, start_open, priced, climbing
                 )
-                del whole
                 if spilled is not None:
                     problem, model, output = widened_output(
                         problem,
@@ -193,6 +199,8 @@ def solve(
             finally:
                 if spilled is not None:
                     spilled.discard()
+                if climbing is not None:
+                    climbing.end()  # ended by now unless _solve failed
             output = restricted_output(output, priced, per_stream, space)
         elif method == "benders":
             # single-period facility location: Benders decomposition (hubopt.benders)
@@ -340,6 +348,14 @@ RESTRICTED_PRICING_SHARE = 0.5
 """Share of a restricted heuristic solve's search time its column generation (the LP
 relaxation that gives the bound) may take."""
 
+CLIMBING_PRICING_SHARE = 0.35
+""":data:`RESTRICTED_PRICING_SHARE` when the whole model's Lagrangian climb runs beside
+the column generation (:class:`ClimbBeside`): the climb gives the bound, the column
+generation only the arcs and the LP point the search starts from. On the 2000x150x10x12
+ladder rung both budgets ended inside the 4th LP, on the same arcs and LP point (that
+LP's duals raise no bound above the climb's), and the search's 70 s more took the plan
+from 2.5227e12 to 2.5205e12: 1.16 % against 1.24 % (docs/solvers.md)."""
+
 
 def search_lps(model: MatrixModel, settings: SolverSettings) -> int:
     """HiGHS copies of the LP a restricted solve's search scores its moves on: one per core
@@ -356,7 +372,7 @@ def _solve(
     settings: SolverSettings,
     start_open: np.ndarray | None = None,
     priced: PricedLp | None = None,
-    whole: HubLagrangian | None = None,
+    climbing: ClimbBeside | None = None,
 ) -> tuple[SolverOutput, MatrixModel, CutLoop | None]:
     """Run the backend (pooled safety stock: its cut loop, :mod:`hubopt.pooling`), with the
     local search's plan as the start and, for HiGHS, the search beside it
@@ -367,8 +383,9 @@ def _solve(
     whole model's bound and the LP point (in ``model``'s columns) the search starts from
     (:func:`restrict`); the heuristic backend then runs no bound loop beside its search
     (the restricted LP's bound would not hold for the whole model, and memory is what the
-    restriction is for). ``whole``: the whole model's Lagrangian bound, raised from the
-    column generation's duals on a thread beside the search (:func:`climb_beside`)."""
+    restriction is for). ``climbing``: the whole model's Lagrangian bound, raised on a
+    thread since the column generation's first LP (:class:`ClimbBeside`), goes on beside
+    the search for ``CLIMB_SHARE`` of its time."""
     solver = get_backend(str(settings.backend))
     n_open = open_binaries(model)
     searching = isinstance(solver, HeuristicBackend) or (
@@ -421,14 +438,15 @@ def _solve(
         # its plan is the search's LP point (below); counted from when the column
         # generation ended (the LP copies took some of it)
         budget -= time.perf_counter() - start
-    climbing = None
-    if priced is not None and whole is not None and priced.duals is not None:
-        prices: list[HubPrices] = []  # at the climb's best multipliers so far
-        climbing = climb_beside(
-            whole, priced.duals, CLIMB_SHARE * budget, best_plan, final_bound, prices
-        )
+    if priced is not None and climbing is not None:
+        climbing.follow(best_plan, final_bound)
+        climbing.end_after(CLIMB_SHARE * budget)
+        whole = climbing.whole
         if (whole.hubs, whole.periods) == searcher.shape:  # its plans are the whole model's
+            prices = climbing.prices  # at the climb's best multipliers so far
             searcher.floor = lambda y: prices[-1].floor(y) if prices else -math.inf
+    else:
+        climbing = None
     try:
         search = local_search(
             problem,
@@ -446,7 +464,7 @@ def _solve(
             threads=lambda: solver_threads(settings) if final_bound else 1,
         )
     finally:
-        climbed = climbing() if climbing is not None else None
+        climbed = climbing.end() if climbing is not None else None
     if priced is not None:
         bound, note = priced.bound, "the whole model's, by column generation"
         if climbed is not None:

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import math
 import threading
-from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -37,15 +37,18 @@ def restrict(
     per_stream: int,
     seconds: float,
     streams: int,
+    climbing: ClimbBeside | None = None,
 ) -> tuple[MatrixModel, PricedLp]:
     """The model with the arcs ``keep`` (each stream's ``per_stream`` cheapest,
     :func:`hubopt.data.problem.cheapest_arcs`) and the arcs column generation on the
     whole model's LP adds within ``seconds`` (:func:`hubopt.solvers.pricing.price_columns`,
     whose bound holds for the whole model), and that column generation; ``priced.kept``
-    are the arcs to keep in the problem (:func:`hubopt.data.problem.restrict_arcs`)."""
+    are the arcs to keep in the problem (:func:`hubopt.data.problem.restrict_arcs`).
+    ``climbing`` is offered each round's better duals."""
     block = model.var_blocks["ship"]
     arcs, columns = block.stop - block.start, model.n_vars
-    priced = price_columns(model, "ship", keep, seconds, max(streams // 4, 1000))
+    offer = climbing.offer if climbing is not None else lambda duals: None
+    priced = price_columns(model, "ship", keep, seconds, max(streams // 4, 1000), on_duals=offer)
     part = model.keep_columns("ship", priced.kept)
     whole_of_part = model.kept_columns("ship", priced.kept)  # part's columns in the whole
     if priced.x is not None:  # the LP's point in the restricted model: the search's starts
@@ -79,44 +82,89 @@ CLIMB_SHARE = 0.5
 takes a core from the search's two LP copies)."""
 
 
-def climb_beside(
-    whole: HubLagrangian,
-    duals: np.ndarray,
-    seconds: float,
-    best_plan: list[float],
-    bound: list[float],
-    prices: list[HubPrices] | None = None,
-) -> Callable[[], Climb | None]:
-    """Raise ``whole``'s bound from the column generation's ``duals`` on a thread for at
-    most ``seconds``, towards ``best_plan[0]`` (the search's best cost, updated by it),
-    raising ``bound[0]`` (the search stops once that proves its plan) and setting
-    ``prices`` to the hubs' prices at the best multipliers; return the function
-    that ends the climb and gives its outcome (None if it failed: the bound is a bonus,
-    the search's plan must not be lost to it; the log says why).
+class ClimbBeside:
+    """The whole model's Lagrangian bound (:mod:`hubopt.solvers.lagrangian`) raised on a
+    thread of its own: beside the column generation, on the core its one-thread LPs leave
+    idle, from the first LP's duals (going on afresh from a later LP's duals when their
+    bound is higher, :meth:`offer`), then beside the search (:meth:`follow`) until
+    :meth:`end_after` ends it or :meth:`end` is called.
 
     On the 1000x60x10x12 ladder rung one step takes ~0.09 s of a core alone, and 600 steps
     raise the column generation's 9.95412e11 to 9.99350e11 (docs/solvers.md)."""
-    stop = threading.Event()
 
-    def better(value: float, at: HubPrices) -> None:
-        bound[0] = max(bound[0], value)
-        if prices is not None:
-            prices[:] = [at]
+    def __init__(self, whole: HubLagrangian) -> None:
+        self.whole = whole
+        self.prices: list[HubPrices] = []  # the hubs' prices at the best multipliers so far
+        self._best = -math.inf
+        self._target: list[float] = [math.inf]  # the best plan's cost known (the step's aim)
+        self._bounds: list[list[float]] = []  # raised with every better bound (:meth:`follow`)
+        self._offered: np.ndarray | None = None
+        self._lock = threading.Lock()
+        self._ready = threading.Event()  # multipliers offered, or the climb ended
+        self._stop = threading.Event()
+        self._timer: threading.Timer | None = None
+        self._wait = on_thread(self._work, "hubopt-lagrangian")
 
-    def work() -> Climb | None:
+    def offer(self, duals: np.ndarray) -> None:
+        """Multipliers to climb from (the first) or to go on from if better (later)."""
+        with self._lock:
+            self._offered = duals
+        self._ready.set()
+
+    def follow(self, best_plan: list[float], bound: list[float]) -> None:
+        """Aim the steps at ``best_plan[0]`` (the search's best cost, updated by it) and
+        raise ``bound[0]`` with every better bound, the best so far at once (the search
+        stops once that proves its plan)."""
+        with self._lock:
+            self._target = best_plan
+            self._bounds.append(bound)
+            bound[0] = max(bound[0], self._best)
+
+    def end_after(self, seconds: float) -> None:
+        """End the climb ``seconds`` from now (the search then has every core)."""
+        self._timer = threading.Timer(seconds, self._stop.set)
+        self._timer.daemon = True
+        self._timer.start()
+
+    def end(self) -> Climb | None:
+        """End the climb and give its outcome (None if it never started or failed: the
+        bound is a bonus, the search's plan must not be lost to it; the log says why)."""
+        self._stop.set()
+        self._ready.set()
+        if self._timer is not None:
+            self._timer.cancel()
+        return self._wait()
+
+    def _take(self) -> np.ndarray | None:
+        with self._lock:
+            duals, self._offered = self._offered, None
+        return duals
+
+    def _better(self, value: float, at: HubPrices) -> None:
+        with self._lock:
+            self._best = max(self._best, value)
+            for bound in self._bounds:
+                bound[0] = max(bound[0], value)
+        self.prices[:] = [at]
+
+    def _work(self) -> Climb | None:
+        self._ready.wait()
+        duals = self._take()
+        if duals is None:  # ended before any LP's duals
+            return None
         try:
-            return climb(whole, duals, seconds, lambda: best_plan[0], stop, better)
+            return climb(
+                self.whole,
+                duals,
+                math.inf,
+                lambda: self._target[0],
+                self._stop,
+                self._better,
+                self._take,
+            )
         except (ArithmeticError, MemoryError, ValueError) as err:
             log.warning("the Lagrangian bound beside the search failed: %r", err)
             return None
-
-    wait = on_thread(work, "hubopt-lagrangian")
-
-    def end() -> Climb | None:
-        stop.set()
-        return wait()
-
-    return end
 
 
 @dataclass(frozen=True)

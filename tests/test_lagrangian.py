@@ -8,6 +8,8 @@ import copy
 import dataclasses
 import tempfile
 import threading
+import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -24,7 +26,7 @@ from hubopt.heuristic import search as search_module
 from hubopt.model.build import build_model
 from hubopt.model.matrix import MatrixModel
 from hubopt.orlib import read_optima, read_orlib_cap, write_facility_scenario
-from hubopt.restricted import whole_bound
+from hubopt.restricted import ClimbBeside, whole_bound
 from hubopt.scenario.scenario import load_scenario
 from hubopt.solvers.highs import pass_matrix
 from hubopt.solvers.lagrangian import HubLagrangian, HubPrices, climb
@@ -170,11 +172,9 @@ def test_the_climb_never_passes_the_optimum(case: Any) -> None:
     assert climbed.start <= climbed.bound <= optimum + 1e-7 * max(1.0, abs(optimum))
 
 
-def test_the_climb_closes_most_of_the_weak_lps_gap_on_cap41(tmp_path: Path) -> None:
-    """cap41 with one aggregated linking row per hub (``policy.linking: hub``): the LP
-    pays for a share of each hub's fixed cost by its used capacity. Keeping each hub's
-    capacity row and its opening whole, the climb from the LP's duals rises above the LP
-    and stays below the published optimum."""
+def _cap41_weak(tmp_path: Path) -> tuple[HubLagrangian, float, np.ndarray, float]:
+    """cap41 with aggregated linking rows: its bound, the LP's optimum and duals, and the
+    published optimum."""
     path = write_facility_scenario(read_orlib_cap(FIXTURES / "orlib" / "cap41.txt"), tmp_path)
     scenario = load_scenario(path)
     policy = scenario.config.policy.model_copy(update={"linking": "hub"})
@@ -183,10 +183,18 @@ def test_the_climb_closes_most_of_the_weak_lps_gap_on_cap41(tmp_path: Path) -> N
     )
     problem = build_problem(scenario)
     model = build_model(problem, strengthen=False)
-    optimum = read_optima(FIXTURES / "orlib" / "capopt.txt")["cap41"]
-    lp, duals = lp_duals(model)
     bound = HubLagrangian.of(model, problem.n_hubs, problem.periods)
     assert bound is not None
+    optimum = read_optima(FIXTURES / "orlib" / "capopt.txt")["cap41"]
+    return bound, *lp_duals(model), optimum
+
+
+def test_the_climb_closes_most_of_the_weak_lps_gap_on_cap41(tmp_path: Path) -> None:
+    """cap41 with one aggregated linking row per hub (``policy.linking: hub``): the LP
+    pays for a share of each hub's fixed cost by its used capacity. Keeping each hub's
+    capacity row and its opening whole, the climb from the LP's duals rises above the LP
+    and stays below the published optimum."""
+    bound, lp, duals, optimum = _cap41_weak(tmp_path)
     climbed = climb(bound, duals, 5.0, lambda: optimum)
     assert climbed.bound <= optimum * (1 + 1e-9)
     assert climbed.bound - lp >= 0.5 * (optimum - lp), (lp, climbed.bound, optimum)
@@ -203,6 +211,56 @@ def test_the_climb_stops_when_told(tmp_path: Path) -> None:
     stop.set()
     climbed = climb(bound, lp_duals(model)[1], 60.0, lambda: np.inf, stop)
     assert climbed.steps == 0 and climbed.bound == climbed.start
+
+
+def test_the_climb_goes_on_from_offered_multipliers_only_when_they_bound_higher(
+    tmp_path: Path,
+) -> None:
+    """Offered the LP's duals after two steps from poor multipliers (a tenth of them), the
+    climb goes on from there (one restart) and ends at or above their bound; offered the
+    poor ones while climbing from the LP's duals, it ignores them."""
+    bound, _, duals, optimum = _cap41_weak(tmp_path)
+    poor = 0.1 * duals
+    at_lp, at_poor = bound.inner(duals).bound, bound.inner(poor).bound
+    assert at_poor < at_lp  # the premise
+
+    def offers(later: np.ndarray) -> Callable[[], np.ndarray | None]:
+        asked = [0]
+
+        def offered() -> np.ndarray | None:
+            asked[0] += 1
+            return later if asked[0] == 3 else None
+
+        return offered
+
+    climbed = climb(bound, poor, 2.0, lambda: optimum, offered=offers(duals))
+    assert climbed.start == at_poor and climbed.restarts == 1, climbed
+    assert at_lp <= climbed.bound <= optimum * (1 + 1e-9)
+    assert "1 restart(s) from later LP duals" in climbed.text()
+    kept = climb(bound, duals, 2.0, lambda: optimum, offered=offers(poor))
+    assert kept.restarts == 0 and kept.start == at_lp and kept.bound <= optimum * (1 + 1e-9)
+
+
+def test_the_climb_beside_starts_at_the_first_offer_and_raises_the_bounds_it_follows(
+    tmp_path: Path,
+) -> None:
+    """:class:`ClimbBeside`: no offer, no climb (``end`` gives None at once); offered the
+    LP's duals it climbs, ``follow`` hands the best bound so far to the search's list and
+    every better one after it, and ``end_after`` ends it by itself."""
+    bound, _, duals, optimum = _cap41_weak(tmp_path)
+    assert ClimbBeside(bound).end() is None
+    beside = ClimbBeside(bound)
+    beside.offer(duals)
+    plan, bounds = [optimum], [-np.inf]
+    beside.follow(plan, bounds)
+    beside.end_after(1.0)
+    time.sleep(3.0)
+    climbed = beside.end()
+    assert climbed is not None and climbed.steps > 0
+    assert climbed.seconds < 2.5  # ended 1 s after end_after, not when end was called
+    assert bounds[0] == climbed.bound and bound.inner(duals).bound <= climbed.bound
+    assert climbed.bound <= optimum * (1 + 1e-9)
+    assert beside.prices  # the hubs' prices at the best multipliers, for the search's floor
 
 
 def test_no_bound_without_the_memory_to_hold_the_whole_model(

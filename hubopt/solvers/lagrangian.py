@@ -72,12 +72,14 @@ class Climb:
     start: float  # the bound at the starting multipliers
     steps: int
     seconds: float
+    restarts: int = 0  # offered multipliers the climb went on from (their bound was higher)
 
     def text(self) -> str:
         """One line for the run's log."""
+        again = f", {self.restarts} restart(s) from later LP duals" if self.restarts else ""
         return (
             f"Lagrangian bound with each hub's opening plan kept: {self.start:.8g} at the LP's "
-            f"duals, {self.bound:.8g} after {self.steps} subgradient steps "
+            f"duals, {self.bound:.8g} after {self.steps} subgradient steps{again} "
             f"({self.seconds:.1f} s)"
         )
 
@@ -334,6 +336,7 @@ def climb(
     target: Callable[[], float],
     stop: threading.Event | None = None,
     on_better: Callable[[float, HubPrices], None] | None = None,
+    offered: Callable[[], np.ndarray | None] = lambda: None,
 ) -> Climb:
     """Subgradient ascent on the multipliers of the :data:`CLIMB_ROWS` rows from
     ``duals``, for at most ``seconds`` or until ``stop`` is set: Polyak steps towards
@@ -341,7 +344,9 @@ def climb(
     last direction (Camerini, Fratta & Maffioli: ``d = g + beta d'``, ``beta = DEFLECTION
     * max(0, -g.d' / |d'|^2)``), the step's factor halved after :data:`PATIENCE` steps
     without a better bound. ``on_better`` hears the start's bound and every better one,
-    with the hubs' prices there."""
+    with the hubs' prices there. ``offered()``, asked before each step, gives other
+    multipliers (a later LP's duals) or None: the climb goes on from them, afresh, when
+    their bound is above its best."""
     began = time.perf_counter()
     m = bound.model
     y = np.asarray(duals, dtype=float).copy()
@@ -357,8 +362,17 @@ def climb(
     best, factor, stale, steps = start, STEP, 0, 0
     if on_better is not None and first.prices is not None:
         on_better(start, first.prices)
-    here, direction = first, None
+    here, direction, restarts = first, None, 0
     while time.perf_counter() - began < seconds and not (stop is not None and stop.is_set()):
+        fresh = offered()
+        if fresh is not None:
+            there = bound.inner(fresh)
+            if there.bound > best + 1e-9 * abs(best) and there.prices is not None:
+                y = np.asarray(fresh, dtype=float).copy()
+                here, direction, best, factor, stale = there, None, there.bound, STEP, 0
+                restarts += 1
+                if on_better is not None:
+                    on_better(best, there.prices)
         x = here.x
         if x is None:
             break
@@ -391,4 +405,4 @@ def climb(
             stale += 1
             if stale >= PATIENCE:
                 factor, stale = factor / 2.0, 0
-    return Climb(best, start, steps, time.perf_counter() - began)
+    return Climb(best, start, steps, time.perf_counter() - began, restarts)

@@ -16,6 +16,7 @@ from __future__ import annotations
 import dataclasses
 import math
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -67,12 +68,14 @@ def price_columns(
     max_per_round: int,
     max_rounds: int | None = None,
     crashed: bool = True,
+    on_duals: Callable[[np.ndarray], None] = lambda duals: None,
 ) -> PricedLp:
     """Solve the LP relaxation of ``whole`` restricted to the columns ``kept`` (ascending
     positions) of block ``name``, adding left-out columns of that block by pricing (at
     most ``max_per_round`` per round, at most ``max_rounds`` LP solves); one thread, dual
     simplex without presolve (so a run cut short still has the LP's duals), the first LP
-    from :func:`hubopt.solvers.crash.crash_basis` when ``crashed``."""
+    from :func:`hubopt.solvers.crash.crash_basis` when ``crashed``. ``on_duals`` hears
+    each round's row duals that give a better bound than the rounds before."""
     import highspy
 
     start = time.perf_counter()
@@ -110,6 +113,7 @@ def price_columns(
         this = whole.dual_bound_keeping(duals, KEPT_ROWS)
         if this > bound:
             bound, best_duals = this, duals
+            on_duals(duals)
         if h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
             break
         x = np.zeros(whole.n_vars)  # this LP's point, kept if time runs out later
