@@ -151,8 +151,7 @@ def solve(
                 else:  # climbing beside the column generation from its first LP's duals
                     climbing = ClimbBeside(whole)
                 del whole
-                share = RESTRICTED_PRICING_SHARE if climbing is None else CLIMBING_PRICING_SHARE
-                budget = share * HEURISTIC_SHARE * settings.time_limit_s
+                budget = RESTRICTED_PRICING_SHARE * HEURISTIC_SHARE * settings.time_limit_s
                 model, priced = restrict(
                     model, keep, per_stream, budget, len(problem.streams), climbing
                 )
@@ -346,15 +345,11 @@ use when the model is not restricted; the rest re-solves the plan with its integ
 
 RESTRICTED_PRICING_SHARE = 0.5
 """Share of a restricted heuristic solve's search time its column generation (the LP
-relaxation that gives the bound) may take."""
-
-CLIMBING_PRICING_SHARE = 0.35
-""":data:`RESTRICTED_PRICING_SHARE` when the whole model's Lagrangian climb runs beside
-the column generation (:class:`ClimbBeside`): the climb gives the bound, the column
-generation only the arcs and the LP point the search starts from. On the 2000x150x10x12
-ladder rung both budgets ended inside the 4th LP, on the same arcs and LP point (that
-LP's duals raise no bound above the climb's), and the search's 70 s more took the plan
-from 2.5227e12 to 2.5205e12: 1.16 % against 1.24 % (docs/solvers.md)."""
+relaxation that gives the bound, or with the climb beside it the first duals, the arcs and
+the LP point the search starts from) may take. With the climb beside it, 0.35 was measured
+on the 2000x150x10x12 ladder rung: 1.16 % and 1.22 % when its 3rd LP finished, 1.57 % when
+only 2 did (the search then starts from a dearer LP point), against 1.24 % with 0.5, which
+finished 3 in both runs (docs/solvers.md)."""
 
 
 def search_lps(model: MatrixModel, settings: SolverSettings) -> int:
