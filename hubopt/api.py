@@ -152,8 +152,9 @@ def solve(
                     climbing = ClimbBeside(whole)
                 del whole
                 budget = RESTRICTED_PRICING_SHARE * HEURISTIC_SHARE * settings.time_limit_s
+                offer = climbing.offer if climbing is not None else lambda duals: None
                 model, priced = restrict(
-                    model, keep, per_stream, budget, len(problem.streams), climbing
+                    model, keep, per_stream, budget, len(problem.streams), offer
                 )
                 release_freed_memory()
                 problem = restore_arcs(problem, spilled, priced.kept, discard=False)
@@ -433,15 +434,13 @@ def _solve(
         # its plan is the search's LP point (below); counted from when the column
         # generation ended (the LP copies took some of it)
         budget -= time.perf_counter() - start
-    if priced is not None and climbing is not None:
+    if climbing is not None:  # a restricted solve's (``priced`` is set)
         climbing.follow(best_plan, final_bound)
         climbing.end_after(CLIMB_SHARE * budget)
         whole = climbing.whole
         if (whole.hubs, whole.periods) == searcher.shape:  # its plans are the whole model's
             prices = climbing.prices  # at the climb's best multipliers so far
             searcher.floor = lambda y: prices[-1].floor(y) if prices else -math.inf
-    else:
-        climbing = None
     try:
         search = local_search(
             problem,

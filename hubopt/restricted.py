@@ -11,6 +11,7 @@ import dataclasses
 import logging
 import math
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -37,18 +38,17 @@ def restrict(
     per_stream: int,
     seconds: float,
     streams: int,
-    climbing: ClimbBeside | None = None,
+    on_duals: Callable[[np.ndarray], None] = lambda duals: None,
 ) -> tuple[MatrixModel, PricedLp]:
     """The model with the arcs ``keep`` (each stream's ``per_stream`` cheapest,
     :func:`hubopt.data.problem.cheapest_arcs`) and the arcs column generation on the
     whole model's LP adds within ``seconds`` (:func:`hubopt.solvers.pricing.price_columns`,
     whose bound holds for the whole model), and that column generation; ``priced.kept``
     are the arcs to keep in the problem (:func:`hubopt.data.problem.restrict_arcs`).
-    ``climbing`` is offered each round's better duals."""
+    ``on_duals`` hears each round's better duals (:meth:`ClimbBeside.offer`)."""
     block = model.var_blocks["ship"]
     arcs, columns = block.stop - block.start, model.n_vars
-    offer = climbing.offer if climbing is not None else lambda duals: None
-    priced = price_columns(model, "ship", keep, seconds, max(streams // 4, 1000), on_duals=offer)
+    priced = price_columns(model, "ship", keep, seconds, max(streams // 4, 1000), on_duals=on_duals)
     part = model.keep_columns("ship", priced.kept)
     whole_of_part = model.kept_columns("ship", priced.kept)  # part's columns in the whole
     if priced.x is not None:  # the LP's point in the restricted model: the search's starts
