@@ -154,7 +154,13 @@ def solve(
                 budget = RESTRICTED_PRICING_SHARE * HEURISTIC_SHARE * settings.time_limit_s
                 offer = climbing.offer if climbing is not None else lambda duals: None
                 model, priced = restrict(
-                    model, keep, per_stream, budget, len(problem.streams), offer
+                    model,
+                    keep,
+                    per_stream,
+                    budget,
+                    len(problem.streams),
+                    offer,
+                    whole_lps_only=climbing is not None,
                 )
                 release_freed_memory()
                 problem = restore_arcs(problem, spilled, priced.kept, discard=False)
@@ -171,17 +177,19 @@ def solve(
                     climbing.end()
                 raise
         del keep
-    if priced is not None:  # the restriction's seconds (pricing, restricted model) are solve time
-        lp_seconds = priced.seconds / max(priced.rounds, 1)  # ~ what a re-solve takes
-        priced = dataclasses.replace(priced, seconds=time.perf_counter() - began)
-        deadline = began + (1.0 - VERIFY_SHARE) * settings.time_limit_s
-        left = max(settings.time_limit_s - priced.seconds, 1.0)
-        settings = settings.model_copy(update={"backend": "heuristic", "time_limit_s": left})
-    method, _ = method_for(problem, model, settings)
+    # a restricted solve ends its climb on every path from here (it runs on a thread)
+    method = method_for(problem, model, settings)[0] if priced is None else None
     root_cuts = None
     with stdout_to_stderr():
         if priced is not None:
-            try:
+            try:  # the restriction's seconds (pricing, restricted model) are solve time
+                lp_seconds = priced.seconds / max(priced.rounds, 1)  # ~ what a re-solve takes
+                priced = dataclasses.replace(priced, seconds=time.perf_counter() - began)
+                deadline = began + (1.0 - VERIFY_SHARE) * settings.time_limit_s
+                left = max(settings.time_limit_s - priced.seconds, 1.0)
+                settings = settings.model_copy(
+                    update={"backend": "heuristic", "time_limit_s": left}
+                )
                 output, model, cut_loop = _solve(
                     problem, model, settings, start_open, priced, climbing
                 )

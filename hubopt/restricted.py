@@ -39,16 +39,27 @@ def restrict(
     seconds: float,
     streams: int,
     on_duals: Callable[[np.ndarray], None] = lambda duals: None,
+    whole_lps_only: bool = False,
 ) -> tuple[MatrixModel, PricedLp]:
     """The model with the arcs ``keep`` (each stream's ``per_stream`` cheapest,
     :func:`hubopt.data.problem.cheapest_arcs`) and the arcs column generation on the
     whole model's LP adds within ``seconds`` (:func:`hubopt.solvers.pricing.price_columns`,
     whose bound holds for the whole model), and that column generation; ``priced.kept``
     are the arcs to keep in the problem (:func:`hubopt.data.problem.restrict_arcs`).
-    ``on_duals`` hears each round's better duals (:meth:`ClimbBeside.offer`)."""
+    ``on_duals`` hears each round's better duals (:meth:`ClimbBeside.offer`);
+    ``whole_lps_only``: no LP started that the time left cannot finish (for when the climb
+    gives the bound, :func:`hubopt.solvers.pricing.price_columns`)."""
     block = model.var_blocks["ship"]
     arcs, columns = block.stop - block.start, model.n_vars
-    priced = price_columns(model, "ship", keep, seconds, max(streams // 4, 1000), on_duals=on_duals)
+    priced = price_columns(
+        model,
+        "ship",
+        keep,
+        seconds,
+        max(streams // 4, 1000),
+        on_duals=on_duals,
+        whole_lps_only=whole_lps_only,
+    )
     part = model.keep_columns("ship", priced.kept)
     whole_of_part = model.kept_columns("ship", priced.kept)  # part's columns in the whole
     if priced.x is not None:  # the LP's point in the restricted model: the search's starts

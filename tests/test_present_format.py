@@ -13,6 +13,7 @@ from hubopt.present.format import (
     fmt_money,
     fmt_num,
     fmt_pct,
+    fmt_signed,
     fmt_value,
     periods_text,
     utilisation_color,
@@ -39,6 +40,14 @@ def test_a_value_that_rounds_to_zero_never_reads_minus_zero() -> None:
     assert fmt_money(-0.3, "KRW") == "0 KRW" and fmt_money(-1e-9, "EUR") == "0.00 EUR"
     assert fmt_money(-0.001, per_unit=True) == "0.00"
     assert fmt_money(-2_500.0, "KRW") == "-2,500 KRW"
+
+
+def test_a_change_keeps_its_sign_and_never_reads_minus_zero() -> None:
+    """Changes (compare page lanes, ``hubopt compare``, re-plan) carry their sign; one that
+    rounds to zero reads "+0", never "-0"; a missing one a dash, not "+nan"."""
+    assert fmt_signed(1_234.5) == "+1,234" and fmt_signed(-2_500.0) == "-2,500"
+    assert fmt_signed(-0.3) == "+0" and fmt_signed(-1e-9, 1) == "+0.0"
+    assert fmt_signed(float("nan")) == "–" and fmt_signed(None) == "–"
 
 
 def test_escape_is_safe_in_html_and_js_template_literals() -> None:

@@ -130,6 +130,35 @@ def test_column_generation_cut_short_still_bounds_the_whole_lp(
         assert math.isfinite(priced.bound) and priced.bound <= lp * (1 + 1e-9)
 
 
+def test_column_generation_starts_no_lp_it_cannot_finish_when_asked(
+    whole: tuple[ProblemData, MatrixModel], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``whole_lps_only``: after the first LP, none starts when the time left is below the
+    last LP's seconds (a clock where each LP takes 10 s, 25 s of budget: the third LP
+    would start with 5 s left); without it the third runs."""
+    import hubopt.solvers.pricing as pricing
+
+    problem, model = whole
+    clock = [0.0]
+    real_run = pricing.run_within
+
+    def run_taking_ten_seconds(h: object, seconds: float) -> None:
+        real_run(h, 60.0)
+        clock[0] += 10.0
+
+    monkeypatch.setattr(pricing, "run_within", run_taking_ten_seconds)
+    monkeypatch.setattr(pricing.time, "perf_counter", lambda: clock[0])
+    keep = cheapest_arcs(problem, 1)
+    rounds = {}
+    for only in (False, True):
+        clock[0] = 0.0
+        priced = price_columns(model, "ship", keep, 25.0, 10, whole_lps_only=only)
+        assert not priced.priced_out and priced.status == "Optimal", priced.text()
+        assert priced.held_back == only and ("no time for another" in priced.text()) == only
+        rounds[only] = priced.rounds
+    assert rounds == {False: 3, True: 2}
+
+
 def test_spilled_arcs_come_back_restricted_and_leave_no_file(
     whole: tuple[ProblemData, MatrixModel],
 ) -> None:

@@ -21,7 +21,7 @@ from hubopt.cli.common import (
     spinner,
 )
 from hubopt.errors import HubOptError, NoWorkersError, SchedulerError
-from hubopt.present.format import fmt_num, fmt_pct
+from hubopt.present.format import fmt_num, fmt_pct, fmt_signed
 
 EXIT_BATCH_FAILED = 6
 
@@ -218,7 +218,7 @@ def compare_command(
                 else "larger than the solver gap"
             )
             table.add_row(
-                "cost B − A", f"{delta:+,.0f} (combined gap {fmt_num(combined)}: {verdict})"
+                "cost B − A", f"{fmt_signed(delta)} (combined gap {fmt_num(combined)}: {verdict})"
             )
         for key in ("hubs_opened", "hubs_closed", "regions_tier_changed", "lanes_changed"):
             table.add_row(key.replace("_", " "), str(report[key]))

@@ -39,6 +39,7 @@ from hubopt.cli.common import (
     spinner,
 )
 from hubopt.errors import HubOptError
+from hubopt.present.format import fmt_num, fmt_signed
 from hubopt.scenario.scenario import load_scenario
 from hubopt.scenario.schema import ScenarioConfig
 
@@ -295,19 +296,15 @@ def replan_command(
 
 def _replan_table(summary: dict[str, Any]) -> Table:
     table = Table(title=f"Re-plan from period {summary.get('from_period')}", show_header=False)
-    table.add_row(
-        "cost of periods >= T, original", f"{summary.get('remaining_cost_original', math.nan):,.0f}"
-    )
-    table.add_row(
-        "cost of periods >= T, re-plan", f"{summary.get('remaining_cost_replanned', math.nan):,.0f}"
-    )
-    table.add_row("change", f"{summary.get('remaining_cost_change', math.nan):+,.0f}")
+    table.add_row("cost of periods >= T, original", fmt_num(summary.get("remaining_cost_original")))
+    table.add_row("cost of periods >= T, re-plan", fmt_num(summary.get("remaining_cost_replanned")))
+    table.add_row("change", fmt_signed(summary.get("remaining_cost_change")))
     table.add_row("hubs opened", ", ".join(summary.get("hubs_opened", [])) or "-")
     table.add_row("hubs closed", ", ".join(summary.get("hubs_closed", [])) or "-")
-    table.add_row("units delivered (change)", f"{summary.get('delivered_units_change', 0):+,.0f}")
-    table.add_row("units late (change)", f"{summary.get('late_units_change', 0):+,.0f}")
-    table.add_row("units lost (change)", f"{summary.get('lost_units_change', 0):+,.0f}")
-    table.add_row("stock re-balanced (units)", f"{summary.get('stock_rebalanced_units', 0):,.0f}")
+    table.add_row("units delivered (change)", fmt_signed(summary.get("delivered_units_change", 0)))
+    table.add_row("units late (change)", fmt_signed(summary.get("late_units_change", 0)))
+    table.add_row("units lost (change)", fmt_signed(summary.get("lost_units_change", 0)))
+    table.add_row("stock re-balanced (units)", fmt_num(summary.get("stock_rebalanced_units", 0)))
     for campaign, levels in summary.get("service_levels_relaxed", {}).items():
         table.add_row(
             f"service level {campaign} (dropped)",

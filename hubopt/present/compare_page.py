@@ -22,7 +22,7 @@ import pandas as pd
 
 from hubopt.changes import hub_set
 from hubopt.present.charts import trade_off_charts
-from hubopt.present.format import finite, fmt_value
+from hubopt.present.format import finite, fmt_signed, fmt_value
 from hubopt.present.templating import render
 from hubopt.solvers import SOLVED_STATUSES as SOLVED
 from hubopt.solvers.base import status_text
@@ -157,7 +157,7 @@ def _changes(changes: Changes) -> dict[str, Any]:
                 "region_id": str(r.region_id),
                 "units_a": fmt_value("num", r.quantity_a),
                 "units_b": fmt_value("num", r.quantity_b),
-                "delta": f"{r.delta:+,.0f}",
+                "delta": fmt_signed(r.delta),
             }
             for r in changes.lanes.itertuples()
         ],

@@ -79,6 +79,13 @@ def fmt_num(value: Any, digits: int = 0) -> str:
     return DASH if number is None else f"{number:z,.{digits}f}"
 
 
+def fmt_signed(value: Any, digits: int = 0) -> str:
+    """A change with its sign: ``1234.5`` -> ``+1,234``, ``-0.3`` -> ``+0`` (never
+    ``-0``); NaN/inf/None -> a dash."""
+    number = finite(value)
+    return DASH if number is None else f"{number:+z,.{digits}f}"
+
+
 def fmt_pct(value: Any, digits: int = 1) -> str:
     """A share as a percentage: ``0.9867`` -> ``98.7 %``."""
     number = finite(value)

@@ -14,6 +14,7 @@ pricing finished.
 from __future__ import annotations
 
 import dataclasses
+import logging
 import math
 import time
 from collections.abc import Callable
@@ -24,6 +25,8 @@ import numpy as np
 from hubopt.model.matrix import MatrixModel
 from hubopt.solvers.crash import crash_basis
 from hubopt.solvers.highs import pass_matrix, run_within
+
+log = logging.getLogger(__name__)
 
 KEPT_ROWS = "demand"
 """The rows the bound keeps as constraints (:meth:`MatrixModel.dual_bound_keeping`): a
@@ -49,10 +52,13 @@ class PricedLp:
     objective: float = math.nan  # that LP's optimum (of the restricted LP)
     duals: np.ndarray | None = None  # the row duals that gave ``bound``
     first_seconds: float = math.nan  # the first LP's solve (a cold start's cost)
+    held_back: bool = False  # stopped before an LP the time left could not finish
 
     def text(self) -> str:
         """One line for the run's log."""
         end = "priced out (the whole LP)" if self.priced_out else f"stopped: LP {self.status}"
+        if self.held_back:
+            end += ", no time for another"
         return (
             f"column generation: {self.rounds} LP(s), {self.added:,} columns added, "
             f"{len(self.kept):,} kept; bound {self.bound:.8g} for the whole model; {end} "
@@ -69,13 +75,20 @@ def price_columns(
     max_rounds: int | None = None,
     crashed: bool = True,
     on_duals: Callable[[np.ndarray], None] = lambda duals: None,
+    whole_lps_only: bool = False,
 ) -> PricedLp:
     """Solve the LP relaxation of ``whole`` restricted to the columns ``kept`` (ascending
     positions) of block ``name``, adding left-out columns of that block by pricing (at
     most ``max_per_round`` per round, at most ``max_rounds`` LP solves); one thread, dual
     simplex without presolve (so a run cut short still has the LP's duals), the first LP
     from :func:`hubopt.solvers.crash.crash_basis` when ``crashed``. ``on_duals`` hears
-    each round's row duals that give a better bound than the rounds before."""
+    each round's row duals that give a better bound than the rounds before.
+
+    ``whole_lps_only``: after the first, no LP is started that the time left cannot finish
+    (by the last LP's seconds): for a caller whose bound comes from elsewhere (a Lagrangian
+    climb on those duals), to which an LP cut short brings only its duals and whose search
+    gets the seconds instead. On the 2000x150x10x12 ladder rung the 4th LP of the 240 s
+    budget was cut short in every run (docs/solvers.md)."""
     import highspy
 
     start = time.perf_counter()
@@ -99,9 +112,20 @@ def price_columns(
     x: np.ndarray | None = None
     best_duals: np.ndarray | None = None
     objective = first_seconds = math.nan
+    held_back = False
+    last_lp = 0.0  # the last LP's seconds (the next one's estimate)
     while time.perf_counter() < deadline:
-        run_within(h, deadline - time.perf_counter())
+        left = deadline - time.perf_counter()
+        if whole_lps_only and rounds and last_lp > left:
+            log.debug("column generation: no LP %d (%.1f s left, the last took %.1f s)",
+                      rounds + 1, left, last_lp)  # fmt: skip
+            held_back = True
+            break
+        began = time.perf_counter()
+        run_within(h, left)
+        last_lp = time.perf_counter() - began
         rounds += 1
+        log.debug("column generation: LP %d in %.1f s", rounds, last_lp)
         if rounds == 1:
             first_seconds = time.perf_counter() - start
         status = h.modelStatusToString(h.getModelStatus())
@@ -158,4 +182,5 @@ def price_columns(
         objective,
         best_duals,
         first_seconds,
+        held_back,
     )
