@@ -102,7 +102,9 @@ class ClimbBeside:
 
     On the 2000x150x10x12 ladder rung (600 s) it rose from the first LP's duals, 2.4651e12,
     to 2.4912e12 in ~650 steps (0.35-0.65 s each beside the LPs), where from the last LP's
-    duals beside the search it had reached 2.4871e12 (docs/solvers.md)."""
+    duals beside the search it had reached 2.4871e12; moving the linking, storage, inflow
+    and cover rows' multipliers too (:data:`hubopt.solvers.lagrangian.CLIMB_ROWS`), to
+    2.4932e12 (docs/solvers.md)."""
 
     def __init__(self, whole: HubLagrangian) -> None:
         self.whole = whole

@@ -29,7 +29,13 @@ from hubopt.orlib import read_optima, read_orlib_cap, write_facility_scenario
 from hubopt.restricted import ClimbBeside, whole_bound
 from hubopt.scenario.scenario import load_scenario
 from hubopt.solvers.highs import pass_matrix
-from hubopt.solvers.lagrangian import HubLagrangian, HubPrices, climb
+from hubopt.solvers.lagrangian import (
+    CLIMB_ROWS,
+    HubLagrangian,
+    HubPrices,
+    climb,
+    climbed_rows,
+)
 
 
 def _solved(model: MatrixModel, relax: bool) -> highspy.Highs:
@@ -198,6 +204,25 @@ def test_the_climb_closes_most_of_the_weak_lps_gap_on_cap41(tmp_path: Path) -> N
     climbed = climb(bound, duals, 5.0, lambda: optimum)
     assert climbed.bound <= optimum * (1 + 1e-9)
     assert climbed.bound - lp >= 0.5 * (optimum - lp), (lp, climbed.bound, optimum)
+
+
+def test_the_climb_moves_the_rows_that_price_a_hubs_opening_but_not_the_kept_ones(
+    tmp_path: Path,
+) -> None:
+    """The climb's rows: the demand rows and, where the model has them, the linking,
+    storage, inflow-linking and cover rows; never a row the bound keeps (a hub's
+    throughput and opening rows) nor the stock balance rows."""
+    bound, _, _, _ = _cap41_weak(tmp_path)
+    blocks = bound.model.row_blocks
+    moved = set(climbed_rows(bound).tolist())
+    for name, part in blocks.items():
+        rows = set(range(part.start, part.stop))
+        if name in CLIMB_ROWS:
+            assert rows <= moved, name
+        else:
+            assert not rows & moved, name
+    assert {"demand", "linking", "storage", "inflow_linking"} <= blocks.keys()
+    assert {"throughput", "opening", "balance"} <= blocks.keys()
 
 
 def test_the_climb_stops_when_told(tmp_path: Path) -> None:
