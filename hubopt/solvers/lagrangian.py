@@ -46,8 +46,9 @@ CLIMB_ROWS = ("demand", "linking", "storage", "inflow_linking", "cover")
 others stay at the LP's duals): the demand rows couple the hubs; the linking, storage,
 inflow-linking and cover rows price each hub's opening against the flows it carries.
 Measured on the 2000x150x10x12 ladder rung's search model from its LP's duals, 120 s:
-the demand rows alone 2.48140e12 -> 2.48923e12; with these four blocks 2.49413e12; with
-the stock balance rows too it rose nowhere (their steps swamp the rest; docs/solvers.md)."""
+the demand rows alone 2.48140e12 -> 2.48923e12; with these four blocks 2.49413e12. Not
+the stock balance rows: with them the inner minimum fell to about -1e36 within a few
+steps (the stock and inflow columns' wide boxes; docs/solvers.md)."""
 
 
 def climbed_rows(bound: HubLagrangian) -> np.ndarray:
