@@ -228,11 +228,11 @@ def _delta(column: Column, value: Any, base_value: Any) -> tuple[str, str]:
         return "", ""
     change = now - then
     if column.delta == "rel":
-        text = f"{change / abs(then):+.1%}" if then else f"{change:+,.0f}"
+        text = f"{change / abs(then):+.1%}" if then else fmt_signed(change)
     elif column.delta == "pp":
-        text = f"{100 * change:+.1f} pp"
+        text = f"{fmt_signed(100 * change, 1)} pp"
     else:
-        text = f"{change:+,.1f}"
+        text = fmt_signed(change, 1)
     if not any(ch in "123456789" for ch in text):
         return "", ""  # rounds to zero: no delta worth showing
     return text, judgement(column, change)
