@@ -50,7 +50,6 @@ class PricedLp:
     seconds: float
     x: np.ndarray | None = None  # the last optimal LP's values, whole-model columns
     objective: float = math.nan  # that LP's optimum (of the restricted LP)
-    duals: np.ndarray | None = None  # the row duals that gave ``bound``
     first_seconds: float = math.nan  # the first LP's solve (a cold start's cost)
     held_back: bool = False  # stopped before an LP the time left could not finish
 
@@ -110,7 +109,6 @@ def price_columns(
     del part
     deadline = start + time_limit_s
     x: np.ndarray | None = None
-    best_duals: np.ndarray | None = None
     objective = first_seconds = math.nan
     held_back = False
     last_lp = 0.0  # the last LP's seconds (the next one's estimate)
@@ -136,7 +134,7 @@ def price_columns(
         # the inner minimum (and spares that bound's vectors of every column)
         this = whole.dual_bound_keeping(duals, KEPT_ROWS)
         if this > bound:
-            bound, best_duals = this, duals
+            bound = this
             on_duals(duals)
         if h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
             break
@@ -180,7 +178,6 @@ def price_columns(
         seconds,
         x,
         objective,
-        best_duals,
         first_seconds,
         held_back,
     )
