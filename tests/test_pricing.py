@@ -159,6 +159,37 @@ def test_column_generation_starts_no_lp_it_cannot_finish_when_asked(
     assert rounds == {False: 3, True: 2}
 
 
+def test_column_generation_expects_the_next_lp_to_grow_as_the_last_did(
+    whole: tuple[ProblemData, MatrixModel], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """LPs of 10 s, then 20 s, 55 s of budget: after the second 25 s are left, more than
+    the last LP took, but the LPs doubled, so with ``whole_lps_only`` no third starts (it
+    would take ~40 s); without it the third runs."""
+    import hubopt.solvers.pricing as pricing
+
+    problem, model = whole
+    clock = [0.0]
+    real_run = pricing.run_within
+    lps = [0]
+
+    def run_growing(h: object, seconds: float) -> None:
+        real_run(h, 60.0)
+        lps[0] += 1
+        clock[0] += 10.0 * lps[0]
+
+    monkeypatch.setattr(pricing, "run_within", run_growing)
+    monkeypatch.setattr(pricing.time, "perf_counter", lambda: clock[0])
+    keep = cheapest_arcs(problem, 1)
+    rounds = {}
+    for only in (False, True):
+        clock[0], lps[0] = 0.0, 0
+        priced = price_columns(model, "ship", keep, 55.0, 10, whole_lps_only=only)
+        assert not priced.priced_out, priced.text()
+        assert priced.held_back == only
+        rounds[only] = priced.rounds
+    assert rounds == {False: 3, True: 2}
+
+
 def test_spilled_arcs_come_back_restricted_and_leave_no_file(
     whole: tuple[ProblemData, MatrixModel],
 ) -> None:

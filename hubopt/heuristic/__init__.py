@@ -26,7 +26,7 @@ than HiGHS's own.
 
 from __future__ import annotations
 
-from hubopt.heuristic.moves import HubSpace, shifts, swaps
+from hubopt.heuristic.moves import ArcCosts, HubSpace, retimings, shifts, swaps
 from hubopt.heuristic.search import (
     Searcher,
     improve_beside,
@@ -36,11 +36,13 @@ from hubopt.heuristic.search import (
 from hubopt.heuristic.start import greedy_open, warm_start_vector
 
 __all__ = [
+    "ArcCosts",
     "HubSpace",
     "Searcher",
     "greedy_open",
     "improve_beside",
     "local_search",
+    "retimings",
     "shifts",
     "swaps",
     "warm_start_vector",

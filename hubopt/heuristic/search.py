@@ -18,7 +18,7 @@ import numpy as np
 
 from hubopt.data.problem import ProblemData
 from hubopt.heuristic.elastic import FEASIBLE, elastic_copy
-from hubopt.heuristic.moves import ArcCosts, HubSpace, neighbourhoods
+from hubopt.heuristic.moves import ArcCosts, HubSpace, neighbourhoods, retimings
 from hubopt.heuristic.rins import sub_mip, worth_a_sub_mip
 from hubopt.heuristic.start import greedy_open
 from hubopt.model.matrix import MatrixModel
@@ -84,6 +84,12 @@ def improve(
     without it; on the Korea demo the same plan came in 415 moves instead of 536
     (docs/solvers.md).
 
+    Ahead of the neighbourhoods, each round scores the retimings (:func:`retimings`: a
+    hub's opening moved by one period) whose saving the plan's flows predict
+    (:meth:`ArcCosts.loss`) is at least what the neighbourhoods' last improvement saved
+    per LP of its round: early on that is large (closings, swaps) and the neighbourhoods
+    go first; once they yield little, the predicted retimings do (docs/solvers.md).
+
     The moves are scored on every LP in ``lps`` (copies of one model) at once, in the
     same order, each LP (on a thread of its own: HiGHS runs without Python's lock) taking
     the next move when it is free; the first improvement ends the round once the moves
@@ -98,13 +104,27 @@ def improve(
     # the next plan on they are tried last, unless that plan changed a hub near them
     failed: dict[bytes, frozenset[int]] = {}
     best_y, best = y, point
+    # what the neighbourhoods' last improvement saved per LP its round scored on them
+    pace = math.inf
+    ahead_keys: set[bytes] = set()  # the retimings put ahead in this round
+    round_cost, searched = point.objective, 0  # this round's plan's cost; its other LPs
     pool = ThreadPoolExecutor(len(lps))
 
     def out_of_moves() -> bool:
         return evaluations >= max_moves or time.perf_counter() >= deadline or stop(best.objective)
 
-    def fresh(moves: Iterator[np.ndarray], base: np.ndarray) -> Iterator[np.ndarray]:
+    def fresh(
+        ahead: Iterator[np.ndarray], moves: Iterator[np.ndarray], base: np.ndarray
+    ) -> Iterator[np.ndarray]:
         nonlocal deferred
+        for z in ahead:  # in their own order, never batched; a failed change waits its turn
+            key = z.tobytes()
+            if key in seen or not space.allows(z) or change_of(z, base) in failed:
+                continue
+            if worth(z, base, change_of(z, base), floor(z)):
+                seen.add(key)
+                ahead_keys.add(key)
+                yield z
         later: list[bytes] = []
         guided = math.isfinite(floor(base))
         batch: dict[bytes, tuple[float, int, np.ndarray]] = {}  # the next GUIDED_BATCH
@@ -187,7 +207,7 @@ def improve(
     def take(z: np.ndarray, trial: LpPoint, base: np.ndarray) -> bool:
         """Record a scored move (made from plan ``base``); make it the best if it improves
         on the best."""
-        nonlocal best_y, best, improvements
+        nonlocal best_y, best, improvements, pace
         if trial.optimal:
             ranked.append((trial.objective, z.tobytes()))
         if not trial.optimal or trial.objective >= to_beat(best.objective):
@@ -198,12 +218,16 @@ def improve(
         near = set(costs.nearest[changed, :NEAR_HUBS].ravel().tolist())
         for change in [c for c, hubs in failed.items() if not hubs.isdisjoint(near)]:
             del failed[change]
+        retimed = z.tobytes() in ahead_keys
+        if not retimed:
+            pace = (round_cost - trial.objective) / max(searched, 1)
         best_y, best = z, trial
         improvements += 1
         log.debug(
-            "move %d improves to %.6g (%d hub-periods open, %.1f s before the deadline)",
+            "move %d improves to %.6g (%s; %d hub-periods open, %.1f s before the deadline)",
             evaluations,
             trial.objective,
+            "a retiming put ahead" if retimed else "in the neighbourhoods",
             int(z.sum()),
             deadline - time.perf_counter(),
         )
@@ -216,7 +240,14 @@ def improve(
             assert best.x is not None
             usage = costs.usage(lps[0].model, best.x, len(best_y))
             saving = costs.saving(lps[0].model, best.x, best_y)
+            loss = costs.loss(lps[0].model, best.x, best_y)
+            # ahead of the rest: the retimings predicted to save at least what the
+            # neighbourhoods last saved per LP
+            ahead_keys.clear()
+            round_cost, searched = best.objective, 0
+            predicted = retimings(best_y, space, loss, saving, fixed, least=pace)
             moves = fresh(
+                (z for _, z in predicted),
                 chain.from_iterable(
                     neighbourhoods(best_y, space, usage, saving, fixed, costs.nearest)
                 ),
@@ -232,6 +263,7 @@ def improve(
                         exhausted = True
                         break
                     evaluations += 1
+                    searched += move.tobytes() not in ahead_keys
                     lp = free.pop()
                     task = pool.submit(score, lp, move, best.basis, to_beat(best.objective))
                     running[task] = (lp, best_y)

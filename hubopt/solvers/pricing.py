@@ -84,10 +84,13 @@ def price_columns(
     each round's row duals that give a better bound than the rounds before.
 
     ``whole_lps_only``: after the first, no LP is started that the time left cannot finish
-    (by the last LP's seconds): for a caller whose bound comes from elsewhere (a Lagrangian
-    climb on those duals), to which an LP cut short brings only its duals and whose search
-    gets the seconds instead. On the 2000x150x10x12 ladder rung the 4th LP of the 240 s
-    budget was cut short in every run (docs/solvers.md)."""
+    (by the last LP's seconds, times the last LP's growth over the one before when it
+    grew): for a caller whose bound comes from elsewhere (a Lagrangian climb on those
+    duals), to which an LP cut short brings only its duals and whose search gets the
+    seconds instead. On the 2000x150x10x12 ladder rung the 4th LP of the 240 s budget was
+    cut short in every run; when it did finish (LPs of 32, 36, 79 and 82 s) no pricing
+    followed it, so the search got no column from it and started 80 s later
+    (docs/solvers.md)."""
     import highspy
 
     start = time.perf_counter()
@@ -111,17 +114,19 @@ def price_columns(
     x: np.ndarray | None = None
     objective = first_seconds = math.nan
     held_back = False
-    last_lp = 0.0  # the last LP's seconds (the next one's estimate)
+    last_lp = previous_lp = 0.0  # the last two LPs' seconds (the next one's estimate)
     while time.perf_counter() < deadline:
         left = deadline - time.perf_counter()
-        if whole_lps_only and rounds and last_lp > left:
-            log.debug("column generation: no LP %d (%.1f s left, the last took %.1f s)",
-                      rounds + 1, left, last_lp)  # fmt: skip
+        # the LPs grow with the columns added: the next by as much as the last did
+        growth = last_lp / previous_lp if previous_lp > 0 else 1.0
+        if whole_lps_only and rounds and last_lp * max(growth, 1.0) > left:
+            log.debug("column generation: no LP %d (%.1f s left, the last took %.1f s, "
+                      "%.1fx the one before)", rounds + 1, left, last_lp, growth)  # fmt: skip
             held_back = True
             break
         began = time.perf_counter()
         run_within(h, left)
-        last_lp = time.perf_counter() - began
+        previous_lp, last_lp = last_lp, time.perf_counter() - began
         rounds += 1
         log.debug("column generation: LP %d in %.1f s", rounds, last_lp)
         if rounds == 1:
