@@ -2,7 +2,9 @@
 
 On the seeded 40x8x2x3 ladder rung (seed 0) the local search stops at a local optimum
 1.09 % above the MIP's optimum (bare HiGHS, proven); measured when this was written:
-search 3.279153e9, optimum 3.243813e9, search with the sub-MIP 3.244837e9."""
+search 3.279153e9, optimum 3.243813e9, search with the sub-MIP 3.244837e9. Since the
+search puts predicted retimings ahead of its neighbourhoods it reaches 3.244837e9 alone,
+so the test of the escape runs the search without them."""
 
 from __future__ import annotations
 
@@ -14,6 +16,7 @@ import pytest
 from benchmarks.ladder import LadderSize, write_ladder_scenario
 from hubopt.api import solve
 from hubopt.data.problem import build_problem
+from hubopt.heuristic import search
 from hubopt.heuristic.rins import sub_mip
 from hubopt.heuristic.search import local_search
 from hubopt.model.build import build_model
@@ -40,8 +43,11 @@ def rung(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, MatrixModel, f
 
 
 def test_the_sub_mip_takes_the_search_from_its_local_optimum_to_the_optimum(
-    rung: tuple[Path, MatrixModel, float],
+    rung: tuple[Path, MatrixModel, float], monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    """Without the predicted retimings ahead of its neighbourhoods: with them the search
+    alone stops 0.03 % above this optimum, leaving the sub-MIP no local optimum to leave."""
+    monkeypatch.setattr(search, "retimings", lambda *args, **kwargs: iter(()))
     path, _, optimum = rung
     problem = build_problem(load_scenario(path))
     model = build_model(problem)
