@@ -441,6 +441,35 @@ def test_starts_are_scored_in_order_on_every_lp_copy(tmp_path: Path, lps: int) -
     assert searcher.evaluations == 3
 
 
+def test_a_free_lp_copy_takes_the_next_start_while_the_other_is_busy(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two copies, four matrices, the first one's LP slow (0.5 s): the copy scoring it
+    scores nothing else, the other scores the three others; the points come in order."""
+    problem = build_problem(load_scenario(three_hubs(tmp_path)))
+    model = build_model(problem)
+    searcher = Searcher(problem, model, lps=2)
+    slow = np.array([[1.0, 1.0], [0.0, 0.0], [0.0, 0.0]])
+    evaluate = FixedLp.evaluate
+
+    def slow_first(self: FixedLp, values: Any, *args: Any, **kwargs: Any) -> LpPoint:
+        if np.array_equal(values, slow.ravel()):
+            time.sleep(0.5)
+        return evaluate(self, values, *args, **kwargs)
+
+    monkeypatch.setattr(FixedLp, "evaluate", slow_first)
+    ys = [
+        slow,
+        np.array([[0.0, 0.0], [1.0, 1.0], [0.0, 0.0]]),
+        np.array([[0.0, 0.0], [1.0, 1.0], [0.0, 1.0]]),
+        np.array([[1.0, 1.0], [1.0, 1.0], [0.0, 0.0]]),
+    ]
+    points = searcher.score_all(ys, time.perf_counter() + 30.0, None)
+    assert [p.objective for p in points][:3] == pytest.approx([200.0, 50.0, 45.0])
+    assert sorted(lp.evaluations for lp in searcher.lps) == [1, 3]
+    searcher.close()
+
+
 def test_extra_lp_copies_only_where_memory_allows(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

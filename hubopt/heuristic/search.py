@@ -427,34 +427,38 @@ class Searcher:
     def score_all(
         self, ys: list[np.ndarray], deadline: float, basis: Any, prune: bool = False
     ) -> list[LpPoint]:
-        """The LP point of each matrix of ``ys`` from ``basis``, the matrices shared out
-        over the LP copies (one thread each); those left at ``deadline`` are not scored.
-        ``prune``: each LP is cut off at the cheapest cost scored so far on any copy
-        (:meth:`FixedLp.evaluate`), so only the cheapest matrix is sure to be scored to
-        its end (the starts of a search: the rest are never used)."""
-        cheapest = [math.inf]  # shared by the copies' threads; a stale value only prunes less
+        """The LP point of each matrix of ``ys`` from ``basis``, in order, each LP copy (one
+        thread each) taking the next matrix when it is free; those left at ``deadline``
+        are not scored. ``prune``: each LP is cut off at the cheapest cost scored so far on
+        any copy (:meth:`FixedLp.evaluate`), so only the cheapest matrix is sure to be
+        scored to its end (the starts of a search: the rest are never used).
 
-        def score(lp: FixedLp, share: list[np.ndarray]) -> list[LpPoint]:
-            points = []
-            for y in share:
+        Taken from one queue, not dealt out in turn: on the 2000x150x10x12 ladder rung the
+        first start's LP takes ~38 s and the other six ~32 s together; dealt out, one copy
+        also had three of them (54 s) while the other waited after 16 s."""
+        cheapest = [math.inf]  # shared by the copies' threads; a stale value only prunes less
+        points: list[LpPoint | None] = [None] * len(ys)
+        queue = iter(range(len(ys)))  # next() on it is atomic under Python's lock
+
+        def score(lp: FixedLp) -> None:
+            for i in queue:
                 left = deadline - time.perf_counter()
                 cutoff = cheapest[0] if prune else math.inf
                 point = (
-                    lp.evaluate(y.ravel(), left, basis, cutoff)
+                    lp.evaluate(ys[i].ravel(), left, basis, cutoff)
                     if left > 0
                     else LpPoint(False, math.inf, None, "not scored: deadline")
                 )
                 if point.optimal:
                     cheapest[0] = min(cheapest[0], point.objective)
-                points.append(point)
-            return points
+                points[i] = point
 
-        n = len(self.lps)
-        if n == 1:
-            return score(self.lp, ys)
-        with ThreadPoolExecutor(n) as pool:
-            shares = list(pool.map(score, self.lps, [ys[i::n] for i in range(n)]))
-        return [shares[i % n][i // n] for i in range(len(ys))]
+        if len(self.lps) == 1:
+            score(self.lp)
+        else:
+            with ThreadPoolExecutor(len(self.lps)) as pool:
+                list(pool.map(score, self.lps))
+        return [point for point in points if point is not None]
 
     @property
     def evaluations(self) -> int:
