@@ -108,6 +108,9 @@ def improve(
     pace = math.inf
     ahead_keys: set[bytes] = set()  # the retimings put ahead in this round
     round_cost, searched = point.objective, 0  # this round's plan's cost; its other LPs
+    # changes that improved on their round's plan but less than the move taken (two LP
+    # copies): made on top of it first in the next round
+    also: list[bytes] = []
     pool = ThreadPoolExecutor(len(lps))
 
     def out_of_moves() -> bool:
@@ -211,7 +214,10 @@ def improve(
         if trial.optimal:
             ranked.append((trial.objective, z.tobytes()))
         if not trial.optimal or trial.objective >= to_beat(best.objective):
-            failed[change_of(z, base)] = touched(z, base)
+            if trial.optimal and trial.objective < to_beat(round_cost):
+                also.append(change_of(z, base))  # it improved on its plan: not a failure
+            else:
+                failed[change_of(z, base)] = touched(z, base)
             return False
         # a change that failed may pay near the hubs this move changed
         changed = np.flatnonzero((z != best_y).any(axis=1))
@@ -246,8 +252,10 @@ def improve(
             ahead_keys.clear()
             round_cost, searched = best.objective, 0
             predicted = retimings(best_y, space, loss, saving, fixed, least=pace)
+            on_top = [apply(change, best_y) for change in also]
+            also.clear()
             moves = fresh(
-                (z for _, z in predicted),
+                chain(on_top, (z for _, z in predicted)),
                 chain.from_iterable(
                     neighbourhoods(best_y, space, usage, saving, fixed, costs.nearest)
                 ),
