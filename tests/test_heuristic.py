@@ -148,6 +148,61 @@ def test_retimings_go_ahead_once_predicted_to_beat_the_neighbourhoods_pace(
     assert asked[1] == pytest.approx((200.0 - scored[first]) / first)
 
 
+class _SlowLp:
+    """A fake LP copy for :func:`improve`: ``cost`` of the open matrix, after ``delay`` of
+    it seconds; every scored matrix recorded in ``scored`` (shared by the copies)."""
+
+    model = type("Stub", (), {"block": staticmethod(lambda x, name: np.zeros(0))})()
+
+    def __init__(self, cost: Any, delay: Any, scored: list[list[float]]) -> None:
+        self.cost, self.delay, self.scored = cost, delay, scored
+
+    def evaluate(self, values: np.ndarray, *args: Any) -> LpPoint:
+        time.sleep(self.delay(values))
+        self.scored.append(values.tolist())
+        return LpPoint(True, self.cost(values), np.zeros(1), "Optimal")
+
+
+def test_a_move_that_improved_less_than_the_one_taken_goes_on_top_of_it_next() -> None:
+    """Two LP copies score opening hub 1 (saves 10) and hub 2 (saves 5, slower) from hub 0
+    alone; hub 1's is taken first. Hub 2's improved on the round's plan too: it is not a
+    failure, and the next round first scores it on top of the new plan (both open)."""
+    n = 4
+    no_arcs = np.zeros(0, dtype=int)
+    costs = ArcCosts(
+        hub=no_arcs, stream=no_arcs, period=no_arcs, cost=np.zeros(0), volume=np.zeros(0),
+        quantity=np.zeros(0), unmet_cost=np.zeros(0), unmet_streams=no_arcs,
+        nearest=np.tile(np.arange(n), (n, 1)), by_stream=no_arcs, penalty=np.zeros(0),
+    )  # fmt: skip
+    weights = np.array([0.0, -10.0, -5.0, 50.0])
+
+    def cost(values: np.ndarray) -> float:
+        return float(100.0 + weights @ values)
+
+    def delay(values: np.ndarray) -> float:
+        return 0.3 if values.tolist() == [1.0, 0.0, 1.0, 0.0] else 0.05
+
+    scored: list[list[float]] = []
+    lps = [_SlowLp(cost, delay, scored) for _ in range(2)]
+    space = HubSpace(
+        lb=np.zeros((n, 1)), ub=np.ones((n, 1)), allow_closing=True, min_open=1, max_open=None
+    )
+    y = np.array([[1.0], [0.0], [0.0], [0.0]])
+    start = LpPoint(True, 100.0, np.zeros(1), "Optimal")
+    outcome = search.improve(
+        y,
+        start,
+        space,
+        lps,
+        costs,
+        np.zeros((n, 1)),
+        time.perf_counter() + 30.0,
+        3,  # type: ignore[arg-type]
+    )
+    assert scored[:3] == [[1.0, 1.0, 0.0, 0.0], [1.0, 0.0, 1.0, 0.0], [1.0, 1.0, 1.0, 0.0]]
+    assert outcome.point.objective == pytest.approx(85.0)
+
+
 def test_a_move_dearer_than_its_cutoff_is_stopped_and_the_lp_stays_exact(tmp_path: Path) -> None:
     """OR-Library cap131 (50 hubs): from the all-open plan's basis, keeping every fifth
     hub re-solves to some cost q (171 dual simplex iterations). With a cutoff halfway
