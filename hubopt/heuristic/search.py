@@ -121,10 +121,10 @@ def improve(
     ) -> Iterator[np.ndarray]:
         nonlocal deferred
         for z in ahead:  # in their own order, never batched; a failed change waits its turn
-            key = z.tobytes()
-            if key in seen or not space.allows(z) or change_of(z, base) in failed:
+            key, change = z.tobytes(), change_of(z, base)
+            if key in seen or not space.allows(z) or change in failed:
                 continue
-            if worth(z, base, change_of(z, base), floor(z)):
+            if worth(z, base, change, floor(z)):
                 seen.add(key)
                 ahead_keys.add(key)
                 yield z
