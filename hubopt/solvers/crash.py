@@ -51,9 +51,11 @@ class CrashBasis:
         return basis
 
 
-def crash_basis(model: MatrixModel) -> CrashBasis | None:
+def crash_basis(model: MatrixModel, barred: np.ndarray | None = None) -> CrashBasis | None:
     """The starting basis of the module's docstring for ``model``'s LP relaxation; None
-    when the model has no ``demand`` rows with ``ship`` columns (nothing to crash)."""
+    when the model has no ``demand`` rows with ``ship`` columns (nothing to crash).
+    ``barred`` (a mask of columns): none of them is made basic in a demand row, e.g. the
+    arcs to the hubs a fixed plan keeps closed (:meth:`hubopt.heuristic.search.Searcher.crashed`)."""
     if "demand" not in model.row_blocks or "ship" not in model.var_blocks:
         return None
     columns = np.where(
@@ -65,7 +67,7 @@ def crash_basis(model: MatrixModel) -> CrashBasis | None:
     # balance rows first: their inflow's cost is what an arc out of that hub pays on top
     if "balance" in model.row_blocks and "inflow" in model.var_blocks:
         _crash(A, model, "balance", ("inflow",), row_dual, columns, rows)
-    _crash(A, model, "demand", ("ship", "unmet"), row_dual, columns, rows)
+    _crash(A, model, "demand", ("ship", "unmet"), row_dual, columns, rows, barred)
     crashed = int((rows != BASIC).sum())
     return CrashBasis(columns, rows, crashed) if crashed else None
 
@@ -78,10 +80,11 @@ def _crash(
     row_dual: np.ndarray,
     columns: np.ndarray,
     rows: np.ndarray,
+    barred: np.ndarray | None = None,
 ) -> None:
     """Make basic, in each equality row of ``family``, its cheapest column of the
-    ``candidates`` families by reduced cost at ``row_dual`` per unit of its (positive)
-    coefficient there, and set those rows' duals in ``row_dual``.
+    ``candidates`` families (none of ``barred``) by reduced cost at ``row_dual`` per unit
+    of its (positive) coefficient there, and set those rows' duals in ``row_dual``.
 
     The basis stays regular: a column made basic has one nonzero in ``family``'s rows,
     and a row is crashed only when no column made basic before has a nonzero in it; in
@@ -98,6 +101,8 @@ def _crash(
     sub = A[:, cols]
     inside = sub[block.start : block.stop].tocsc()
     usable = (np.diff(inside.indptr) == 1) & (columns[cols] == LOWER)
+    if barred is not None:
+        usable &= ~barred[cols]
     basic = np.flatnonzero(columns == BASIC)
     blocked = np.zeros(block.stop - block.start, dtype=bool)
     if len(basic):
