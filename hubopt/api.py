@@ -183,7 +183,8 @@ def solve(
     with stdout_to_stderr():
         if priced is not None:
             try:  # the restriction's seconds (pricing, restricted model) are solve time
-                lp_seconds = priced.seconds / max(priced.rounds, 1)  # ~ what a re-solve takes
+                # what re-solving the plan on the arcs to its open hubs takes (_solve sets it)
+                resolve = [0.0]
                 priced = dataclasses.replace(priced, seconds=time.perf_counter() - began)
                 deadline = began + (1.0 - VERIFY_SHARE) * settings.time_limit_s
                 left = max(settings.time_limit_s - priced.seconds, 1.0)
@@ -191,7 +192,13 @@ def solve(
                     update={"backend": "heuristic", "time_limit_s": left}
                 )
                 output, model, cut_loop = _solve(
-                    problem, model, settings, start_open, priced, climbing
+                    problem,
+                    model,
+                    settings,
+                    start_open,
+                    priced,
+                    climbing,
+                    resolve if spilled is not None else None,
                 )
                 if spilled is not None:
                     problem, model, output = widened_output(
@@ -202,7 +209,7 @@ def solve(
                         deadline - time.perf_counter(),
                         settings.mip_gap,
                         space.covered if space else None,
-                        lp_seconds,
+                        resolve[0],
                     )
             finally:
                 if spilled is not None:
@@ -347,6 +354,14 @@ not hold them all and such a re-solve fits (about one mean LP of the column gene
 (docs/solvers.md)."""
 
 
+RESOLVE_STARTS = 2.5
+"""What re-solving a restricted solve's plan on every arc to its open hubs
+(:func:`widened_output`) takes, in its search's longest start LP (both start from a crash
+on the arcs to their open hubs): the search ends that long before its time. On the
+2000x150x10x12 ladder rung the longest start took 8-10 s; the re-solve reads the arcs and
+builds its model (~5 s) and solves one such LP (12.5 s for a searched plan; docs/solvers.md)."""
+
+
 BOUNDED_SEARCH_SHARE = 0.9
 """Share of the time limit the heuristic backend's search and the bound loop beside it may
 use when the model is not restricted; the rest re-solves the plan with its integers fixed
@@ -377,6 +392,7 @@ def _solve(
     start_open: np.ndarray | None = None,
     priced: PricedLp | None = None,
     climbing: ClimbBeside | None = None,
+    resolve: list[float] | None = None,
 ) -> tuple[SolverOutput, MatrixModel, CutLoop | None]:
     """Run the backend (pooled safety stock: its cut loop, :mod:`hubopt.pooling`), with the
     local search's plan as the start and, for HiGHS, the search beside it
@@ -389,7 +405,10 @@ def _solve(
     (the restricted LP's bound would not hold for the whole model, and memory is what the
     restriction is for). ``climbing``: the whole model's Lagrangian bound, raised on a
     thread since the column generation's first LP (:class:`ClimbBeside`), goes on beside
-    the search for ``CLIMB_SHARE`` of its time."""
+    the search for ``CLIMB_SHARE`` of its time. ``resolve``: the plan is re-solved on the
+    arcs to its open hubs afterwards (:func:`widened_output`); the search ends
+    ``resolve[0]`` seconds before its time does, :data:`RESOLVE_STARTS` times its longest
+    start's LP (set here once the starts are scored)."""
     solver = get_backend(str(settings.backend))
     n_open = open_binaries(model)
     searching = isinstance(solver, HeuristicBackend) or (
@@ -429,6 +448,18 @@ def _solve(
             abs(best), 1e-9
         )
 
+    search_end = [math.inf]
+
+    def ends(best: float) -> bool:
+        """Whether the search ends before its next LP: ``best`` proven, or the time kept
+        for the re-solve (``resolve``) has come."""
+        if proven(best):
+            return True
+        if resolve is None:
+            return False
+        resolve[0] = RESOLVE_STARTS * searcher.start_seconds
+        return time.perf_counter() >= search_end[0] - resolve[0]
+
     bounding = on_thread(bound_thread, "hubopt-bound") if heuristic_only and not priced else None
     # from the greedy start, no LP relaxation (HiGHS, or the bound loop, solves it), or
     # from the column generation's LP point as well
@@ -450,6 +481,7 @@ def _solve(
             prices = climbing.prices  # at the climb's best multipliers so far
             searcher.floor = lambda y: prices[-1].floor(y) if prices else -math.inf
     try:
+        search_end[0] = time.perf_counter() + budget
         search = local_search(
             problem,
             model,
@@ -458,7 +490,7 @@ def _solve(
             start_open,
             searcher,
             relax=relax,
-            stop=proven,
+            stop=ends,
             # a sub-MIP from a local optimum reached early (not on a restricted model:
             # there its root LP alone takes most of the limit, docs/solvers.md)
             escape=heuristic_only and priced is None,

@@ -523,3 +523,41 @@ def test_column_generation_from_the_crash_basis_reaches_the_same_lp(
     assert cold.priced_out and warm.priced_out
     assert math.isclose(warm.bound, cold.bound, rel_tol=1e-7)
     assert "the first LP" in warm.text()
+
+
+def test_a_plans_crash_makes_only_arcs_to_its_open_hubs_basic_and_starts_its_lp_nearer(
+    whole: tuple[ProblemData, MatrixModel],
+) -> None:
+    """A search start with no LP basis at hand starts from its own crash
+    (:meth:`Searcher.crashed`): no arc to a hub-period the plan keeps closed is basic, and
+    the plan's LP reaches the same optimum as from the slack basis in fewer dual simplex
+    iterations than from it or from the crash that ignores the plan."""
+    import highspy
+
+    from hubopt.heuristic.search import Searcher
+
+    problem, model = whole
+    searcher = Searcher(problem, model)
+    y = np.ones(searcher.shape)
+    y[: problem.n_hubs // 2] = 0.0  # half the hubs closed throughout
+    y = searcher.space.repair(y, -searcher.fixed.sum(axis=1))
+    assert (y < 0.5).any() and searcher.space.allows(y)
+    basis = searcher.crashed(y)
+    assert basis is not None
+    ship = model.var_blocks["ship"]
+    status = np.array([s == highspy.HighsBasisStatus.kBasic for s in basis.col_status])
+    closed = y[searcher.costs.hub, searcher.costs.period] < 0.5
+    assert closed.any() and not status[ship][closed].any()
+    assert status[ship][~closed].any()
+    plain = crash_basis(model)
+    assert plain is not None
+    points = {
+        name: FixedLp(
+            model, np.arange(model.var_blocks["open"].start, model.var_blocks["open"].stop)
+        ).evaluate(y.ravel(), 60.0, start)
+        for name, start in (("cold", None), ("plain", plain.highs()), ("own", basis))
+    }
+    assert all(point.optimal for point in points.values())
+    assert math.isclose(points["own"].objective, points["cold"].objective, rel_tol=1e-9)
+    steps = {name: point.iterations for name, point in points.items()}
+    assert steps["own"] <= steps["plain"] < steps["cold"], steps  # 39, 42 and 278

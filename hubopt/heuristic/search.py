@@ -379,6 +379,9 @@ class Searcher:
             problem.hubs["fixed_cost"].to_numpy(float)[:, None], problem.periods, axis=1
         )
         self.lock = threading.Lock()
+        # the longest LP of the starts scored last (:meth:`score_all`): about what one
+        # plan's LP takes on this model from its crash
+        self.start_seconds = 0.0
         # a lower bound on every plan with a given open matrix (set by a restricted
         # solve's Lagrangian climb); the descent skips the moves it shows cannot improve
         self.floor: Callable[[np.ndarray], float] = lambda y: -math.inf
@@ -461,6 +464,7 @@ class Searcher:
         first start's LP takes ~38 s and the other six ~32 s together; dealt out, one copy
         also had three of them (54 s) while the other waited after 16 s."""
         cheapest = [math.inf]  # shared by the copies' threads; a stale value only prunes less
+        longest = [0.0]
         points: list[LpPoint | None] = [None] * len(ys)
         queue = iter(range(len(ys)))  # next() on it is atomic under Python's lock
 
@@ -469,12 +473,14 @@ class Searcher:
                 cutoff = cheapest[0] if prune else math.inf
                 late = time.perf_counter() >= deadline
                 start = basis if basis is not None or late else self.crashed(ys[i])
-                left = deadline - time.perf_counter()
+                began = time.perf_counter()
+                left = deadline - began
                 point = (
                     lp.evaluate(ys[i].ravel(), left, start, cutoff)
                     if left > 0
                     else LpPoint(False, math.inf, None, "not scored: deadline")
                 )
+                longest[0] = max(longest[0], time.perf_counter() - began)
                 if point.optimal:
                     cheapest[0] = min(cheapest[0], point.objective)
                 points[i] = point
@@ -484,6 +490,7 @@ class Searcher:
         else:
             with ThreadPoolExecutor(len(self.lps)) as pool:
                 list(pool.map(score, self.lps))
+        self.start_seconds = longest[0]
         return [point for point in points if point is not None]
 
     @property

@@ -175,13 +175,14 @@ class FixedLp:
             point.x[cols] = fixed
         return point
 
-    def complete(self, values: np.ndarray, time_limit_s: float) -> LpPoint:
+    def complete(self, values: np.ndarray, time_limit_s: float, basis: Any = None) -> LpPoint:
         """The cheapest plan with the columns fixed at ``values`` and every other integer
-        column integral (a small MIP when the model has other integers, else the LP)."""
+        column integral (a small MIP when the model has other integers, else the LP from
+        ``basis``)."""
         others = self.model.integer.copy()
         others[self.columns] = False
         if not others.any():
-            return self.evaluate(values, time_limit_s)
+            return self.evaluate(values, time_limit_s, basis)
         import highspy
 
         lb, ub = self.model.lb.copy(), self.model.ub.copy()
