@@ -561,3 +561,23 @@ def test_a_plans_crash_makes_only_arcs_to_its_open_hubs_basic_and_starts_its_lp_
     assert math.isclose(points["own"].objective, points["cold"].objective, rel_tol=1e-9)
     steps = {name: point.iterations for name, point in points.items()}
     assert steps["own"] <= steps["plain"] < steps["cold"], steps  # 39, 42 and 278
+
+
+def test_a_restricted_search_ends_in_time_to_re_solve_its_plan(
+    rung: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A restricted solve's search ends :data:`hubopt.api.RESOLVE_STARTS` of its longest
+    start LP before its time, for the plan's re-solve on the arcs to its open hubs:
+    kept very long, the search scores no move after its start, and the plan (the
+    start's) is still verified."""
+    monkeypatch.setattr("tempfile.tempdir", str(tmp_path))
+    found = {}
+    for reserve in (0.0, 1e9):
+        monkeypatch.setattr("hubopt.api.RESOLVE_STARTS", reserve)
+        result = solve(_with_solver(rung, backend="heuristic", arcs_per_stream=1))
+        assert result.verification is not None and result.verification.ok
+        moves = re.search(r"(\d+) improving of (\d+) LP-scored moves", result.solver_log)
+        assert moves is not None, result.solver_log
+        found[reserve] = int(moves[2])
+    # kept very long: only the start's LP (the search model's start, api.search_model)
+    assert found[1e9] == 1 < found[0.0], found  # 1 and 13
