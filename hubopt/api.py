@@ -346,20 +346,19 @@ HEURISTIC_SHARE = 0.8
 RESTRICTED_SEARCH_SHARE = 0.95
 """Share of what the column generation leaves a restricted solve's search may use. The
 rest (about :data:`VERIFY_SHARE` of the whole limit on the ladder's rungs) decodes and
-verifies the plan, and re-solves it on the arcs to its open hubs first when the search did
-not hold them all and such a re-solve fits (about one mean LP of the column generation,
-:func:`widened_output`). Was 0.8, with three mean LP times kept for that re-solve: on the
-2000x150x10x12 rung it gained 0.05 % once and was stopped unfinished twice in 5 runs
-(41-49 s), while the search there still gains ~0.1 % every 7 s when its time ends
-(docs/solvers.md)."""
+verifies the plan. The search itself ends :data:`RESOLVE_STARTS` of its longest start LP
+early, to re-solve its plan on the arcs to its open hubs (:func:`widened_output`) when it
+did not hold them all. That re-solve used to start cold (41-49 s on the 2000x150x10x12
+rung, stopped unfinished twice in 5 runs) and was kept one mean LP of the column
+generation; from a crash it takes ~11 s there (docs/solvers.md)."""
 
 
 RESOLVE_STARTS = 2.5
 """What re-solving a restricted solve's plan on every arc to its open hubs
 (:func:`widened_output`) takes, in its search's longest start LP (both start from a crash
 on the arcs to their open hubs): the search ends that long before its time. On the
-2000x150x10x12 ladder rung the longest start took 8-10 s; the re-solve reads the arcs and
-builds its model (~5 s) and solves one such LP (12.5 s for a searched plan; docs/solvers.md)."""
+2000x150x10x12 ladder rung a start from its crash took 8-9 s; the re-solve reads the arcs and
+builds its model and solves one such LP: 11.3-11.6 s in all (docs/solvers.md)."""
 
 
 BOUNDED_SEARCH_SHARE = 0.9
@@ -499,6 +498,14 @@ def _solve(
         )
     finally:
         climbed = climbing.end() if climbing is not None else None
+    if resolve is not None:
+        log.info(
+            "search kept %.1f s to re-solve its plan on the arcs to its open hubs (%.1f x its "
+            "longest start LP, %.1f s)",
+            resolve[0],
+            RESOLVE_STARTS,
+            searcher.start_seconds,
+        )
     if priced is not None:
         bound, note = priced.bound, "the whole model's, by column generation"
         if climbed is not None:
