@@ -456,9 +456,10 @@ class Searcher:
     ) -> list[LpPoint]:
         """The LP point of each matrix of ``ys`` from ``basis`` (None: from its own crash,
         :meth:`crashed`), in order, each LP copy (one thread each) taking the next matrix
-        when it is free; those left at ``deadline`` are not scored. ``prune``: each LP is cut off at the cheapest cost scored so far on
-        any copy (:meth:`FixedLp.evaluate`), so only the cheapest matrix is sure to be
-        scored to its end (the starts of a search: the rest are never used).
+        when it is free; those left at ``deadline`` are not scored. ``prune``: each LP is
+        cut off at the cheapest cost scored so far on any copy (:meth:`FixedLp.evaluate`),
+        so only the cheapest matrix is sure to be scored to its end (the starts of a
+        search: the rest are never used). Sets :attr:`start_seconds`.
 
         Taken from one queue, not dealt out in turn: on the 2000x150x10x12 ladder rung the
         first start's LP takes ~38 s and the other six ~32 s together; dealt out, one copy
