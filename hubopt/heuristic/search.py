@@ -21,6 +21,7 @@ from hubopt.heuristic.elastic import FEASIBLE, elastic_copy
 from hubopt.heuristic.moves import ArcCosts, HubSpace, neighbourhoods, retimings
 from hubopt.heuristic.rins import sub_mip, worth_a_sub_mip
 from hubopt.heuristic.start import greedy_open
+from hubopt.heuristic.widen import arcs_to_open_hubs
 from hubopt.model.matrix import MatrixModel
 from hubopt.solvers.base import SolutionFeed, SolverOutput, SolveStatus
 from hubopt.solvers.crash import crash_basis
@@ -395,9 +396,11 @@ class Searcher:
         from the slack basis (the same optimum; docs/solvers.md)."""
         if "ship" not in self.model.var_blocks:
             return None
+        ship = self.model.var_blocks["ship"]
         barred = np.zeros(self.model.n_vars, dtype=bool)
-        closed = np.flatnonzero(y[self.costs.hub, self.costs.period] < 0.5)
-        barred[self.model.var_blocks["ship"].start + closed] = True
+        barred[ship] = True
+        costs = self.costs
+        barred[ship.start + arcs_to_open_hubs(self.problem, costs.hub, costs.stream, y)] = False
         crash = crash_basis(self.model, barred)
         return None if crash is None else crash.highs()
 
