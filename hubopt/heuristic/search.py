@@ -24,7 +24,7 @@ from hubopt.heuristic.start import greedy_open
 from hubopt.heuristic.widen import arcs_to_open_hubs
 from hubopt.model.matrix import MatrixModel
 from hubopt.solvers.base import SolutionFeed, SolverOutput, SolveStatus
-from hubopt.solvers.crash import crash_basis
+from hubopt.solvers.crash import crash_highs
 from hubopt.solvers.fixing import FixedLp, LpPoint
 
 log = logging.getLogger(__name__)
@@ -390,7 +390,7 @@ class Searcher:
     def crashed(self, y: np.ndarray) -> Any:
         """A starting basis for the LP of plan ``y`` when none is at hand: in each stream's
         demand row its cheapest arc to a hub-period ``y`` opens (or its lost sale) basic
-        (:func:`hubopt.solvers.crash.crash_basis`); None when the model has nothing to
+        (:func:`hubopt.solvers.crash.crash_highs`); None when the model has nothing to
         crash. On the 2000x150x10x12 ladder rung's search model the first start's LP took
         8.0 s from it, 19.7 s from the crash that may pick arcs to closed hubs, 39.1 s
         from the slack basis (the same optimum; docs/solvers.md)."""
@@ -401,8 +401,7 @@ class Searcher:
         barred[ship] = True
         costs = self.costs
         barred[ship.start + arcs_to_open_hubs(self.problem, costs.hub, costs.stream, y)] = False
-        crash = crash_basis(self.model, barred)
-        return None if crash is None else crash.highs()
+        return crash_highs(self.model, barred)
 
     def starts(self, relaxed: LpPoint) -> list[np.ndarray]:
         """:func:`start_matrices` of this model."""

@@ -28,7 +28,7 @@ from hubopt.data.problem import ProblemData
 from hubopt.data.spill import SpilledArcs, read_arcs
 from hubopt.model.build import build_model
 from hubopt.model.matrix import MatrixModel
-from hubopt.solvers.crash import crash_basis
+from hubopt.solvers.crash import crash_highs
 from hubopt.solvers.fixing import FixedLp, LpPoint
 
 
@@ -94,10 +94,10 @@ def widen_plan(
     opens = model.var_blocks["open"]
     lp = FixedLp(model, np.arange(opens.start, opens.stop))
     # every arc of the model goes to an open hub: the crash picks each stream's cheapest
-    crash = crash_basis(model)
+    basis = crash_highs(model)
     left = time_limit_s - (time.perf_counter() - start)
     point = (
-        lp.complete(open_ht.ravel().astype(float), left, None if crash is None else crash.highs())
+        lp.complete(open_ht.ravel().astype(float), left, basis)
         if left > 0
         else LpPoint(False, math.inf, None, "no time left")
     )

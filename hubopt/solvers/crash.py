@@ -72,6 +72,13 @@ def crash_basis(model: MatrixModel, barred: np.ndarray | None = None) -> CrashBa
     return CrashBasis(columns, rows, crashed) if crashed else None
 
 
+def crash_highs(model: MatrixModel, barred: np.ndarray | None = None) -> Any:
+    """:func:`crash_basis` as a ``highspy.HighsBasis`` for ``Highs.setBasis``; None when
+    there is nothing to crash (HiGHS then starts from its own basis)."""
+    crash = crash_basis(model, barred)
+    return None if crash is None else crash.highs()
+
+
 def _crash(
     A: sp.csc_matrix,
     model: MatrixModel,

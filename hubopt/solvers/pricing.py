@@ -23,7 +23,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from hubopt.model.matrix import MatrixModel
-from hubopt.solvers.crash import crash_basis
+from hubopt.solvers.crash import crash_highs
 from hubopt.solvers.highs import pass_matrix, run_within
 
 log = logging.getLogger(__name__)
@@ -104,9 +104,9 @@ def price_columns(
     h.setOptionValue("threads", 1)
     h.setOptionValue("presolve", "off")
     pass_matrix(h, dataclasses.replace(part, integer=np.zeros(part.n_vars, dtype=bool)))
-    crash = crash_basis(part) if crashed else None
-    if crash is not None:  # the first LP starts from it (3x faster on the 2000 rung)
-        h.setBasis(crash.highs())
+    basis = crash_highs(part) if crashed else None
+    if basis is not None:  # the first LP starts from it (3x faster on the 2000 rung)
+        h.setBasis(basis)
     bound, rounds, added, priced_out, status = -math.inf, 0, 0, False, "not solved"
     order = whole.kept_columns(name, kept)  # the whole model's columns in HiGHS's order
     del part
